@@ -1,0 +1,49 @@
+"""`seawall-agent daemon`: heartbeats and link probes on their intervals, spool replayed
+whenever the server is willing to take it."""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+
+from seawall_agent import events
+from seawall_agent.config import AgentConfig
+from seawall_agent.delivery import Delivery
+from seawall_agent.links import probe_links
+
+log = logging.getLogger(__name__)
+
+BUSY_RETRY_SECONDS = 5.0
+
+
+def run_daemon(config: AgentConfig, delivery: Delivery, stop: threading.Event) -> None:
+    spool = delivery.spool
+    probing = any(link.probe for link in config.links)
+    # Monotonic time for the schedule: a wall-clock jump must not skip or bunch up heartbeats.
+    next_heartbeat = next_probe = time.monotonic()
+    log.info("daemon started: heartbeat every %ss, %d link(s) probed every %ss",
+             config.heartbeat_interval_seconds, sum(1 for l in config.links if l.probe),
+             config.probe_interval_seconds)
+    while not stop.is_set():
+        now = time.monotonic()
+        if now >= next_heartbeat:
+            spool.append(events.heartbeat())
+            next_heartbeat = now + config.heartbeat_interval_seconds
+        if probing and now >= next_probe:
+            reports = probe_links(config)
+            for report in reports:
+                if report.result is None or not report.result.up:
+                    log.warning("%s", report.describe())
+            spool.append(*(event for report in reports if (event := report.event())))
+            next_probe = now + config.probe_interval_seconds
+
+        result = delivery.flush()
+        wake = min(next_heartbeat, next_probe if probing else math.inf)
+        if result.retry_at is not None:
+            wake = min(wake, time.monotonic() + max(0.0, result.retry_at - time.time()))
+        elif result.busy:
+            wake = min(wake, time.monotonic() + BUSY_RETRY_SECONDS)
+        stop.wait(max(0.0, wake - time.monotonic()))
+    log.info("daemon stopped; %d event(s) left in the spool", spool.pending())

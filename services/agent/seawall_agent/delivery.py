@@ -1,0 +1,194 @@
+"""Delivering the spool: oldest first, in batches, removing events only after a 202.
+
+When the server cannot take events (network down, 5xx, 429) the spool is left as it is and
+the next attempt is pushed back: by the server's Retry-After for a 429, otherwise by an
+exponential backoff with jitter, so a hundred practices coming back online after an ISP
+outage do not all hit Seawall in the same second. The backoff is stored in the state
+directory, so the daemon and a `run` wrapper honour the same pause.
+
+A 422 refuses the whole batch; the events it names are moved to rejected.jsonl and the rest
+is sent again, so one bad event never blocks the spool.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from seawall_agent.client import IngestAnswer, SeawallClient
+from seawall_agent.files import atomic_write
+from seawall_agent.spool import Spool, SpooledBatch
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH_EVENTS = 500
+MAX_BATCH_BYTES = 900_000  # below the contract's 1 MiB body limit even when gzip does not help
+MAX_RETRY_AFTER_SECONDS = 3600.0  # a bogus Retry-After must not silence an agent for days
+
+
+@dataclass
+class FlushResult:
+    delivered: int = 0
+    rejected: int = 0
+    pending: int = 0
+    retry_at: float | None = None  # wall-clock time before which no one should send again
+    error: str | None = None
+    busy: bool = False  # another agent process is delivering right now
+
+
+@dataclass
+class _Backoff:
+    failures: int = 0
+    not_before: float = 0.0
+
+
+class Delivery:
+    def __init__(
+        self,
+        spool: Spool,
+        client: SeawallClient,
+        *,
+        batch_events: int = MAX_BATCH_EVENTS,
+        batch_bytes: int = MAX_BATCH_BYTES,
+        backoff_base: float = 2.0,
+        backoff_cap: float = 300.0,
+        lock_wait_seconds: float = 10.0,
+    ) -> None:
+        self.spool = spool
+        self.client = client
+        self.batch_events = batch_events
+        self.batch_bytes = batch_bytes
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.lock_wait_seconds = lock_wait_seconds
+        self._backoff_path = spool.state_dir / "backoff.json"
+
+    def flush(self) -> FlushResult:
+        """Send everything that is spooled, unless the server asked us to wait."""
+        with self.spool.sender_lock(self.lock_wait_seconds) as acquired:
+            if not acquired:
+                return FlushResult(busy=True, pending=self.spool.pending())
+            result = FlushResult()
+            backoff = self._load_backoff()
+            if time.time() < backoff.not_before:
+                result.retry_at = backoff.not_before
+                result.pending = self.spool.pending()
+                return result
+            self._send_until_empty(backoff, result)
+            result.pending = self.spool.pending()
+            return result
+
+    def _send_until_empty(self, backoff: _Backoff, result: FlushResult) -> None:
+        limit = self.batch_events
+        while True:
+            batch = self.spool.peek(limit, self.batch_bytes)
+            if batch.empty:
+                if backoff.failures or backoff.not_before:
+                    self._save_backoff(_Backoff())
+                return
+            if not batch.events:  # only unreadable lines: set them aside without a request
+                self.spool.commit(batch)
+                continue
+            try:
+                answer = self.client.ingest(batch.events)
+            except httpx.TransportError as exc:
+                self._fail(backoff, result, f"server unreachable: {type(exc).__name__}: {exc}")
+                return
+
+            if answer.status == 202:
+                self.spool.commit(batch)
+                result.delivered += len(batch.events)
+                if backoff.failures:
+                    backoff = _Backoff()
+                    self._save_backoff(backoff)
+            elif answer.status == 422:
+                limit = self._handle_422(batch, answer, limit, result)
+            elif answer.status == 413:
+                if len(batch.events) > 1:
+                    limit = max(1, len(batch.events) // 2)  # split until it fits
+                else:
+                    self._reject(batch, {0: [{"message": "event larger than the server accepts (413)"}]}, result)
+            elif answer.status == 429:
+                delay = answer.retry_after
+                if delay is None:
+                    self._fail(backoff, result, "rate limited (429) without Retry-After")
+                else:
+                    backoff.not_before = time.time() + min(delay, MAX_RETRY_AFTER_SECONDS)
+                    self._save_backoff(backoff)
+                    result.retry_at, result.error = backoff.not_before, f"rate limited; retry after {delay:g}s"
+                return
+            elif answer.status == 401:
+                self._fail(backoff, result, "credential refused (401): revoked? enroll this agent again")
+                return
+            else:
+                # 5xx and anything unexpected: keep the events and retry later.
+                self._fail(backoff, result, f"server answered {answer.describe()}")
+                return
+
+    def _handle_422(self, batch: SpooledBatch, answer: IngestAnswer, limit: int, result: FlushResult) -> int:
+        by_index = _errors_by_index(answer.event_errors(), batch.events)
+        if by_index:
+            self._reject(batch, by_index, result)
+            return self.batch_events
+        if len(batch.events) > 1:
+            # The server did not say which event is wrong: send one at a time to find it.
+            return 1
+        errors = answer.event_errors() or [{"message": answer.describe()}]
+        self._reject(batch, {0: errors}, result)
+        return self.batch_events
+
+    def _reject(self, batch: SpooledBatch, by_index: Mapping[int, Sequence[Mapping[str, Any]]],
+                result: FlushResult) -> None:
+        for index, errors in by_index.items():
+            log.error("server rejected event %s: %s; moved to %s", batch.events[index].get("id"),
+                      "; ".join(str(e.get("message") or e) for e in errors), self.spool.rejected_path)
+        self.spool.reject(batch, by_index)
+        result.rejected += len(by_index)
+
+    def _fail(self, backoff: _Backoff, result: FlushResult, message: str) -> None:
+        backoff.failures += 1
+        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (backoff.failures - 1))
+        # "Equal jitter": never less than half the ceiling, so retries still spread out.
+        delay = random.uniform(ceiling / 2, ceiling)
+        backoff.not_before = time.time() + delay
+        self._save_backoff(backoff)
+        result.retry_at, result.error = backoff.not_before, message
+        log.warning("%s; events stay spooled, next attempt in %.1fs", message, delay)
+
+    def _load_backoff(self) -> _Backoff:
+        try:
+            data = json.loads(self._backoff_path.read_text())
+            backoff = _Backoff(failures=int(data["failures"]), not_before=float(data["not_before"]))
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            return _Backoff()
+        # After the clock jumps backwards a stored pause could look endless: cap it.
+        limit = time.time() + max(self.backoff_cap, MAX_RETRY_AFTER_SECONDS)
+        backoff.not_before = min(backoff.not_before, limit)
+        return backoff
+
+    def _save_backoff(self, backoff: _Backoff) -> None:
+        atomic_write(self._backoff_path,
+                     json.dumps({"failures": backoff.failures, "not_before": backoff.not_before}).encode())
+
+
+def _errors_by_index(errors: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]]
+                     ) -> dict[int, list[Mapping[str, Any]]]:
+    """Group 422 errors by the batch index they name; ignore any index that does not match
+    what we sent (a wrong index must not move a good event aside)."""
+    by_index: dict[int, list[Mapping[str, Any]]] = {}
+    for error in errors:
+        index = error.get("event_index")
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(events):
+            continue
+        event_id = error.get("event_id")
+        if event_id is not None and event_id != events[index].get("id"):
+            continue
+        by_index.setdefault(index, []).append(error)
+    return by_index
