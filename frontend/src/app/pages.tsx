@@ -1,0 +1,13 @@
+// Domain pages, registered as their API lands. Registering a page here adds its route (under
+// the signed-in shell, at the path in navigation.ts) and shows its nav item.
+//
+//   import { lazy } from "react";
+//   export const PAGES: PageRegistry = {
+//     portfolio: lazy(() => import("../pages/msp/PortfolioPage")),
+//   };
+import type { ComponentType } from "react";
+import type { PageKey } from "./navigation";
+
+export type PageRegistry = Partial<Record<PageKey, ComponentType>>;
+
+export const PAGES: PageRegistry = {};

@@ -1,0 +1,86 @@
+// Every route of the app. Domain pages are not listed here: register them in pages.tsx.
+import type { ComponentType } from "react";
+import { Navigate, type RouteObject } from "react-router";
+import { RequireSession, useSignedInSession } from "../auth/RequireSession";
+import { shellFor, type Shell } from "../auth/roles";
+import { AppShell } from "../components/layout/AppShell";
+import { AuthLayout } from "../components/layout/AuthLayout";
+import { AccountPage } from "../pages/AccountPage";
+import { NotFoundPage } from "../pages/NotFoundPage";
+import { AcceptInvitePage } from "../pages/auth/AcceptInvitePage";
+import { ForgotPasswordPage } from "../pages/auth/ForgotPasswordPage";
+import { MfaSetupPage } from "../pages/auth/MfaSetupPage";
+import { ResetPasswordPage } from "../pages/auth/ResetPasswordPage";
+import { SignInPage } from "../pages/auth/SignInPage";
+import { SignOutPage } from "../pages/auth/SignOutPage";
+import { NAVIGATION, navItemsFor, type PageKey } from "./navigation";
+import { PAGES, type PageRegistry } from "./pages";
+
+function availablePages(pages: PageRegistry): Set<PageKey> {
+  return new Set(Object.keys(pages) as PageKey[]);
+}
+
+function SignedInShell({ pages }: { pages: PageRegistry }) {
+  const session = useSignedInSession();
+  const shell = shellFor(session.memberships);
+  return <AppShell navItems={shell ? navItemsFor(shell, availablePages(pages)) : []} />;
+}
+
+/** "/" opens the first page of the person's shell, or their account while none exists. */
+function Home({ pages }: { pages: PageRegistry }) {
+  const session = useSignedInSession();
+  const shell = shellFor(session.memberships);
+  const first = shell ? navItemsFor(shell, availablePages(pages))[0] : undefined;
+  return <Navigate to={first?.path ?? "/account"} replace />;
+}
+
+/** A page of one shell: to someone in the other shell it does not exist. */
+function ShellPage({ shell, page: PageComponent }: { shell: Shell; page: ComponentType }) {
+  const session = useSignedInSession();
+  return shellFor(session.memberships) === shell ? <PageComponent /> : <NotFoundPage />;
+}
+
+function domainRoutes(pages: PageRegistry): RouteObject[] {
+  return (Object.keys(NAVIGATION) as Shell[]).flatMap((shell) =>
+    NAVIGATION[shell].flatMap((item) => {
+      const component = pages[item.key];
+      return component ? [{ path: `${item.path}/*`, element: <ShellPage shell={shell} page={component} /> }] : [];
+    }),
+  );
+}
+
+export function createRoutes(pages: PageRegistry = PAGES): RouteObject[] {
+  return [
+    {
+      element: <AuthLayout />,
+      children: [
+        { path: "/sign-in", element: <SignInPage /> },
+        { path: "/sign-out", element: <SignOutPage /> },
+        { path: "/forgot-password", element: <ForgotPasswordPage /> },
+        { path: "/reset-password", element: <ResetPasswordPage /> },
+        { path: "/accept-invite", element: <AcceptInvitePage /> },
+        {
+          path: "/mfa/setup",
+          element: (
+            <RequireSession allowEnrolment>
+              <MfaSetupPage />
+            </RequireSession>
+          ),
+        },
+      ],
+    },
+    {
+      element: (
+        <RequireSession>
+          <SignedInShell pages={pages} />
+        </RequireSession>
+      ),
+      children: [
+        { path: "/", element: <Home pages={pages} /> },
+        { path: "/account", element: <AccountPage /> },
+        ...domainRoutes(pages),
+        { path: "*", element: <NotFoundPage /> },
+      ],
+    },
+  ];
+}

@@ -1,0 +1,93 @@
+"""The FastAPI application: routers, problem+json errors, request ids, and the built web app."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+
+from services.api import problems
+from services.api.routers import ROUTERS
+from services.core.database_server import resolve
+from services.core.db import Database
+from services.core.logging import configure
+from services.core.settings import Settings, get_settings
+
+log = structlog.get_logger("seawall.api")
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        own = database is None
+        app.state.db = database or Database.connect(resolve(settings).app, settings.db_pool_size)
+        yield
+        if own:
+            await app.state.db.dispose()
+
+    app = FastAPI(title="Seawall API", version="1.0.0", lifespan=lifespan,
+                  description="Business-continuity readiness for MSPs and the healthcare practices they look after.")
+    if database is not None:
+        app.state.db = database
+    problems.install(app)
+
+    @app.middleware("http")
+    async def request_context(request: Request, call_next):
+        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request_id
+        if not request.url.path.startswith(("/api/v1/ingest", "/ping/")):
+            log.info("request", method=request.method, path=request.url.path, status=response.status_code,
+                     ms=round((time.perf_counter() - started) * 1000, 1))
+        return response
+
+    for router in ROUTERS:
+        app.include_router(router)
+    _check_operation_ids(app)
+    _serve_frontend(app, settings.frontend_dist)
+    return app
+
+
+def _check_operation_ids(app: FastAPI) -> None:
+    """Every route names its operationId: the generated TypeScript client depends on them staying put."""
+    seen: set[str] = set()
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.include_in_schema:
+            if not route.operation_id:
+                raise RuntimeError(f"route {route.path} has no operation_id")
+            if route.operation_id in seen:
+                raise RuntimeError(f"duplicate operation_id {route.operation_id}")
+            seen.add(route.operation_id)
+
+
+def _serve_frontend(app: FastAPI, dist: Path) -> None:
+    """Serve the built single-page app, with index.html for every client-side route."""
+    index = dist / "index.html"
+    if not index.exists():
+        return
+    if (dist / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def spa(path: str) -> FileResponse:
+        candidate = (dist / path).resolve()
+        if path and candidate.is_file() and dist.resolve() in candidate.parents:
+            return FileResponse(candidate)
+        if path.startswith(("api/", "ping/")):
+            from services.core.errors import NotFound
+
+            raise NotFound("No such endpoint.")
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})

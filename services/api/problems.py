@@ -1,0 +1,56 @@
+"""Every error leaves the API as RFC 9457 problem+json; 5xx bodies say nothing internal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.core.errors import DomainError
+
+PROBLEM_BASE = "https://seawall.dev/problems/"
+log = structlog.get_logger(__name__)
+
+
+def problem(status: int, code: str, title: str, detail: str, request: Request, errors: list[dict[str, Any]] | None = None,
+            headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"type": PROBLEM_BASE + code, "title": title, "status": status, "detail": detail,
+                            "instance": request.url.path}
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or (str(loc[0]) if loc else "")
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem(exc.status, exc.code, exc.title, exc.detail, request, [e.as_dict() for e in exc.errors], exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": _field_path(tuple(e["loc"])), "message": e["msg"], "in": str(e["loc"][0]) if e["loc"] else ""}
+                  for e in exc.errors()]
+        named = ", ".join(sorted({e["field"] for e in errors if e["field"]}))
+        return problem(422, "validation-failed", "Some fields are not valid",
+                       f"Check these fields: {named}." if named else "The request is not valid.", request, errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {404: "Not found", 405: "Method not allowed", 401: "Sign-in required", 403: "Not allowed"}
+        return problem(exc.status_code, f"http-{exc.status_code}", titles.get(exc.status_code, "Error"), str(exc.detail), request,
+                       headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", path=request.url.path)
+        return problem(500, "internal-error", "Something went wrong on our side",
+                       "The error was logged; try again, and contact support if it persists.", request)

@@ -1,0 +1,112 @@
+"""Append to and verify an MSP's hash-chained audit trail.
+
+Each event's hash covers the previous event's hash and a canonical JSON of its own fields, so a
+changed, removed or reordered row breaks every hash after it. Appends to one MSP are serialised by a
+transaction-scoped advisory lock, which also makes `seq` gap-free.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.audit.models import AuditEvent
+from services.core.base import utcnow
+
+GENESIS = b"\x00" * 32
+
+
+@dataclass(frozen=True)
+class Actor:
+    type: str  # user, token, agent, system, anonymous
+    id: uuid.UUID | None = None
+    label: str = ""
+    ip: str | None = None
+
+
+SYSTEM = Actor("system", label="seawall")
+
+
+def _canonical(e: AuditEvent) -> bytes:
+    occurred = e.occurred_at.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    payload = {
+        "msp_id": str(e.msp_id), "seq": e.seq, "occurred_at": occurred, "actor_type": e.actor_type,
+        "actor_id": str(e.actor_id) if e.actor_id else None, "actor_label": e.actor_label, "action": e.action,
+        "object_type": e.object_type, "object_id": e.object_id,
+        "practice_id": str(e.practice_id) if e.practice_id else None, "ip": e.ip, "changes": e.changes,
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def event_hash(prev_hash: bytes, e: AuditEvent) -> bytes:
+    return hashlib.sha256(prev_hash + _canonical(e)).digest()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (uuid.UUID, datetime)):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+async def record(session: AsyncSession, *, msp_id: uuid.UUID, actor: Actor, action: str, object_type: str = "",
+                 object_id: Any = "", practice_id: uuid.UUID | None = None, changes: dict[str, Any] | None = None) -> AuditEvent:
+    """Append one event to the MSP's chain, in the caller's transaction."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('audit:' || :m, 0))"), {"m": str(msp_id)})
+    head = (await session.execute(text("SELECT seq, hash FROM audit_chain_head(:m)"), {"m": msp_id})).first()
+    prev_seq, prev_hash = (head[0], head[1]) if head else (0, GENESIS)
+    # Round to microseconds now so the hash matches what PostgreSQL stores.
+    event = AuditEvent(
+        msp_id=msp_id, seq=prev_seq + 1, occurred_at=utcnow(), actor_type=actor.type, actor_id=actor.id,
+        actor_label=actor.label, action=action, object_type=object_type, object_id=str(object_id or ""),
+        practice_id=practice_id, ip=actor.ip, changes=_jsonable(changes or {}), prev_hash=prev_hash,
+    )
+    event.hash = event_hash(prev_hash, event)
+    session.add(event)
+    await session.flush()
+    return event
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Changed fields as {field: [old, new]}."""
+    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+
+def verify_events(events: Iterable[AuditEvent]) -> ChainReport:
+    prev_hash, expected_seq, n = GENESIS, 1, 0
+    for e in events:
+        n += 1
+        if e.seq != expected_seq:
+            return ChainReport(False, n, e.seq, f"sequence jumps from {expected_seq - 1} to {e.seq}")
+        if e.prev_hash != prev_hash:
+            return ChainReport(False, n, e.seq, "previous-hash link does not match")
+        if event_hash(prev_hash, e) != e.hash:
+            return ChainReport(False, n, e.seq, "event content does not match its hash")
+        prev_hash, expected_seq = e.hash, expected_seq + 1
+    return ChainReport(True, n)
+
+
+async def verify_chain(session: AsyncSession, msp_id: uuid.UUID) -> ChainReport:
+    """Recompute the whole chain of an MSP (the caller must see every practice)."""
+    rows = await session.stream_scalars(select(AuditEvent).where(AuditEvent.msp_id == msp_id).order_by(AuditEvent.seq))
+    events = [e async for e in rows]
+    return verify_events(events)

@@ -1,0 +1,16 @@
+"""Every model, imported once so that Alembic and the metadata tests see the whole schema."""
+
+from services.core.audit.models import AuditEvent  # noqa: F401
+from services.core.base import Base  # noqa: F401
+from services.core.identity.models import (  # noqa: F401
+    ApiToken,
+    Invitation,
+    Membership,
+    MfaRecoveryCode,
+    PasswordReset,
+    TechnicianAssignment,
+    User,
+    UserSession,
+)
+from services.core.practices.models import Msp, Practice, Site  # noqa: F401
+from services.core.secret_index import SecretIndex  # noqa: F401

@@ -1,0 +1,89 @@
+"""Practices and their sites: create, change, remove — scoped and audited."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.audit.service import Actor, diff, record
+from services.core.errors import Conflict, FieldError, NotFound
+from services.core.practices.models import Practice, Site
+
+
+async def _flush_unique(session: AsyncSession, field: str, what: str) -> None:
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"A {what} with that {field} already exists.", errors=[FieldError(field, "already taken")]) from exc
+
+
+async def list_practices(session: AsyncSession, msp_id: uuid.UUID) -> list[Practice]:
+    return list(await session.scalars(select(Practice).where(Practice.msp_id == msp_id).order_by(Practice.name)))
+
+
+async def create_practice(session: AsyncSession, msp_id: uuid.UUID, actor: Actor, **fields: Any) -> Practice:
+    practice = Practice(msp_id=msp_id, **fields)
+    session.add(practice)
+    await _flush_unique(session, "name", "practice")
+    await record(session, msp_id=msp_id, actor=actor, action="practice.created", object_type="practice",
+                 object_id=practice.id, practice_id=practice.id, changes=fields)
+    return practice
+
+
+async def update_practice(session: AsyncSession, practice: Practice, actor: Actor, changes: dict[str, Any]) -> Practice:
+    before = {k: getattr(practice, k) for k in changes}
+    for k, v in changes.items():
+        setattr(practice, k, v)
+    await _flush_unique(session, "name", "practice")
+    await record(session, msp_id=practice.msp_id, actor=actor, action="practice.updated", object_type="practice",
+                 object_id=practice.id, practice_id=practice.id, changes=diff(before, changes))
+    return practice
+
+
+async def delete_practice(session: AsyncSession, practice: Practice, actor: Actor) -> None:
+    await record(session, msp_id=practice.msp_id, actor=actor, action="practice.deleted", object_type="practice",
+                 object_id=practice.id, changes={"name": practice.name})
+    await session.delete(practice)
+    await session.flush()
+
+
+async def list_sites(session: AsyncSession, practice: Practice) -> list[Site]:
+    return list(await session.scalars(select(Site).where(Site.msp_id == practice.msp_id, Site.practice_id == practice.id).order_by(Site.name)))
+
+
+async def get_site(session: AsyncSession, practice: Practice, site_id: uuid.UUID) -> Site:
+    site = await session.scalar(select(Site).where(Site.msp_id == practice.msp_id, Site.practice_id == practice.id, Site.id == site_id))
+    if site is None:
+        raise NotFound("No such site in this practice.")
+    return site
+
+
+async def create_site(session: AsyncSession, practice: Practice, actor: Actor, **fields: Any) -> Site:
+    site = Site(msp_id=practice.msp_id, practice_id=practice.id, **fields)
+    session.add(site)
+    await _flush_unique(session, "name", "site")
+    await record(session, msp_id=practice.msp_id, actor=actor, action="site.created", object_type="site", object_id=site.id,
+                 practice_id=practice.id, changes=fields)
+    return site
+
+
+async def update_site(session: AsyncSession, site: Site, actor: Actor, changes: dict[str, Any]) -> Site:
+    before = {k: getattr(site, k) for k in changes}
+    for k, v in changes.items():
+        setattr(site, k, v)
+    await _flush_unique(session, "name", "site")
+    await record(session, msp_id=site.msp_id, actor=actor, action="site.updated", object_type="site", object_id=site.id,
+                 practice_id=site.practice_id, changes=diff(before, changes))
+    return site
+
+
+async def delete_site(session: AsyncSession, site: Site, actor: Actor) -> None:
+    await record(session, msp_id=site.msp_id, actor=actor, action="site.deleted", object_type="site", object_id=site.id,
+                 practice_id=site.practice_id, changes={"name": site.name})
+    await session.delete(site)
+    await session.flush()

@@ -1,0 +1,63 @@
+from services.core.identity.models import Role
+from tests.factories import api_token, sign_in
+
+
+async def test_msp_owner_signs_in_with_totp_and_lists_practices(client, tenant):
+    await sign_in(client, tenant["msp_owner"])
+    r = await client.get("/api/v1/practices")
+    assert r.status_code == 200
+    assert {p["id"] for p in r.json()} == {str(tenant.practice.id), str(tenant.sibling.id)}
+
+
+async def test_practice_owner_sees_only_own_practice(client, tenant):
+    await sign_in(client, tenant["practice_owner"])
+    r = await client.get("/api/v1/practices")
+    assert [p["id"] for p in r.json()] == [str(tenant.practice.id)]
+    assert (await client.get(f"/api/v1/practices/{tenant.sibling.id}")).status_code == 404
+
+
+async def test_other_msp_gets_404(client, tenant, other_tenant):
+    await sign_in(client, tenant["msp_owner"])
+    r = await client.get(f"/api/v1/practices/{other_tenant.practice.id}")
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
+    r = await client.get(f"/api/v1/practices/{other_tenant.practice.id}/sites/{other_tenant.site.id}")
+    assert r.status_code == 404
+
+
+async def test_create_site_is_audited_and_duplicate_name_conflicts(client, tenant, db):
+    await sign_in(client, tenant["msp_technician"])
+    url = f"/api/v1/practices/{tenant.practice.id}/sites"
+    r = await client.post(url, json={"name": "Annex"})
+    assert r.status_code == 201, r.text
+    r = await client.post(url, json={"name": "Annex"})
+    assert r.status_code == 409
+    assert r.json()["errors"][0]["field"] == "name"
+
+
+async def test_write_without_csrf_header_is_refused(client, tenant):
+    await sign_in(client, tenant["msp_owner"])
+    del client.headers["X-CSRF-Token"]
+    r = await client.post("/api/v1/practices", json={"name": "No CSRF"})
+    assert r.status_code == 403
+
+
+async def test_read_only_token_cannot_write(client, tenant, db):
+    token = await api_token(db, tenant.msp_id, tenant["msp_owner"], read_only=True)
+    h = {"Authorization": f"Bearer {token}"}
+    assert (await client.get("/api/v1/practices", headers=h)).status_code == 200
+    assert (await client.post("/api/v1/practices", json={"name": "x"}, headers=h)).status_code == 403
+
+
+async def test_validation_error_names_the_field(client, tenant):
+    await sign_in(client, tenant["msp_owner"])
+    r = await client.post("/api/v1/practices", json={"name": ""})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "name"
+
+
+async def test_staff_cannot_edit_practice(client, tenant):
+    await sign_in(client, tenant["practice_staff"])
+    r = await client.patch(f"/api/v1/practices/{tenant.practice.id}", json={"name": "Renamed"})
+    assert r.status_code == 403
+    assert tenant["practice_staff"].role is Role.practice_staff
