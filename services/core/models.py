@@ -12,5 +12,13 @@ from services.core.identity.models import (  # noqa: F401
     User,
     UserSession,
 )
+from services.core.inventory.models import (  # noqa: F401
+    BackupJob,
+    BackupJobSystem,
+    Contact,
+    Link,
+    System,
+    SystemDependency,
+)
 from services.core.practices.models import Msp, Practice, Site  # noqa: F401
 from services.core.secret_index import SecretIndex  # noqa: F401

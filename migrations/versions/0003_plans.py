@@ -1,7 +1,7 @@
-"""Inventory (systems, backup jobs, links, contacts), plan templates, plans and versions
+"""Plan templates, plans, immutable plan versions, role assignments and exports
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from migrations.rls import disable_tenant_rls, enable_tenant_rls
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

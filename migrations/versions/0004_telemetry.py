@@ -1,7 +1,7 @@
 """Agents, enrollment, ingest inbox, telemetry state and history, the job queue
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from migrations.rls import disable_tenant_rls, enable_tenant_rls
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

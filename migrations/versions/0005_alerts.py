@@ -1,7 +1,7 @@
 """Alert policies, incidents, maintenance windows, notification channels and outbox
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from migrations.rls import disable_tenant_rls, enable_tenant_rls
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
