@@ -43,7 +43,7 @@ TIME_FIELDS = {"occurred_at", "started_at", "finished_at", "restore_point_at", "
 
 @dataclass
 class Scripted:
-    status: int
+    status: int | None = None  # None: answer as the contract says (after any lose_response)
     headers: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] | None = None
     lose_response: bool = False  # store the batch, then hang up without answering
@@ -227,7 +227,7 @@ class _Handler(BaseHTTPRequestHandler):
         ids = [e.get("id") for e in events]
         with seawall.lock:
             scripted = seawall.script.popleft() if seawall.script else None
-            if scripted and not scripted.lose_response:
+            if scripted and scripted.status is not None:
                 seawall.calls.append(IngestCall(time.time(), ids, scripted.status))
                 return self._send(scripted.status, scripted.body, scripted.headers)
             status, answer = seawall.ingest(events)

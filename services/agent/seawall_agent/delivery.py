@@ -154,9 +154,7 @@ class Delivery:
 
     def _fail(self, backoff: _Backoff, result: FlushResult, message: str) -> None:
         backoff.failures += 1
-        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (backoff.failures - 1))
-        # "Equal jitter": never less than half the ceiling, so retries still spread out.
-        delay = random.uniform(ceiling / 2, ceiling)
+        delay = backoff_delay(backoff.failures, self.backoff_base, self.backoff_cap)
         backoff.not_before = time.time() + delay
         self._save_backoff(backoff)
         result.retry_at, result.error = backoff.not_before, message
@@ -176,6 +174,14 @@ class Delivery:
     def _save_backoff(self, backoff: _Backoff) -> None:
         atomic_write(self._backoff_path,
                      json.dumps({"failures": backoff.failures, "not_before": backoff.not_before}).encode())
+
+
+def backoff_delay(failures: int, base: float, cap: float) -> float:
+    """Seconds to wait after `failures` failed attempts in a row: doubling from `base` up to
+    `cap`, with "equal jitter" (between half and all of it) so agents that failed together
+    do not retry together, yet none retries almost at once."""
+    ceiling = min(cap, base * 2 ** min(failures - 1, 30))
+    return random.uniform(ceiling / 2, ceiling)
 
 
 def _errors_by_index(errors: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]]

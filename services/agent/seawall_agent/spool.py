@@ -94,7 +94,7 @@ class Spool:
         data = b"".join(_encode(event) for event in events)
         with self._locked():
             created = not self.path.exists()
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)  # read: torn-tail check
             try:
                 _drop_torn_tail(fd)
                 _write_all(fd, data)
