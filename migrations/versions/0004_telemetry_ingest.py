@@ -1,4 +1,4 @@
-"""Agents, enrollment, ingest inbox, telemetry state and history, the job queue
+"""Agents, enrollment tokens, ping keys and the telemetry inbox (what the API records)
 
 Revision ID: 0004
 Revises: 0003

@@ -1,4 +1,4 @@
-"""Alert policies, incidents, maintenance windows, notification channels and outbox
+"""Telemetry state, partitioned history with retention, and the job queue (what the worker keeps)
 
 Revision ID: 0005
 Revises: 0004
