@@ -2,15 +2,19 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "./client";
 import { ApiProblem } from "./problem";
-import type { components } from "./schema";
 
-export type Session = components["schemas"]["SessionResponse"];
+// Types come from what each call returns, not from schema names, so renaming a server-side
+// model (LoginOut → LoginResponse) regenerates cleanly; only a changed shape breaks the build.
+const getSession = () => unwrap(api.GET("/api/v1/auth/session"));
+const startMfaSetup = () => unwrap(api.POST("/api/v1/auth/mfa/setup"));
+const lookupInvitation = (token: string) =>
+  unwrap(api.GET("/api/v1/invitations/lookup", { params: { query: { token } } }));
+
+export type Session = Awaited<ReturnType<typeof getSession>>;
 export type SessionStatus = Session["status"];
-export type Membership = components["schemas"]["Membership"];
-export type Role = Membership["role"];
-export type LoginResponse = components["schemas"]["LoginResponse"];
-export type MfaSetup = components["schemas"]["MfaSetupResponse"];
-export type InvitationLookup = components["schemas"]["InvitationLookup"];
+export type Membership = Session["memberships"][number];
+export type MfaSetup = Awaited<ReturnType<typeof startMfaSetup>>;
+export type InvitationLookup = Awaited<ReturnType<typeof lookupInvitation>>;
 
 export const authKeys = {
   all: ["auth"] as const,
@@ -22,7 +26,7 @@ export const authKeys = {
 /** The current session, or null when signed out (the API answers 401). */
 export async function fetchSession(): Promise<Session | null> {
   try {
-    return await unwrap(api.GET("/api/v1/auth/session"));
+    return await getSession();
   } catch (error) {
     if (error instanceof ApiProblem && error.status === 401) return null;
     throw error;
@@ -66,7 +70,7 @@ export function useVerifyMfa() {
 export function useMfaSetup(enabled: boolean) {
   return useQuery({
     queryKey: authKeys.mfaSetup,
-    queryFn: () => unwrap(api.POST("/api/v1/auth/mfa/setup")),
+    queryFn: startMfaSetup,
     enabled,
     staleTime: Infinity,
     gcTime: Infinity,
@@ -115,7 +119,7 @@ export function useConfirmPasswordReset() {
 export function useInvitation(token: string) {
   return useQuery({
     queryKey: authKeys.invitation(token),
-    queryFn: () => unwrap(api.GET("/api/v1/invitations/lookup", { params: { query: { token } } })),
+    queryFn: () => lookupInvitation(token),
     enabled: token !== "",
   });
 }

@@ -1,20 +1,26 @@
-import type { Membership, Role } from "../api/auth";
+import type { Membership } from "../api/auth";
 
 export type Shell = "msp" | "practice";
 
-const ROLE_LABELS: Record<Role, string> = {
+/** The roles of SPEC §2. The API sends role as a plain string, so unknown ones are handled too. */
+export type Role = "msp_owner" | "msp_admin" | "msp_technician" | "practice_owner" | "practice_staff";
+
+const ROLE_LABELS: Record<string, string | undefined> = {
   msp_owner: "MSP owner",
   msp_admin: "MSP administrator",
   msp_technician: "MSP technician",
   practice_owner: "Practice owner",
   practice_staff: "Practice staff",
-};
+} satisfies Record<Role, string>;
 
-export function roleLabel(role: Role): string {
-  return ROLE_LABELS[role];
+export function roleLabel(role: string): string {
+  const known = ROLE_LABELS[role];
+  if (known) return known;
+  const words = role.replace(/_/g, " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-export function isMspRole(role: Role): boolean {
+export function isMspRole(role: string): boolean {
   return role.startsWith("msp_");
 }
 

@@ -19,7 +19,7 @@ export function Page({ title, description, actions, children }: PageProps) {
   }, [title]);
   return (
     <>
-      <header className="page-header">
+      <div className="page-header">
         <div>
           <h1 ref={heading} tabIndex={-1}>
             {title}
@@ -27,7 +27,7 @@ export function Page({ title, description, actions, children }: PageProps) {
           {description && <p className="page-header__description">{description}</p>}
         </div>
         {actions && <div className="page-header__actions">{actions}</div>}
-      </header>
+      </div>
       {children}
     </>
   );
