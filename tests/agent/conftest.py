@@ -263,7 +263,7 @@ def config_path(tmp_path: Path, seawall: FakeSeawall) -> Path:
         state_dir=tmp_path / "state",
         agent_id=payload["agent_id"],
         site_id=payload["site_id"],
-        links=tuple(LinkConfig(name=l["name"], id=l["id"], role=l["role"]) for l in payload["links"]),
+        links=tuple(LinkConfig(name=ln["name"], id=ln["id"], role=ln["role"]) for ln in payload["links"]),
         jobs=tuple(JobConfig(name=j["name"], id=j["id"], tool=j["tool"]) for j in payload["jobs"]),
     ))
     return path

@@ -150,7 +150,8 @@ def test_icmp_probe_runs_the_system_ping_and_reads_its_summary(
     # A stand-in `ping` on PATH that checks its arguments and prints iputils' output, so this
     # runs the real subprocess path on machines without iputils-ping (and in CI containers).
     fake = tmp_path / "ping"
-    fake.write_text(f"#!/bin/sh\n[ \"$6\" = \"-i\" ] && [ \"$9\" = \"wwan0\" ] || exit 2\ncat <<'EOF'\n{IPUTILS_OUTPUT}EOF\n")
+    check_args = '[ "$6" = "-i" ] && [ "$9" = "wwan0" ] || exit 2'
+    fake.write_text(f"#!/bin/sh\n{check_args}\ncat <<'EOF'\n{IPUTILS_OUTPUT}EOF\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
 

@@ -94,3 +94,15 @@ def test_run_reports_a_restic_partial_snapshot_as_a_warning_with_its_restore_poi
     [event] = seawall.events
     assert event["status"] == "warning"
     assert event["restore_point_at"] == "2025-01-02T02:04:05.123+00:00"
+
+
+def test_run_still_runs_the_backup_and_returns_its_exit_code_when_the_config_is_broken(tmp_path: Path) -> None:
+    marker = tmp_path / "backup-ran"
+    broken = tmp_path / "config.toml"
+    broken.write_text("server = \n")
+
+    code = main(["run", "--config", str(broken), "--job", "nightly", "--",
+                 *_python(f"import pathlib, sys; pathlib.Path({str(marker)!r}).touch(); sys.exit(4)")])
+
+    assert code == 4
+    assert marker.exists()

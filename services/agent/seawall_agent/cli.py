@@ -53,7 +53,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "enroll":
             return cmd_enroll(args, config_path)
-        config = load_config(config_path)
+        try:
+            config = load_config(config_path)
+        except ConfigError as exc:
+            if args.command == "run":
+                # A broken agent must never stop the practice's backup from running.
+                log.error("%s; the backup runs, but will NOT be reported to Seawall", exc)
+                return _run_unreported(args)
+            raise
         ensure_private_dir(config.state_dir)
         handler = {
             "heartbeat": cmd_heartbeat,
@@ -85,7 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"seawall-agent {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    enroll_cmd = commands.add_parser("enroll", parents=[common], help="exchange an enrollment token and write the config")
+    enroll_cmd = commands.add_parser("enroll", parents=[common],
+                                     help="exchange an enrollment token and write the config")
     enroll_cmd.add_argument("--server", required=True, help="Seawall URL, e.g. https://seawall.example.com")
     enroll_cmd.add_argument("--token", default=os.environ.get("SEAWALL_ENROLL_TOKEN"),
                             help="enrollment token swe_… (or $SEAWALL_ENROLL_TOKEN, which stays out of `ps`)")
@@ -175,11 +183,8 @@ def cmd_probe(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int
 
 
 def cmd_run(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:
-    argv = list(args.argv)
-    if argv and argv[0] == "--":
-        argv = argv[1:]
+    argv = _wrapped_argv(args)
     if not argv:
-        log.error("run: give the command after --, e.g. seawall-agent run --job nightly -- restic backup …")
         return EX_USAGE
     job = config.find_job(args.job)
     if job is None:
@@ -187,12 +192,33 @@ def cmd_run(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:
     tool = args.tool or (job.tool if job else None)
     outcome = run_command(argv, parse_restic=is_restic(argv, tool))
     event = backup_run_event(job.ref if job else args.job, outcome)
-    spool = Spool(config.state_dir)
-    spool.append(event)
     log.info("job %s: %s (exit %d) in %.1fs", args.job, event["status"], outcome.exit_code,
              outcome.duration_seconds)
-    _deliver(config, spool)
+    try:
+        spool = Spool(config.state_dir)
+        spool.append(event)
+        _deliver(config, spool)
+    except Exception:
+        # Whatever went wrong with reporting (disk full, a bug), the caller must still see
+        # the backup's own exit code, not ours.
+        log.exception("the backup ran but its report could not be recorded")
     return outcome.exit_code  # whatever called us (cron, systemd) sees the backup's own result
+
+
+def _run_unreported(args: argparse.Namespace) -> int:
+    argv = _wrapped_argv(args)
+    if not argv:
+        return EX_USAGE
+    return run_command(argv, parse_restic=False).exit_code
+
+
+def _wrapped_argv(args: argparse.Namespace) -> list[str]:
+    argv = list(args.argv)
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    if not argv:
+        log.error("run: give the command after --, e.g. seawall-agent run --job nightly -- restic backup …")
+    return argv
 
 
 def cmd_daemon(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:

@@ -60,11 +60,10 @@ def enroll(server: str, token: str, *, transport: httpx.BaseTransport | None = N
         raise EnrollError(f"cannot reach {server}: {exc}") from None
     if response.status_code != 201:
         raise EnrollError(f"enrollment refused: {_describe_problem(response)}")
-    data = response.json()
-    credential = data.get("credential")
-    if not isinstance(credential, str) or not credential.startswith("swa_"):
+    data = _json_or_none(response)
+    if data is None or not str(data.get("credential", "")).startswith("swa_"):
         raise EnrollError("enrollment answer carries no agent credential")
-    return data
+    return dict(data)
 
 
 class SeawallClient:
@@ -107,7 +106,10 @@ class SeawallClient:
             raise ServerError(f"cannot reach the server: {exc}") from None
         if response.status_code != 200:
             raise ServerError(_describe_problem(response))
-        return response.json()
+        data = _json_or_none(response)
+        if data is None:
+            raise ServerError("agents/me answered something that is not a JSON object")
+        return dict(data)
 
 
 def parse_retry_after(value: str | None) -> float | None:

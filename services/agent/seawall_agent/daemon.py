@@ -24,7 +24,7 @@ def run_daemon(config: AgentConfig, delivery: Delivery, stop: threading.Event) -
     # Monotonic time for the schedule: a wall-clock jump must not skip or bunch up heartbeats.
     next_heartbeat = next_probe = time.monotonic()
     log.info("daemon started: heartbeat every %ss, %d link(s) probed every %ss",
-             config.heartbeat_interval_seconds, sum(1 for l in config.links if l.probe),
+             config.heartbeat_interval_seconds, sum(1 for link in config.links if link.probe),
              config.probe_interval_seconds)
     while not stop.is_set():
         now = time.monotonic()

@@ -17,7 +17,7 @@ import subprocess
 import time
 import urllib.parse
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 
@@ -145,7 +145,7 @@ def probe_tcp(
     return summarize(round_trips, attempts, error)
 
 
-def _resolve(host: str, port: int, source: str | None) -> tuple[socket.AddressFamily, tuple]:
+def _resolve(host: str, port: int, source: str | None) -> tuple[socket.AddressFamily, tuple[Any, ...]]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     if source:
         # Binding an IPv4 source to an IPv6 destination cannot work: pick the source's family.

@@ -35,11 +35,11 @@ def is_restic(argv: list[str], tool: str | None) -> bool:
 def parse_summary_line(line: str | bytes) -> ResticSummary | None:
     """The summary if this line is restic's summary message, else None (status lines,
     errors, plain text all return None)."""
-    line = line.strip()
-    if not line.startswith(b"{" if isinstance(line, bytes) else "{"):
+    text = (line.decode("utf-8", "replace") if isinstance(line, bytes) else line).strip()
+    if not text.startswith("{"):
         return None
     try:
-        message = json.loads(line)
+        message = json.loads(text)
     except ValueError:
         return None
     if not isinstance(message, dict) or message.get("message_type") != "summary":
