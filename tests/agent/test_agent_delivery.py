@@ -71,7 +71,7 @@ def test_events_spool_while_the_server_is_down_and_replay_in_order_exactly_once_
         (spool.state_dir / "backoff.json").read_text())["failures"] == 0
 
 
-def test_a_heartbeat_while_the_server_is_down_exits_zero_and_waits_in_the_spool(
+def test_a_heartbeat_while_the_server_is_down_exits_zero_and_waits_in_the_spool_until_a_flush(
     config_path: Path, seawall: FakeSeawall
 ) -> None:
     seawall.stop()
@@ -80,8 +80,12 @@ def test_a_heartbeat_while_the_server_is_down_exits_zero_and_waits_in_the_spool(
     assert main(["flush", "--config", str(config_path)]) == 75
 
     state = Spool(load_config(config_path).state_dir)
-    [batch_event] = state.peek().events
-    assert batch_event["type"] == "heartbeat"
+    [spooled] = state.peek().events
+    assert spooled["type"] == "heartbeat"
+
+    seawall.start()  # the practice's internet is back; the MSP flushes by hand
+    assert main(["flush", "--config", str(config_path)]) == 0  # without waiting out the backoff
+    assert seawall.event_ids == [spooled["id"]]
 
 
 def test_a_lost_response_is_resent_with_the_same_event_ids_and_stored_once(
@@ -111,6 +115,7 @@ def test_a_429_is_honoured_by_waiting_for_its_retry_after(
     limited = delivery.flush()
     assert limited.retry_at is not None and limited.retry_at >= time.time() + 0.8
     assert delivery.flush().pending == 2
+    assert delivery.flush(skip_backoff=True).pending == 2  # not even an operator's flush
     assert len(seawall.calls) == 1  # the second flush did not ask again before Retry-After
     result = _flush_when_allowed(delivery)
 

@@ -236,7 +236,8 @@ def cmd_daemon(args: argparse.Namespace, config: AgentConfig, _path: Path) -> in
 
 
 def cmd_flush(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:
-    result = _deliver(config, Spool(config.state_dir), lock_wait_seconds=60.0)
+    # An operator asking to flush (network just fixed) should not wait out our backoff.
+    result = _deliver(config, Spool(config.state_dir), lock_wait_seconds=60.0, skip_backoff=True)
     return 0 if result.pending == 0 else EX_TEMPFAIL
 
 
@@ -270,9 +271,10 @@ def cmd_status(args: argparse.Namespace, config: AgentConfig, config_path: Path)
 
 # --- helpers ---------------------------------------------------------------------------------
 
-def _deliver(config: AgentConfig, spool: Spool, lock_wait_seconds: float = 10.0) -> FlushResult:
+def _deliver(config: AgentConfig, spool: Spool, lock_wait_seconds: float = 10.0,
+             skip_backoff: bool = False) -> FlushResult:
     with SeawallClient(config.server, config.credential) as client:
-        result = Delivery(spool, client, lock_wait_seconds=lock_wait_seconds).flush()
+        result = Delivery(spool, client, lock_wait_seconds=lock_wait_seconds).flush(skip_backoff=skip_backoff)
     if result.busy:
         log.info("another agent process is delivering; %d event(s) spooled", result.pending)
     elif result.pending:

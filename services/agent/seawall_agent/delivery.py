@@ -47,6 +47,7 @@ class FlushResult:
 class _Backoff:
     failures: int = 0
     not_before: float = 0.0
+    rate_limited: bool = False  # the pause is the server's Retry-After, not our own backoff
 
 
 class Delivery:
@@ -70,14 +71,16 @@ class Delivery:
         self.lock_wait_seconds = lock_wait_seconds
         self._backoff_path = spool.state_dir / "backoff.json"
 
-    def flush(self) -> FlushResult:
-        """Send everything that is spooled, unless the server asked us to wait."""
+    def flush(self, *, skip_backoff: bool = False) -> FlushResult:
+        """Send everything that is spooled, unless a recent failure or the server's Retry-After
+        says to wait. `skip_backoff` (an operator's `flush`) ignores our own backoff, never
+        the server's Retry-After."""
         with self.spool.sender_lock(self.lock_wait_seconds) as acquired:
             if not acquired:
                 return FlushResult(busy=True, pending=self.spool.pending())
             result = FlushResult()
             backoff = self._load_backoff()
-            if time.time() < backoff.not_before:
+            if time.time() < backoff.not_before and (backoff.rate_limited or not skip_backoff):
                 result.retry_at = backoff.not_before
                 result.pending = self.spool.pending()
                 return result
@@ -121,6 +124,7 @@ class Delivery:
                     self._fail(backoff, result, "rate limited (429) without Retry-After")
                 else:
                     backoff.not_before = time.time() + min(delay, MAX_RETRY_AFTER_SECONDS)
+                    backoff.rate_limited = True
                     self._save_backoff(backoff)
                     result.retry_at, result.error = backoff.not_before, f"rate limited; retry after {delay:g}s"
                 return
@@ -156,6 +160,7 @@ class Delivery:
         backoff.failures += 1
         delay = backoff_delay(backoff.failures, self.backoff_base, self.backoff_cap)
         backoff.not_before = time.time() + delay
+        backoff.rate_limited = False
         self._save_backoff(backoff)
         result.retry_at, result.error = backoff.not_before, message
         log.warning("%s; events stay spooled, next attempt in %.1fs", message, delay)
@@ -163,7 +168,8 @@ class Delivery:
     def _load_backoff(self) -> _Backoff:
         try:
             data = json.loads(self._backoff_path.read_text())
-            backoff = _Backoff(failures=int(data["failures"]), not_before=float(data["not_before"]))
+            backoff = _Backoff(failures=int(data["failures"]), not_before=float(data["not_before"]),
+                               rate_limited=bool(data.get("rate_limited", False)))
         except (FileNotFoundError, ValueError, KeyError, TypeError):
             return _Backoff()
         # After the clock jumps backwards a stored pause could look endless: cap it.
@@ -173,7 +179,8 @@ class Delivery:
 
     def _save_backoff(self, backoff: _Backoff) -> None:
         atomic_write(self._backoff_path,
-                     json.dumps({"failures": backoff.failures, "not_before": backoff.not_before}).encode())
+                     json.dumps({"failures": backoff.failures, "not_before": backoff.not_before,
+                                 "rate_limited": backoff.rate_limited}).encode())
 
 
 def backoff_delay(failures: int, base: float, cap: float) -> float:
