@@ -78,14 +78,7 @@ export function AcceptInvitePage() {
     >
       <form onSubmit={submit} noValidate className="form">
         <ProblemMessage error={accept.error} shownFields={["name", "password"]} messages={{ 404: GONE, 410: GONE }} />
-        <div className="field">
-          <span className="field__label" id="invite-email-label">
-            Email
-          </span>
-          <p aria-labelledby="invite-email-label" className="field__static">
-            {invite.email}
-          </p>
-        </div>
+        <TextField label="Email" name="email" type="email" autoComplete="username" value={invite.email} readOnly />
         <TextField
           label="Your name"
           name="name"

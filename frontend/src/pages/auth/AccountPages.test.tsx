@@ -85,3 +85,11 @@ describe("signing out", () => {
     expect(screen.getByRole("link", { name: "Sign in again" })).toHaveAttribute("href", "/sign-in");
   });
 });
+
+describe("signing out after the session already ended", () => {
+  it("still confirms the sign-out", async () => {
+    fakeApi({ "POST /api/v1/auth/logout": problem(401) });
+    renderApp("/sign-out");
+    expect(await screen.findByText(/Your session has ended/)).toBeInTheDocument();
+  });
+});

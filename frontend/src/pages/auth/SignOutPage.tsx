@@ -1,6 +1,7 @@
 import { useEffect, useRef } from "react";
 import { Link } from "react-router";
 import { useLogout } from "../../api/auth";
+import { ApiProblem } from "../../api/problem";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 
@@ -15,9 +16,11 @@ export function SignOutPage() {
   }, [logout]);
 
   if (logout.isIdle || logout.isPending) return <Loading label="Signing you out…" />;
+  // A 401 means the session had already ended: that is a successful sign-out too.
+  const unconfirmed = logout.isError && !(logout.error instanceof ApiProblem && logout.error.status === 401);
   return (
     <Page title="You have signed out">
-      {logout.isError ? (
+      {unconfirmed ? (
         <p>
           We couldn't reach Seawall to end your session, so it will end by itself after a period of inactivity.
           On a shared computer, close the browser to be sure.
