@@ -258,7 +258,7 @@ def cmd_status(args: argparse.Namespace, config: AgentConfig, config_path: Path)
     spool = Spool(config.state_dir)
     print(f"config:     {config_path}")
     print(f"server:     {config.server}")
-    print(f"agent:      {config.agent_id}  practice {config.practice_id}  site {config.site_id}")
+    print(f"agent:      {config.agent_id or '-'}  practice {config.practice_id or '-'}  site {config.site_id or '-'}")
     for link in config.links:
         via = link.source or link.interface or "default route"
         print(f"link:       {link.name} [{link.role or '-'}] probe={link.probe or 'none'} via {via}")
