@@ -61,3 +61,13 @@ async def test_staff_cannot_edit_practice(client, tenant):
     r = await client.patch(f"/api/v1/practices/{tenant.practice.id}", json={"name": "Renamed"})
     assert r.status_code == 403
     assert tenant["practice_staff"].role is Role.practice_staff
+
+
+async def test_msp_admin_removes_a_practice_and_a_technician_cannot(client, tenant):
+    await sign_in(client, tenant["msp_technician"])
+    assert (await client.delete(f"/api/v1/practices/{tenant.sibling.id}")).status_code == 403
+    await client.post("/api/v1/auth/logout")
+    client.cookies.clear()
+    await sign_in(client, tenant["msp_admin"])
+    assert (await client.delete(f"/api/v1/practices/{tenant.sibling.id}")).status_code == 204
+    assert (await client.get(f"/api/v1/practices/{tenant.sibling.id}")).status_code == 404

@@ -6,11 +6,18 @@ import uuid
 
 from fastapi import APIRouter, Response
 
-from services.api.deps import DbSession, MspManager, PracticeOperator, PracticeReader, actor_of, CurrentPrincipal
+from typing import Annotated
+
+from services.api.deps import (CurrentPrincipal, DbSession, MspManager, PracticeAccess, PracticeOperator, PracticeReader,
+                               actor_of, practice_permission)
+from services.core.errors import Forbidden
+from services.core.identity.policy import Permission
 from services.core.practices import service
 from services.core.practices.schemas import PracticeIn, PracticeOut, PracticePatch, SiteIn, SiteOut, SitePatch
-from services.core.identity.policy import Permission
-from services.core.errors import Forbidden
+
+# Removing a practice is an MSP manager's act, checked against the practice so that a practice the
+# caller cannot see stays a 404.
+PracticeRemover = Annotated[PracticeAccess, practice_permission(Permission.msp_manage)]
 
 router = APIRouter(prefix="/api/v1/practices", tags=["practices"])
 
@@ -43,9 +50,9 @@ async def update_practice(body: PracticePatch, access: PracticeOperator, db: DbS
 
 
 @router.delete("/{practice_id}", operation_id="delete_practice", status_code=204)
-async def delete_practice(practice_id: uuid.UUID, principal: MspManager, access: PracticeReader, db: DbSession) -> Response:
-    """Remove a practice and everything it holds."""
-    await service.delete_practice(db, access.practice, actor_of(principal))
+async def delete_practice(access: PracticeRemover, db: DbSession) -> Response:
+    """Remove a practice and everything it holds (MSP owners and admins)."""
+    await service.delete_practice(db, access.practice, access.actor)
     return Response(status_code=204)
 
 

@@ -1,0 +1,243 @@
+"""The authorization matrix: every operation × every kind of caller × own / sibling / other MSP.
+
+Generated from the OpenAPI document, checked against one policy table (POLICY below, with the
+role → permission rules of services/core/identity/policy.py). A route missing from POLICY fails.
+
+HOW TO REGISTER A NEW ROUTE
+1. Add its operationId to POLICY with a Rule: public (anyone; handles its own auth), agent (agent
+   credential only), self (any signed-in user, own things), msp(Permission.x) (MSP-level), or
+   practice(Permission.x) (about one practice: the {practice_id} in the path, or the practice of the
+   object in the path). Use may_404=True when an allowed caller can legitimately get 404 (e.g. the
+   practice has no plan yet).
+2. For every new path parameter (e.g. {system_id}) add a maker to MAKERS: an async function
+   (ctx, target) -> str that creates a fresh object in target.practice (or target.msp_id for
+   MSP-level objects) and returns its id. Makers run as the owner role (no RLS) via ctx.owner_db.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from services.core.identity.models import Role
+from services.core.identity.policy import READ_PERMISSIONS, Permission, allows
+from tests.factories import Tenant, api_token, build_tenant, sign_in
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str  # public | agent | self | msp | practice
+    permission: Permission | None = None
+    may_404: bool = False
+
+
+PUBLIC, AGENT, SELF = Rule("public"), Rule("agent"), Rule("self")
+
+
+def msp(permission: Permission, may_404: bool = False) -> Rule:
+    return Rule("msp", permission, may_404)
+
+
+def practice(permission: Permission, may_404: bool = False) -> Rule:
+    return Rule("practice", permission, may_404)
+
+
+P = Permission
+POLICY: dict[str, Rule] = {
+    # health and sign-in
+    "healthz": PUBLIC, "readyz": PUBLIC,
+    "login": PUBLIC, "logout": PUBLIC, "get_session": PUBLIC, "mfa_verify": PUBLIC, "mfa_setup": PUBLIC, "mfa_enable": PUBLIC,
+    # practices and sites
+    "list_practices": SELF,
+    "create_practice": msp(P.msp_manage),
+    "get_practice": practice(P.practice_read),
+    "update_practice": practice(P.practice_operate),
+    "delete_practice": practice(P.msp_manage),
+    "list_sites": practice(P.practice_read),
+    "create_site": practice(P.practice_operate),
+    "get_site": practice(P.practice_read),
+    "update_site": practice(P.practice_operate),
+    "delete_site": practice(P.practice_operate),
+}
+
+
+@dataclass
+class Target:
+    name: str  # own | sibling | other
+    tenant: Tenant
+
+    @property
+    def msp_id(self) -> uuid.UUID:
+        return self.tenant.msp_id
+
+    @property
+    def practice(self):
+        return self.tenant.sibling if self.name == "sibling" else self.tenant.practice
+
+
+@dataclass
+class Ctx:
+    owner_db: object
+    tenant: Tenant
+    other: Tenant
+
+    def target(self, name: str) -> Target:
+        return Target(name, self.other if name == "other" else self.tenant)
+
+
+async def _insert(ctx: Ctx, sql: str, **params) -> str:
+    async with ctx.owner_db.transaction() as s:  # type: ignore[attr-defined]
+        await s.execute(text(sql), params)
+    return str(params["id"])
+
+
+async def make_practice(ctx: Ctx, target: Target) -> str:
+    return str(target.practice.id)
+
+
+async def make_site(ctx: Ctx, target: Target) -> str:
+    return await _insert(ctx, "INSERT INTO site (msp_id, id, practice_id, name, created_at) VALUES (:m, :id, :p, :n, now())",
+                         m=target.msp_id, id=uuid.uuid4(), p=target.practice.id, n=f"site-{uuid.uuid4().hex[:8]}")
+
+
+MAKERS: dict[str, Callable[[Ctx, Target], Awaitable[str]]] = {
+    "practice_id": make_practice,
+    "site_id": make_site,
+}
+
+# Who calls: the people of tests/factories.build_tenant, a read-only token, and nobody.
+CALLERS = ["msp_owner", "msp_admin", "msp_technician", "assigned_technician", "practice_owner", "practice_staff",
+           "read_only_token", "anonymous"]
+SAFE = {"get", "head", "options"}
+
+
+def _operations() -> list[tuple[str, str, str]]:
+    from services.api.app import create_app
+
+    spec = create_app().openapi()
+    ops = []
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                ops.append((op["operationId"], method, path))
+    return sorted(ops)
+
+
+OPERATIONS = _operations()
+
+
+def test_every_operation_is_in_the_policy_table():
+    missing = [op for op, _, _ in OPERATIONS if op not in POLICY]
+    assert missing == [], f"add these operationIds to POLICY in {__file__}: {missing}"
+    stale = sorted(set(POLICY) - {op for op, _, _ in OPERATIONS})
+    assert stale == [], f"POLICY names operations that no longer exist: {stale}"
+
+
+def _role(caller: str) -> Role | None:
+    return {"assigned_technician": Role.msp_technician, "read_only_token": Role.msp_owner}.get(caller) or (
+        Role(caller) if caller in Role.__members__ else None)
+
+
+def _sees(caller: str, target: str) -> bool:
+    if target == "other":
+        return False
+    if caller in ("msp_owner", "msp_admin", "msp_technician", "read_only_token"):
+        return True
+    return target == "own"  # assigned technician and practice people see only tenant.practice
+
+
+def expected(rule: Rule, caller: str, target: str, method: str, has_object: bool) -> str:
+    """'allowed', or the status code a refusal must have."""
+    if caller == "anonymous":
+        return "401"
+    if rule.kind == "agent":
+        return "401"
+    write = method not in SAFE
+    if has_object and target == "other":
+        return "404"
+    role = _role(caller)
+    if rule.kind == "self":
+        return "allowed"
+    if rule.kind == "msp":
+        ok = allows(role, rule.permission) and not (caller == "read_only_token" and rule.permission not in READ_PERMISSIONS)
+        if role is not None and not role.is_msp_role:
+            ok = False
+        return "allowed" if ok else "403"
+    # practice
+    if not _sees(caller, target):
+        return "404"
+    ok = allows(role, rule.permission) and not (caller == "read_only_token" and (write or rule.permission not in READ_PERMISSIONS))
+    return "allowed" if ok else "403"
+
+
+@pytest.fixture(scope="module")
+async def matrix(db, owner_db, app):
+    tenant, other = await build_tenant(db), await build_tenant(db)
+    clients: dict[str, httpx.AsyncClient] = {}
+    for caller in CALLERS:
+        c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver")
+        if caller == "read_only_token":
+            c.headers["Authorization"] = f"Bearer {await api_token(db, tenant.msp_id, tenant['msp_owner'], read_only=True)}"
+        elif caller != "anonymous":
+            await sign_in(c, tenant[caller])
+        clients[caller] = c
+    yield Ctx(owner_db, tenant, other), clients
+    for c in clients.values():
+        await c.aclose()
+
+
+PARAM = re.compile(r"{(\w+)}")
+
+
+# Objects every case shares: never deleted by the matrix (their own suites test deletion).
+SHARED_PARAMS = {"practice_id"}
+
+
+def _order(method: str, path: str, callers: list[str], rule: Rule, target: str, has_object: bool) -> list[str]:
+    """Destructive calls: refusals first, then one allowed caller (the object is gone afterwards)."""
+    if method != "delete":
+        return callers
+    refused = [c for c in callers if expected(rule, c, target, method, has_object) != "allowed"]
+    last = PARAM.findall(path)[-1:]
+    if set(last) & SHARED_PARAMS:
+        return refused
+    allowed = [c for c in callers if c not in refused]
+    return refused + allowed[:1]
+
+
+@pytest.mark.parametrize("operation_id,method,path", OPERATIONS, ids=[o[0] for o in OPERATIONS])
+async def test_operation_enforces_its_policy(matrix, operation_id, method, path):
+    ctx, clients = matrix
+    rule = POLICY.get(operation_id)
+    if rule is None:
+        pytest.fail(f"{operation_id} is not in POLICY")
+    if rule.kind == "public":
+        return
+    params = PARAM.findall(path)
+    unknown = [p for p in params if p not in MAKERS]
+    assert unknown == [], f"register a maker for path parameters {unknown} in MAKERS"
+    failures = []
+    for target_name in ("own", "sibling", "other"):
+        if not params and target_name != "own":
+            continue
+        target = ctx.target(target_name)
+        for caller in _order(method, path, CALLERS, rule, target_name, bool(params)):
+            values = {p: await MAKERS[p](ctx, target) for p in params}
+            url = path.format(**values)
+            kwargs = {"json": {}} if method in ("post", "put", "patch") else {}
+            r = await clients[caller].request(method.upper(), url, **kwargs)
+            want = expected(rule, caller, target_name, method, bool(params))
+            got = r.status_code
+            if want == "allowed":
+                refused = got in (401, 403) or (got == 404 and not rule.may_404)
+                if refused or got >= 500:
+                    failures.append(f"{caller} on {target_name}: expected to be allowed, got {got} {r.text[:120]}")
+            elif str(got) != want:
+                failures.append(f"{caller} on {target_name}: expected {want}, got {got} {r.text[:120]}")
+    assert failures == [], f"{method.upper()} {path}:\n" + "\n".join(failures)
