@@ -20,5 +20,14 @@ from services.core.inventory.models import (  # noqa: F401
     System,
     SystemDependency,
 )
+from services.core.plans.models import (  # noqa: F401
+    Plan,
+    PlanAcknowledgement,
+    PlanExport,
+    PlanTemplate,
+    PlanVersion,
+    RoleAssignment,
+)
 from services.core.practices.models import Msp, Practice, Site  # noqa: F401
 from services.core.secret_index import SecretIndex  # noqa: F401
+from services.core.telemetry.models_ingest import Agent, EnrollmentToken, PingKey, TelemetryEvent  # noqa: F401
