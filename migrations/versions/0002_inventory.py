@@ -87,6 +87,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['msp_id', 'practice_id'], ['practice.msp_id', 'practice.id'], name='fk_backup_job_practice', ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['msp_id', 'site_id'], ['site.msp_id', 'site.id'], name='fk_backup_job_site', ondelete='SET NULL (site_id)'),
     sa.ForeignKeyConstraint(['msp_id'], ['msp.id'], name=op.f('fk_backup_job_msp_id_msp'), ondelete='CASCADE'),
+    sa.CheckConstraint("location IN ('onsite', 'offsite', 'cloud')", name=op.f('ck_backup_job_location_known')),
     sa.PrimaryKeyConstraint('msp_id', 'id', name=op.f('pk_backup_job')),
     sa.UniqueConstraint('msp_id', 'practice_id', 'name', name=op.f('uq_backup_job_msp_id_practice_id_name'))
     )
@@ -107,6 +108,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['msp_id', 'practice_id'], ['practice.msp_id', 'practice.id'], name='fk_link_practice', ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['msp_id', 'site_id'], ['site.msp_id', 'site.id'], name='fk_link_site', ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['msp_id'], ['msp.id'], name=op.f('fk_link_msp_id_msp'), ondelete='CASCADE'),
+    sa.CheckConstraint("role IN ('primary', 'backup', 'hotspot')", name=op.f('ck_link_role_known')),
     sa.PrimaryKeyConstraint('msp_id', 'id', name=op.f('pk_link')),
     sa.UniqueConstraint('msp_id', 'site_id', 'name', name=op.f('uq_link_msp_id_site_id_name'))
     )
@@ -135,7 +137,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['msp_id', 'practice_id'], ['practice.msp_id', 'practice.id'], name='fk_system_dependency_practice', ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['msp_id', 'system_id'], ['system.msp_id', 'system.id'], name='fk_system_dependency_system', ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['msp_id'], ['msp.id'], name=op.f('fk_system_dependency_msp_id_msp'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('msp_id', 'id', name=op.f('pk_system_dependency'))
+    sa.PrimaryKeyConstraint('msp_id', 'id', name=op.f('pk_system_dependency')),
+    sa.UniqueConstraint('msp_id', 'system_id', 'depends_on_system_id', name='uq_system_dependency_on_system'),
+    sa.UniqueConstraint('msp_id', 'system_id', 'depends_on_link_id', name='uq_system_dependency_on_link')
     )
     # ### end Alembic commands ###
     for table in TABLES:

@@ -113,6 +113,9 @@ class SystemDependency(TenantMixin, Base):
                              name="fk_system_dependency_on_link"),
         CheckConstraint("(depends_on_system_id IS NULL) <> (depends_on_link_id IS NULL)", name="one_target"),
         CheckConstraint("depends_on_system_id IS NULL OR depends_on_system_id <> system_id", name="not_self"),
+        # NULLs are distinct, so each constraint only bites on its own kind of target.
+        UniqueConstraint("msp_id", "system_id", "depends_on_system_id", name="uq_system_dependency_on_system"),
+        UniqueConstraint("msp_id", "system_id", "depends_on_link_id", name="uq_system_dependency_on_link"),
     )
     practice_id: Mapped[uuid.UUID]
     system_id: Mapped[uuid.UUID]
@@ -129,6 +132,8 @@ class BackupJob(TenantMixin, Base):
         ForeignKeyConstraint(["msp_id", "site_id"], ["site.msp_id", "site.id"], ondelete="SET NULL (site_id)",
                              name="fk_backup_job_site"),
         UniqueConstraint("msp_id", "practice_id", "name"),
+        # The off-site and immutability rules read this column; an unknown value would hide a finding.
+        CheckConstraint("location IN ('onsite', 'offsite', 'cloud')", name="location_known"),
     )
     practice_id: Mapped[uuid.UUID]
     site_id: Mapped[uuid.UUID | None]  # where the agent that reports it runs
@@ -175,6 +180,8 @@ class Link(TenantMixin, Base):
         _practice_fk("link"),
         ForeignKeyConstraint(["msp_id", "site_id"], ["site.msp_id", "site.id"], ondelete="CASCADE", name="fk_link_site"),
         UniqueConstraint("msp_id", "site_id", "name"),
+        # The single-link rule reads this column; an unknown value would hide a finding.
+        CheckConstraint("role IN ('primary', 'backup', 'hotspot')", name="role_known"),
     )
     practice_id: Mapped[uuid.UUID]
     site_id: Mapped[uuid.UUID]
