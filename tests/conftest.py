@@ -120,3 +120,13 @@ async def other_tenant(db):
     from tests.factories import build_tenant
 
     return await build_tenant(db)
+
+
+@pytest.fixture(scope="session")
+def live_server(database_urls):
+    """The real API on a free 127.0.0.1 port, on this run's test database."""
+    from tests.live_server import start
+
+    server = start(database_urls[1])
+    yield server
+    server.stop()

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from services.api import problems
+from services.api import openapi, problems
 from services.api.routers import ROUTERS
 from services.core.database_server import resolve
 from services.core.db import Database
@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         own = database is None
-        app.state.db = database or Database.connect(resolve(settings).app, settings.db_pool_size)
+        app.state.db = database or Database.connect(settings.app_database_url or resolve(settings).app, settings.db_pool_size)
         yield
         if own:
             await app.state.db.dispose()
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for router in ROUTERS:
         app.include_router(router)
     _check_operation_ids(app)
+    openapi.install(app)
     _serve_frontend(app, settings.frontend_dist)
     return app
 
@@ -74,20 +75,26 @@ def _check_operation_ids(app: FastAPI) -> None:
 
 
 def _serve_frontend(app: FastAPI, dist: Path) -> None:
-    """Serve the built single-page app, with index.html for every client-side route."""
+    """Serve the built single-page app: its assets, and index.html for every client-side route.
+
+    Client-side routes are served from the 404 handler rather than a catch-all route, so that a
+    wrong method on an API path still answers 405 and an unknown API path a problem+json 404.
+    """
     index = dist / "index.html"
     if not index.exists():
         return
     if (dist / "assets").is_dir():
         app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+    app.state.frontend_dist = dist.resolve()
 
-    @app.get("/{path:path}", include_in_schema=False)
-    async def spa(path: str) -> FileResponse:
-        candidate = (dist / path).resolve()
-        if path and candidate.is_file() and dist.resolve() in candidate.parents:
-            return FileResponse(candidate)
-        if path.startswith(("api/", "ping/")):
-            from services.core.errors import NotFound
 
-            raise NotFound("No such endpoint.")
-        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+def frontend_response(request: Request) -> FileResponse | None:
+    """The file or index.html for a browser navigation the API does not know, if the app is built."""
+    dist: Path | None = getattr(request.app.state, "frontend_dist", None)
+    path = request.url.path
+    if dist is None or request.method not in ("GET", "HEAD") or path.startswith(("/api/", "/ping/")):
+        return None
+    candidate = (dist / path.lstrip("/")).resolve()
+    if candidate.is_file() and dist in candidate.parents:
+        return FileResponse(candidate)
+    return FileResponse(dist / "index.html", headers={"Cache-Control": "no-cache"})

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.core.errors import DomainError
@@ -44,10 +46,30 @@ def install(app: FastAPI) -> None:
                        f"Check these fields: {named}." if named else "The request is not valid.", request, errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 404:
+            from services.api.app import frontend_response
+
+            page = frontend_response(request)
+            if page is not None:
+                return page
         titles = {404: "Not found", 405: "Method not allowed", 401: "Sign-in required", 403: "Not allowed"}
         return problem(exc.status_code, f"http-{exc.status_code}", titles.get(exc.status_code, "Error"), str(exc.detail), request,
                        headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        # A value PostgreSQL cannot store (a NUL character, a number out of range) is the caller's
+        # input, not our failure; anything else from the database is a 500.
+        if isinstance(exc.orig, psycopg.DataError):
+            return problem(422, "unstorable-value", "A value cannot be stored",
+                           "A field holds a value that cannot be stored (for example a NUL character or a number out of range).",
+                           request)
+        return await _unexpected(request, exc)
+
+    @app.exception_handler(UnicodeEncodeError)
+    async def _encoding(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
+        return problem(422, "invalid-text", "Text is not valid", "A field holds text that is not valid Unicode.", request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
