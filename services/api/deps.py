@@ -21,6 +21,7 @@ from services.core.identity import sessions
 from services.core.identity.policy import Permission
 from services.core.identity.principal import Principal
 from services.core.practices.models import Practice
+from services.core.telemetry.agents import authenticate
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -75,6 +76,20 @@ async def current_principal(principal: Annotated[Principal | None, Depends(optio
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+async def agent_principal(request: Request, db: DbSession) -> Principal:
+    """An agent presenting its credential (`Authorization: Bearer swa_…`); revoked or unknown → 401."""
+    auth = request.headers.get("authorization", "")
+    credential = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+    agent = await authenticate(db, credential) if credential.startswith("swa_") else None
+    if agent is None:
+        raise Unauthorized("The agent credential is missing, not valid or has been revoked.")
+    return Principal(kind="agent", msp_id=agent.msp_id, agent_id=agent.id, practice_id=agent.practice_id, site_id=agent.site_id,
+                     visible_practices=frozenset({agent.practice_id}), ip=client_ip(request))
+
+
+AgentCaller = Annotated[Principal, Depends(agent_principal)]
 
 
 def actor_of(p: Principal) -> Actor:

@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     login_rate_limit: str = "10/minute"
     # Rate limits: in-memory unless a Redis URL is given (shared across API replicas).
     redis_url: str | None = None
+    # Telemetry in: per agent for POST /api/v1/ingest, per ping key for /ping/… (`limits` syntax).
+    ingest_rate_limit: str = "20/second"
+    ping_rate_limit: str = "10/second"
+    # How long a rotated-out agent credential keeps working.
+    agent_credential_overlap_hours: int = Field(default=24, ge=0, le=24 * 30)
+    # What the enrollment command installs with pip (a package name, a wheel URL or a path).
+    agent_package: str = "seawall-agent"
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025

@@ -1,0 +1,120 @@
+"""Healthchecks-compatible pings (`/ping/<key>[/start|/fail|/log|/<exit-code>]`) and each backup
+job's ping URL.
+
+Ping answers are plain text — "OK", "not found", "rate limited" — not problem+json: the tools that
+speak this protocol (borgmatic, curl in cron jobs, Healthchecks client libraries) were written
+against Healthchecks, and some of them log or compare the body they get back.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse
+
+from services.api.deps import DbSession, PracticeOperator, PracticeReader, client_ip
+from services.core import ratelimit
+from services.core.errors import RateLimited
+from services.core.settings import get_settings
+from services.core.telemetry import pings
+from services.core.telemetry.schemas_ingest import PingUrlOut
+
+router = APIRouter(tags=["pings"])
+
+MAX_UPLOAD = 10 * 1024 * 1024  # read at most this much of a ping body; its last 100 KB are kept
+
+
+def _not_found() -> PlainTextResponse:
+    return PlainTextResponse("not found", status_code=404)
+
+
+async def _log_tail(request: Request) -> str | None:
+    """The body's last 100 KB — the end of a backup log is what explains a failure (Healthchecks keeps
+    the start; borgmatic already sends only the tail, so for it the two agree)."""
+    tail, size = b"", 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_UPLOAD:
+            return None
+        tail = (tail + chunk)[-pings.MAX_BODY:]
+    return tail.decode("utf-8", errors="replace")
+
+
+async def _ping(request: Request, key: str, signal: str | None) -> PlainTextResponse:
+    parsed = pings.parse_signal(signal)
+    if parsed is None:
+        return _not_found()
+    rid = request.query_params.get("rid")
+    if rid is not None and not 0 < len(rid) <= 64:
+        return PlainTextResponse("invalid rid", status_code=400)
+    database = request.app.state.db
+    target = await pings.find_target(database, key)
+    if target is None:
+        return _not_found()
+    try:
+        await ratelimit.hit(get_settings().ping_rate_limit, "ping", str(target.job_id))
+    except RateLimited as exc:
+        return PlainTextResponse("rate limited", status_code=429, headers={"Retry-After": str(exc.retry_after)})
+    body = await _log_tail(request)
+    if body is None:
+        return PlainTextResponse("request body too large", status_code=413)
+    kind, exit_code = parsed
+    if not await pings.record_ping(database, target, kind, exit_code, rid, body, request.headers.get("user-agent", ""),
+                                   client_ip(request)):
+        return _not_found()
+    return PlainTextResponse("OK")
+
+
+_DOC = {"responses": {"200": {"description": "OK", "content": {"text/plain": {}}},
+                      "404": {"description": "not found", "content": {"text/plain": {}}}}}
+
+
+@router.get("/ping/{key}", operation_id="ping_get", response_class=PlainTextResponse, openapi_extra=_DOC)
+async def ping_get(key: str, request: Request) -> PlainTextResponse:
+    """Report that the backup job succeeded (Healthchecks-compatible)."""
+    return await _ping(request, key, None)
+
+
+@router.post("/ping/{key}", operation_id="ping_post", response_class=PlainTextResponse, openapi_extra=_DOC)
+async def ping_post(key: str, request: Request) -> PlainTextResponse:
+    """Report that the backup job succeeded; the body (≤ 100 KB kept) is the run's log."""
+    return await _ping(request, key, None)
+
+
+@router.head("/ping/{key}", include_in_schema=False)
+async def ping_head(key: str, request: Request) -> PlainTextResponse:
+    return await _ping(request, key, None)
+
+
+@router.get("/ping/{key}/{signal}", operation_id="ping_signal_get", response_class=PlainTextResponse, openapi_extra=_DOC)
+async def ping_signal_get(key: str, signal: str, request: Request) -> PlainTextResponse:
+    """Report a run's start, failure, log line or exit code (`start`, `fail`, `log`, `0`–`255`)."""
+    return await _ping(request, key, signal)
+
+
+@router.post("/ping/{key}/{signal}", operation_id="ping_signal_post", response_class=PlainTextResponse, openapi_extra=_DOC)
+async def ping_signal_post(key: str, signal: str, request: Request) -> PlainTextResponse:
+    """Report a run's start, failure, log or exit code, with the body as the run's log."""
+    return await _ping(request, key, signal)
+
+
+@router.head("/ping/{key}/{signal}", include_in_schema=False)
+async def ping_signal_head(key: str, signal: str, request: Request) -> PlainTextResponse:
+    return await _ping(request, key, signal)
+
+
+@router.get("/api/v1/practices/{practice_id}/backup-jobs/{backup_job_id}/ping-url", operation_id="get_backup_job_ping_url",
+            response_model=PingUrlOut)
+async def get_backup_job_ping_url(backup_job_id: uuid.UUID, access: PracticeReader, db: DbSession) -> PingUrlOut:
+    """The backup job's Healthchecks-compatible ping URL (created on first use)."""
+    job = await pings.get_backup_job(db, access.msp_id, access.practice_id, backup_job_id)
+    return await pings.get_or_create_url(db, job, access.actor)
+
+
+@router.post("/api/v1/practices/{practice_id}/backup-jobs/{backup_job_id}/ping-url/rotate",
+             operation_id="rotate_backup_job_ping_url", response_model=PingUrlOut)
+async def rotate_backup_job_ping_url(backup_job_id: uuid.UUID, access: PracticeOperator, db: DbSession) -> PingUrlOut:
+    """Replace the job's ping URL; the old one stops working at once."""
+    job = await pings.get_backup_job(db, access.msp_id, access.practice_id, backup_job_id)
+    return await pings.rotate_url(db, job, access.actor)

@@ -1,0 +1,123 @@
+"""Agents: who they are, their configuration, credential rotation with overlap, and revocation."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core import secret_index
+from services.core.audit.service import Actor, record
+from services.core.base import utcnow
+from services.core.db import Scope, set_scope
+from services.core.errors import Conflict, NotFound
+from services.core.inventory.models import BackupJob, Link
+from services.core.secret_index import SecretIndex
+from services.core.secrets import hash_token, new_token, tokens_equal
+from services.core.settings import get_settings
+from services.core.telemetry.models_ingest import Agent
+from services.core.telemetry.schemas_ingest import AgentConfigOut, JobRef, LinkRef
+
+CREDENTIAL_PREFIX = "swa"
+SECRET_KIND = "agent"
+
+
+def credential_matches(agent: Agent, presented_hash: bytes) -> bool:
+    """The current credential, or the previous one inside its overlap window (constant-time compares)."""
+    if agent.revoked_at is not None:
+        return False
+    current = tokens_equal(agent.credential_hash, presented_hash)
+    previous = (agent.previous_credential_hash is not None and agent.previous_valid_until is not None
+                and tokens_equal(agent.previous_credential_hash, presented_hash) and agent.previous_valid_until > utcnow())
+    return current or previous
+
+
+async def authenticate(session: AsyncSession, credential: str) -> Agent | None:
+    """The agent presenting this credential, with the transaction scoped to its practice; None if refused."""
+    entry = await secret_index.lookup(session, credential, SECRET_KIND)
+    if entry is None:
+        return None
+    # Read the agent's practice with the MSP's scope, then narrow the transaction to that practice.
+    await set_scope(session, Scope(entry.tenant))
+    practice_id = await session.scalar(select(Agent.practice_id).where(Agent.msp_id == entry.tenant, Agent.id == entry.object_id))
+    if practice_id is None:
+        return None
+    await set_scope(session, Scope(entry.tenant, frozenset({practice_id})))
+    agent = await session.scalar(select(Agent).where(Agent.msp_id == entry.tenant, Agent.id == entry.object_id))
+    if agent is None or not credential_matches(agent, hash_token(credential)):
+        return None
+    return agent
+
+
+async def config_of(session: AsyncSession, agent: Agent) -> AgentConfigOut:
+    links = await session.scalars(select(Link).where(Link.msp_id == agent.msp_id, Link.practice_id == agent.practice_id,
+                                                     Link.site_id == agent.site_id).order_by(Link.name))
+    jobs = await session.scalars(select(BackupJob).where(BackupJob.msp_id == agent.msp_id, BackupJob.practice_id == agent.practice_id,
+                                                         BackupJob.site_id == agent.site_id).order_by(BackupJob.name))
+    return AgentConfigOut(
+        agent_id=agent.id, msp_id=agent.msp_id, practice_id=agent.practice_id, site_id=agent.site_id,
+        heartbeat_interval_seconds=agent.heartbeat_interval_seconds,
+        links=[LinkRef(id=x.id, name=x.name, role=x.role) for x in links],
+        jobs=[JobRef(id=x.id, name=x.name, tool=x.tool) for x in jobs],
+    )
+
+
+async def list_agents(session: AsyncSession, msp_id: uuid.UUID, practice_ids: frozenset[uuid.UUID] | None = None,
+                      practice_id: uuid.UUID | None = None) -> list[Agent]:
+    q = select(Agent).where(Agent.msp_id == msp_id)
+    if practice_id is not None:
+        q = q.where(Agent.practice_id == practice_id)
+    if practice_ids is not None:
+        q = q.where(Agent.practice_id.in_(practice_ids))
+    return list(await session.scalars(q.order_by(Agent.created_at)))
+
+
+async def get_agent(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID, agent_id: uuid.UUID) -> Agent:
+    agent = await session.scalar(select(Agent).where(Agent.msp_id == msp_id, Agent.practice_id == practice_id, Agent.id == agent_id))
+    if agent is None:
+        raise NotFound("No such agent in this practice.")
+    return agent
+
+
+async def create_agent(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID, site_id: uuid.UUID, *,
+                       hostname: str, agent_version: str, enrolled_by: uuid.UUID | None) -> tuple[Agent, str]:
+    credential = new_token(CREDENTIAL_PREFIX)
+    agent = Agent(msp_id=msp_id, practice_id=practice_id, site_id=site_id, hostname=hostname, agent_version=agent_version,
+                  credential_hash=b"", enrolled_by=enrolled_by, heartbeat_interval_seconds=60)
+    session.add(agent)
+    await session.flush()
+    agent.credential_hash = await secret_index.register(session, credential, SECRET_KIND, msp_id, agent.id)
+    await session.flush()
+    return agent, credential
+
+
+async def rotate_credential(session: AsyncSession, agent: Agent, actor: Actor) -> str:
+    """A new credential; the current one stays valid for the overlap window, any older one stops now."""
+    if agent.revoked_at is not None:
+        raise Conflict("This agent is revoked; enroll a new agent instead.")
+    credential = new_token(CREDENTIAL_PREFIX)
+    overlap = timedelta(hours=get_settings().agent_credential_overlap_hours)
+    keep = agent.credential_hash
+    await session.execute(delete(SecretIndex).where(SecretIndex.kind == SECRET_KIND, SecretIndex.object_id == agent.id,
+                                                    SecretIndex.token_hash != keep))
+    agent.previous_credential_hash = keep
+    agent.previous_valid_until = utcnow() + overlap
+    agent.credential_hash = await secret_index.register(session, credential, SECRET_KIND, agent.msp_id, agent.id)
+    await session.flush()
+    await record(session, msp_id=agent.msp_id, actor=actor, action="agent.credential_rotated", object_type="agent",
+                 object_id=agent.id, practice_id=agent.practice_id,
+                 changes={"previous_valid_until": agent.previous_valid_until})
+    return credential
+
+
+async def revoke(session: AsyncSession, agent: Agent, actor: Actor) -> Agent:
+    """Revoked agents are refused from their next request on, whatever they present."""
+    if agent.revoked_at is None:
+        agent.revoked_at = utcnow()
+        await secret_index.forget(session, SECRET_KIND, agent.id)
+        await session.flush()
+        await record(session, msp_id=agent.msp_id, actor=actor, action="agent.revoked", object_type="agent",
+                     object_id=agent.id, practice_id=agent.practice_id, changes={"hostname": agent.hostname})
+    return agent

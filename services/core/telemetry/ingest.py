@@ -1,0 +1,308 @@
+"""POST /api/v1/ingest: read a bounded body, validate every event, resolve what it names, record.
+
+The tenant, practice and site come from the credential only. A batch with any invalid event is
+refused whole, so an agent never has to guess which of its events were kept. The request path
+opens no transaction of its own: identities and inventory names are read through short caches
+and the rows go to the inbox writer (inbox.py), which re-checks the credential in the
+transaction that stores them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+import zlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import to_json
+from sqlalchemy import text
+
+from services.core import secret_index
+from services.core.audit.service import Actor, record
+from services.core.db import Database, Scope, set_scope
+from services.core.errors import DomainError, FieldError, PayloadTooLarge, Unauthorized, ValidationFailed
+from services.core.secrets import hash_token
+from services.core.telemetry.events import REFERENCES, IngestBatch, IngestResult, payload_of
+from services.core.telemetry.inbox import Row, Submission, writer_for
+
+MAX_BODY = 1024 * 1024  # as sent (compressed or not)
+MAX_DECOMPRESSED = 8 * 1024 * 1024
+MAX_REPORTED_ERRORS = 50
+IDENTITY_TTL = 60.0  # the facts cached never change for an agent; validity is checked per request
+REFERENCE_TTL = 5.0
+
+
+class UnsupportedEncoding(DomainError):
+    status, code, title = 415, "unsupported-encoding", "Unsupported content encoding"
+
+
+class RefusedReferences(ValidationFailed):
+    """Events name jobs, systems or links the agent may not report on; `foreign` lists those of other practices."""
+
+    def __init__(self, detail: str, *, errors: list[FieldError], foreign: list[dict[str, Any]]):
+        super().__init__(detail, errors=errors)
+        self.foreign = foreign
+
+
+# --- the body ---------------------------------------------------------------------------------
+
+async def read_body(headers: Any, stream: AsyncIterator[bytes], limit: int = MAX_BODY,
+                    decompressed_limit: int = MAX_DECOMPRESSED) -> bytes:
+    """The request body, refused with 413 as soon as it passes a limit (never buffered unbounded)."""
+    declared = headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The body is larger than {limit // 1024} KiB; send fewer events per request.")
+    chunks, size = [], 0
+    async for chunk in stream:
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The body is larger than {limit // 1024} KiB; send fewer events per request.")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    encoding = headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding != "gzip":
+        raise UnsupportedEncoding("Send the body as is or with Content-Encoding: gzip.")
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        plain = inflater.decompress(body, decompressed_limit + 1)
+    except zlib.error as exc:
+        raise ValidationFailed("The body is not valid gzip.", errors=[FieldError("body", "is not valid gzip")]) from exc
+    if len(plain) > decompressed_limit or inflater.unconsumed_tail:
+        raise PayloadTooLarge(f"The body is larger than {decompressed_limit // (1024 * 1024)} MiB once decompressed.")
+    if not inflater.eof:
+        raise ValidationFailed("The gzip body is truncated.", errors=[FieldError("body", "gzip stream ends early")])
+    return plain
+
+
+# --- validation -------------------------------------------------------------------------------
+
+_MESSAGES = {"extra_forbidden": "is not a field of this event type", "missing": "is required",
+             "union_tag_invalid": "is not a known event type", "union_tag_not_found": "is required"}
+
+
+def _event_ids(body: bytes) -> list[Any]:
+    try:
+        events = json.loads(body).get("events")
+    except (ValueError, AttributeError):
+        return []
+    return [e.get("id") if isinstance(e, dict) else None for e in events] if isinstance(events, list) else []
+
+
+def batch_errors(exc: ValidationError, body: bytes) -> list[FieldError]:
+    """pydantic's errors as the protocol's errors[]: event_index, event_id, field, message."""
+    ids = _event_ids(body)
+    out: list[FieldError] = []
+    for err in exc.errors()[:MAX_REPORTED_ERRORS]:
+        loc, kind = tuple(err["loc"]), err["type"]
+        message = _MESSAGES.get(kind, err["msg"])
+        if kind == "json_invalid":
+            out.append(FieldError("body", f"is not valid JSON: {err['msg']}"))
+        elif len(loc) >= 2 and loc[0] == "events" and isinstance(loc[1], int):
+            rest = [str(p) for p in loc[2:]]
+            if rest and rest[0] in REFERENCES:
+                rest = rest[1:]
+            field = ".".join(rest) or ("type" if kind.startswith("union_tag") else "job")
+            index = loc[1]
+            out.append(FieldError(field, message, {"event_index": index, "event_id": ids[index] if index < len(ids) else None}))
+        else:
+            out.append(FieldError(".".join(str(p) for p in loc) or "body", message))
+    return out
+
+
+def parse_batch(body: bytes) -> IngestBatch:
+    try:
+        return IngestBatch.model_validate_json(body)
+    except ValidationError as exc:
+        errors = batch_errors(exc, body)
+        raise ValidationFailed(_summary(errors), errors=errors) from exc
+
+
+def _summary(errors: list[FieldError]) -> str:
+    first = errors[0]
+    where = f"event {first.extra['event_index']} ({first.extra.get('event_id')}), " if first.extra else ""
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"Nothing was stored: {where}{first.field} {first.message}{more}."
+
+
+# --- who is calling ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AgentIdentity:
+    msp_id: uuid.UUID
+    agent_id: uuid.UUID
+    practice_id: uuid.UUID
+    site_id: uuid.UUID
+    credential_hash: bytes
+
+
+_identities: dict[bytes, tuple[float, AgentIdentity]] = {}
+
+
+def bearer_credential(authorization: str) -> str:
+    if not authorization.lower().startswith("bearer ") or not authorization[7:].strip().startswith("swa_"):
+        raise Unauthorized("Send the agent credential: Authorization: Bearer swa_…")
+    return authorization[7:].strip()
+
+
+async def identify_agent(database: Database, credential: str) -> AgentIdentity:
+    """Who the credential belongs to. Whether it is still valid is decided where the rows are stored."""
+    digest = hash_token(credential)
+    hit = _identities.get(digest)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    async with database.transaction() as session:
+        entry = await secret_index.lookup(session, credential, "agent")
+        row = None
+        if entry is not None:
+            await set_scope(session, Scope(entry.tenant))
+            row = (await session.execute(text(
+                "SELECT practice_id, site_id FROM agent WHERE msp_id = :m AND id = :a AND revoked_at IS NULL"),
+                {"m": entry.tenant, "a": entry.object_id})).first()
+    if entry is None or row is None:
+        _identities.pop(digest, None)
+        raise Unauthorized("The agent credential is not valid or has been revoked.")
+    identity = AgentIdentity(entry.tenant, entry.object_id, row[0], row[1], digest)
+    if len(_identities) > 50_000:
+        _identities.clear()
+    _identities[digest] = (time.monotonic() + IDENTITY_TTL, identity)
+    return identity
+
+
+def forget_identity(identity: AgentIdentity) -> None:
+    _identities.pop(identity.credential_hash, None)
+
+
+async def still_valid(database: Database, identity: AgentIdentity) -> bool:
+    async with database.transaction(Scope(identity.msp_id)) as session:
+        return bool(await session.scalar(text(
+            "SELECT 1 FROM agent WHERE msp_id = :m AND id = :a AND revoked_at IS NULL AND (credential_hash = :h"
+            " OR (previous_credential_hash = :h AND previous_valid_until > now()))"),
+            {"m": identity.msp_id, "a": identity.agent_id, "h": identity.credential_hash}))
+
+
+# --- what the events name ---------------------------------------------------------------------
+
+@dataclass
+class Inventory:
+    """The agent's practice's jobs and systems and its site's links: name → id and id → id."""
+
+    by_kind: dict[str, dict[str, str]]
+    loaded_at: float
+
+    def find(self, kind: str, ref: str) -> str | None:
+        return self.by_kind[kind].get(ref)
+
+
+_inventories: dict[tuple[uuid.UUID, uuid.UUID], Inventory] = {}
+
+_INVENTORY = text(
+    "SELECT 'job', id, name FROM backup_job WHERE msp_id = :m AND practice_id = :p"
+    " UNION ALL SELECT 'system', id, name FROM system WHERE msp_id = :m AND practice_id = :p"
+    " UNION ALL SELECT 'link', id, name FROM link WHERE msp_id = :m AND practice_id = :p AND site_id = :s"
+)
+
+
+async def _load_inventory(database: Database, identity: AgentIdentity) -> Inventory:
+    async with database.transaction(Scope(identity.msp_id, frozenset({identity.practice_id}))) as session:
+        rows = (await session.execute(_INVENTORY, {"m": identity.msp_id, "p": identity.practice_id, "s": identity.site_id})).all()
+    by_kind: dict[str, dict[str, str]] = {"job": {}, "system": {}, "link": {}}
+    for kind, object_id, name in rows:
+        by_kind[kind][name] = str(object_id)
+    for kind, object_id, _ in rows:  # an id wins over a name that happens to look like one
+        by_kind[kind][str(object_id)] = str(object_id)
+    inventory = Inventory(by_kind, time.monotonic())
+    _inventories[(identity.msp_id, identity.site_id)] = inventory
+    return inventory
+
+
+async def inventory_for(database: Database, identity: AgentIdentity, fresh: bool = False) -> Inventory:
+    cached = _inventories.get((identity.msp_id, identity.site_id))
+    if not fresh and cached is not None and time.monotonic() - cached.loaded_at < REFERENCE_TTL:
+        return cached
+    return await _load_inventory(database, identity)
+
+
+async def resolve_references(database: Database, identity: AgentIdentity, batch: IngestBatch) -> list[dict[str, str]]:
+    """For each event, wire field → resolved id. An unknown name refreshes the cache before it is refused."""
+    if not any(REFERENCES[e.type] for e in batch.events):
+        return [{} for _ in batch.events]
+    inventory = await inventory_for(database, identity)
+    for attempt in (0, 1):
+        resolved, unknown = [], []
+        for index, event in enumerate(batch.events):
+            found: dict[str, str] = {}
+            for wire, kind, _ in REFERENCES[event.type]:
+                ref = getattr(event, wire)
+                if ref is None:
+                    continue
+                object_id = inventory.find(kind, ref)
+                if object_id is None:
+                    unknown.append((index, event.id, wire, kind, ref))
+                else:
+                    found[wire] = object_id
+            resolved.append(found)
+        if not unknown:
+            return resolved
+        if attempt == 0:
+            inventory = await inventory_for(database, identity, fresh=True)
+    raise await _refusal(database, identity, unknown)
+
+
+_OWNER = {
+    "job": "SELECT practice_id, site_id FROM backup_job WHERE msp_id = :m AND id = :i",
+    "system": "SELECT practice_id, NULL FROM system WHERE msp_id = :m AND id = :i",
+    "link": "SELECT practice_id, site_id FROM link WHERE msp_id = :m AND id = :i",
+}
+_SCOPE_WORDS = {"job": "this agent's practice", "system": "this agent's practice", "link": "this agent's site"}
+
+
+async def _refusal(database: Database, identity: AgentIdentity, unknown: list[tuple]) -> RefusedReferences:
+    """Refuse the batch, telling apart ids that belong to another practice (or site) of the MSP."""
+    errors, foreign = [], []
+    async with database.transaction(Scope(identity.msp_id)) as session:
+        for index, event_id, wire, kind, ref in unknown[:MAX_REPORTED_ERRORS]:
+            owner = None
+            try:
+                object_id = uuid.UUID(ref)
+            except ValueError:
+                object_id = None
+            if object_id is not None:
+                owner = (await session.execute(text(_OWNER[kind]), {"m": identity.msp_id, "i": object_id})).first()
+            if owner is not None:
+                foreign.append({"event_index": index, "event_id": event_id, "field": wire, "object_type": kind,
+                                "object_id": ref, "object_practice_id": str(owner[0])})
+                message = f"names a {kind} outside {_SCOPE_WORDS[kind]}"
+            else:
+                message = f"names no {kind} of {_SCOPE_WORDS[kind]}"
+            errors.append(FieldError(wire, message, {"event_index": index, "event_id": event_id}))
+    return RefusedReferences(_summary(errors), errors=errors, foreign=foreign)
+
+
+# --- recording --------------------------------------------------------------------------------
+
+async def ingest(database: Database, identity: AgentIdentity, body: bytes) -> IngestResult:
+    """Validate and durably record one batch; answer how many events were new."""
+    try:
+        batch = parse_batch(body)
+        resolved = await resolve_references(database, identity, batch)
+    except ValidationFailed as exc:
+        # A revoked agent learns it is revoked, not what was wrong with its events.
+        if not await still_valid(database, identity):
+            forget_identity(identity)
+            raise Unauthorized("The agent credential is not valid or has been revoked.") from None
+        if isinstance(exc, RefusedReferences) and exc.foreign:
+            await _audit_foreign(database, identity, exc.foreign)
+        raise
+    rows = [Row(e.id, e.type, e.occurred_at, to_json(payload_of(e, refs)).decode()) for e, refs in zip(batch.events, resolved)]
+    outcome = await writer_for(database).submit(Submission(
+        "agent", identity.msp_id, identity.practice_id, identity.site_id, identity.agent_id, identity.credential_hash, rows))
+    if not outcome.authorised:
+        forget_identity(identity)
+        raise Unauthorized("The agent credential is not valid or has been revoked.")
+    return IngestResult(accepted=outcome.accepted, duplicates=outcome.duplicates)
