@@ -64,6 +64,16 @@ POLICY: dict[str, Rule] = {
     "get_site": practice(P.practice_read),
     "update_site": practice(P.practice_operate),
     "delete_site": practice(P.practice_operate),
+    # telemetry in: enrollment, agents, ingest, pings
+    "create_enrollment_token": practice(P.practice_operate),
+    "enroll_agent": PUBLIC, "ingest_events": AGENT, "get_agent_config": AGENT,
+    "list_agents": msp(P.msp_read),
+    "list_practice_agents": practice(P.practice_read),
+    "rotate_agent_credential": practice(P.practice_operate),
+    "revoke_agent": practice(P.practice_operate),
+    "ping_get": PUBLIC, "ping_post": PUBLIC, "ping_signal_get": PUBLIC, "ping_signal_post": PUBLIC,
+    "get_backup_job_ping_url": practice(P.practice_read),
+    "rotate_backup_job_ping_url": practice(P.practice_operate),
 }
 
 
@@ -106,9 +116,25 @@ async def make_site(ctx: Ctx, target: Target) -> str:
                          m=target.msp_id, id=uuid.uuid4(), p=target.practice.id, n=f"site-{uuid.uuid4().hex[:8]}")
 
 
+async def make_agent(ctx: Ctx, target: Target) -> str:
+    site = target.tenant.sibling_site if target.name == "sibling" else target.tenant.site
+    return await _insert(ctx, "INSERT INTO agent (msp_id, id, practice_id, site_id, hostname, agent_version, credential_hash,"
+                         " heartbeat_interval_seconds, created_at) VALUES (:m, :id, :p, :s, 'pc', '0.1.0', :h, 60, now())",
+                         m=target.msp_id, id=uuid.uuid4(), p=target.practice.id, s=site.id, h=uuid.uuid4().bytes)
+
+
+async def make_backup_job(ctx: Ctx, target: Target) -> str:
+    return await _insert(ctx, "INSERT INTO backup_job (msp_id, id, practice_id, name, location, tool, schedule,"
+                         " expected_interval_minutes, encrypted, immutable, verifies, provider, baa_on_file, created_at)"
+                         " VALUES (:m, :id, :p, :n, 'onsite', 'restic', '', 1440, true, false, false, '', false, now())",
+                         m=target.msp_id, id=uuid.uuid4(), p=target.practice.id, n=f"job-{uuid.uuid4().hex[:8]}")
+
+
 MAKERS: dict[str, Callable[[Ctx, Target], Awaitable[str]]] = {
     "practice_id": make_practice,
     "site_id": make_site,
+    "agent_id": make_agent,
+    "backup_job_id": make_backup_job,
 }
 
 # Who calls: the people of tests/factories.build_tenant, a read-only token, and nobody.
