@@ -161,6 +161,7 @@ def upgrade() -> None:
     sa.Column('email', sa.String(length=320), nullable=False),
     sa.Column('role', sa.String(length=32), nullable=False),
     sa.Column('practice_id', sa.Uuid(), nullable=True),
+    sa.Column('practice_ids', postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'[]'::jsonb"), nullable=False),
     sa.Column('token_hash', sa.LargeBinary(), nullable=False),
     sa.Column('invited_by', sa.Uuid(), nullable=True),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),

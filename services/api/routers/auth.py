@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from services.api.deps import DbSession, client_ip
-from services.core import ratelimit
+from services.api.deps import SAFE_METHODS, DbSession, client_ip
+from services.core import mail, ratelimit
 from services.core.audit.service import Actor, record
 from services.core.db import Scope, set_scope
-from services.core.errors import Conflict, FieldError, Unauthorized, ValidationFailed
-from services.core.identity import mfa, sessions
+from services.core.errors import Conflict, FieldError, Forbidden, Unauthorized, ValidationFailed
+from services.core.identity import mfa, password_reset, sessions
 from services.core.identity.models import Role, User
 from services.core.identity.passwords import verify_password
 from services.core.practices.models import Msp, Practice
@@ -25,6 +25,7 @@ SessionStatus = Literal["ok", "mfa_required", "mfa_enrollment_required"]
 
 
 class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     # Not EmailStr: sign-in must not reject an address an admin was allowed to create.
     email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     password: str = Field(min_length=1, max_length=1024)
@@ -36,6 +37,7 @@ class LoginOut(BaseModel):
 
 
 class MfaVerifyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     code: str | None = Field(default=None, max_length=12)
     recovery_code: str | None = Field(default=None, max_length=40)
 
@@ -47,6 +49,7 @@ class MfaSetupOut(BaseModel):
 
 
 class MfaEnableIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     code: str = Field(max_length=12)
 
 
@@ -81,7 +84,7 @@ class SessionOut(BaseModel):
     memberships: list[MembershipOut]
 
 
-def _set_cookies(response: Response, token: str, csrf: str) -> None:
+def set_session_cookies(response: Response, token: str, csrf: str) -> None:
     settings = get_settings()
     max_age = settings.session_absolute_hours * 3600
     response.set_cookie(sessions.SESSION_COOKIE, token, max_age=max_age, httponly=True, secure=settings.cookie_secure,
@@ -101,8 +104,8 @@ async def _session_state(request: Request, db: DbSession) -> sessions.SessionSta
     state = await sessions.load_session(db, cookie) if cookie else None
     if state is None:
         raise Unauthorized("Your session has ended; sign in again.")
-    if request.method != "GET" and request.headers.get("x-csrf-token") != state.session.csrf_token:
-        raise Unauthorized("The request is missing its CSRF token; reload the page and sign in again.")
+    if request.method not in SAFE_METHODS and request.headers.get("x-csrf-token") != state.session.csrf_token:
+        raise Forbidden("The request is missing its CSRF token; reload the page and try again.")
     return state
 
 
@@ -145,7 +148,7 @@ async def login(body: LoginIn, request: Request, response: Response, db: DbSessi
                                             user_agent=request.headers.get("user-agent"))
     await _audit_sign_in(db, memberships, user, "auth.sign_in" if mfa_passed else "auth.password_accepted", ip)
     await ratelimit.clear(limit, "login-email", email)
-    _set_cookies(response, token, s.csrf_token)
+    set_session_cookies(response, token, s.csrf_token)
     return LoginOut(status=sessions.SessionState(s, user).status, csrf_token=s.csrf_token)
 
 
@@ -201,7 +204,7 @@ async def logout(request: Request, db: DbSession) -> Response:
     state = await sessions.load_session(db, cookie) if cookie else None
     if state is not None:
         if request.headers.get("x-csrf-token") != state.session.csrf_token:
-            raise Unauthorized("The request is missing its CSRF token.")
+            raise Forbidden("The request is missing its CSRF token.")
         await sessions.end_session(db, state.session.id)
     response = Response(status_code=204)
     _clear_cookies(response)
@@ -223,3 +226,42 @@ async def get_session(state: SessionState, db: DbSession) -> SessionOut:
     u = state.user
     return SessionOut(user=UserOut(id=str(u.id), email=u.email, name=u.name, mfa_enabled=u.mfa_enabled_at is not None),
                       status=state.status, csrf_token=state.session.csrf_token, memberships=out)
+
+
+class PasswordResetRequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+class PasswordResetConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=10, max_length=200)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+@router.post("/password-reset/request", operation_id="password_reset_request", status_code=202,
+             responses={429: {"description": "Too many requests from this address"}})
+async def password_reset_request(body: PasswordResetRequestIn, request: Request, db: DbSession) -> Response:
+    """Email a password reset link if the account exists; always 202, so nobody learns which emails have accounts."""
+    ip = client_ip(request) or "unknown"
+    await ratelimit.hit("30/hour", "password-reset-ip", ip)
+    message = await password_reset.request_reset(db, body.email, ip)
+    if message is not None:
+        # Committed before sending so the link works when it arrives; sent in the background so
+        # the answer comes as fast for an unknown email as for a known one.
+        await db.commit()
+        mail.send_in_background(mail.send_message(message))
+    return Response(status_code=202)
+
+
+@router.post("/password-reset/confirm", operation_id="password_reset_confirm", status_code=204,
+             responses={404: {"description": "Unknown link"}, 410: {"description": "Used or expired link"}})
+async def password_reset_confirm(body: PasswordResetConfirmIn, request: Request, db: DbSession) -> Response:
+    """Set a new password with the token from the emailed link; every session of the account ends."""
+    ip = client_ip(request) or "unknown"
+    await ratelimit.hit("20/minute", "password-reset-confirm-ip", ip)
+    user = await password_reset.confirm(db, body.token, body.password, ip)
+    await ratelimit.clear(get_settings().login_rate_limit, "login-email", user.email.lower())
+    response = Response(status_code=204)
+    _clear_cookies(response)
+    return response

@@ -91,22 +91,42 @@ class ChainReport:
     reason: str = ""
 
 
+class ChainVerifier:
+    """Checks events one at a time, in seq order, so a long chain never has to sit in memory."""
+
+    def __init__(self) -> None:
+        self.prev_hash, self.expected_seq, self.checked = GENESIS, 1, 0
+
+    def check(self, e: AuditEvent) -> ChainReport | None:
+        """None while the chain holds; the failure report at the first event that breaks it."""
+        self.checked += 1
+        if e.seq != self.expected_seq:
+            return ChainReport(False, self.checked, e.seq, f"sequence jumps from {self.expected_seq - 1} to {e.seq}")
+        if e.prev_hash != self.prev_hash:
+            return ChainReport(False, self.checked, e.seq, "previous-hash link does not match")
+        if event_hash(self.prev_hash, e) != e.hash:
+            return ChainReport(False, self.checked, e.seq, "event content does not match its hash")
+        self.prev_hash, self.expected_seq = e.hash, self.expected_seq + 1
+        return None
+
+
 def verify_events(events: Iterable[AuditEvent]) -> ChainReport:
-    prev_hash, expected_seq, n = GENESIS, 1, 0
+    verifier = ChainVerifier()
     for e in events:
-        n += 1
-        if e.seq != expected_seq:
-            return ChainReport(False, n, e.seq, f"sequence jumps from {expected_seq - 1} to {e.seq}")
-        if e.prev_hash != prev_hash:
-            return ChainReport(False, n, e.seq, "previous-hash link does not match")
-        if event_hash(prev_hash, e) != e.hash:
-            return ChainReport(False, n, e.seq, "event content does not match its hash")
-        prev_hash, expected_seq = e.hash, expected_seq + 1
-    return ChainReport(True, n)
+        if (failure := verifier.check(e)) is not None:
+            return failure
+    return ChainReport(True, verifier.checked)
 
 
 async def verify_chain(session: AsyncSession, msp_id: uuid.UUID) -> ChainReport:
     """Recompute the whole chain of an MSP (the caller must see every practice)."""
-    rows = await session.stream_scalars(select(AuditEvent).where(AuditEvent.msp_id == msp_id).order_by(AuditEvent.seq))
-    events = [e async for e in rows]
-    return verify_events(events)
+    query = select(AuditEvent).where(AuditEvent.msp_id == msp_id).order_by(AuditEvent.seq).execution_options(yield_per=1000)
+    verifier = ChainVerifier()
+    result = await session.stream_scalars(query)
+    try:
+        async for e in result:
+            if (failure := verifier.check(e)) is not None:
+                return failure
+    finally:
+        await result.close()
+    return ChainReport(True, verifier.checked)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, LargeBinary, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -84,6 +85,10 @@ class Invitation(TenantMixin, Base):
     email: Mapped[str] = mapped_column(String(320))
     role: Mapped[str] = mapped_column(String(32))
     practice_id: Mapped[uuid.UUID | None]
+    # For an msp_technician invited to a subset of practices: those practices (ids as strings).
+    # Empty = every practice. Kept as a list, not rows, because nothing may reference a practice
+    # from a pending invitation; acceptance keeps only the practices that still exist.
+    practice_ids: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'::jsonb"))
     token_hash: Mapped[bytes] = mapped_column(LargeBinary)
     invited_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     expires_at: Mapped[datetime]
