@@ -1,0 +1,1 @@
+"""Alerts: the live-rules catalogue, policies, incidents, maintenance windows and notifications."""

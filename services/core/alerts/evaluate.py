@@ -1,0 +1,149 @@
+"""Evaluate the rules for some practices and bring their incidents in line, in the caller's
+transaction.
+
+Called by the telemetry worker after every batch (registered in ON_STATE_CHANGED below) and by the
+periodic task for the rules that change with time alone (RPO aging, silence, overdue tests), which
+also brings in the plan and inventory findings as low-urgency incidents.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.alerts import gather, incidents, maintenance, policy
+from services.core.alerts.facts import PracticeFacts
+from services.core.alerts.models import Incident, IncidentStatus, Urgency
+from services.core.alerts.rules import INTERNET_OUTAGE, SINGLE_CIRCUIT, Hit, catalogue, get
+from services.core.alerts.outbox import enqueue
+from services.core.telemetry.hooks import ON_STATE_CHANGED
+
+# A plan/inventory finding that says the same as a live rule, about the same subject, gives way to it.
+SAME_AS_LIVE = {"inventory.single_link": SINGLE_CIRCUIT}
+
+
+def live_hits(p: PracticeFacts, view: policy.PolicyView, now: datetime) -> list[Hit]:
+    """Every live rule's hits for one practice, each judged with the thresholds of its own site."""
+    hits: list[Hit] = []
+    site_ids: list[uuid.UUID | None] = [None, *p.sites]
+    for rule in catalogue():
+        groups: dict[tuple, tuple[policy.Effective, set]] = {}
+        for sid in site_ids:
+            eff = view.effective(rule.id, p.practice_id, sid)
+            key = (eff.enabled, tuple(sorted(eff.params.items())))
+            groups.setdefault(key, (eff, set()))[1].add(sid)
+        for eff, sids in groups.values():
+            if not eff.enabled:
+                continue
+            for hit in rule.check(p, eff.params, now):
+                site = hit.site_id if hit.site_id in p.sites else None
+                if site in sids:
+                    hits.append(hit)
+    return hits
+
+
+def finding_hits(p: PracticeFacts, view: policy.PolicyView, live: list[Hit]) -> list[Hit]:
+    live_keys = {(h.finding.rule_id, h.finding.subject_type, h.finding.subject_id) for h in live}
+    out = []
+    for f in p.plan_findings:
+        if not view.effective(f.rule_id, p.practice_id).enabled:
+            continue
+        same = SAME_AS_LIVE.get(f.rule_id)
+        if same and (same, f.subject_type, f.subject_id) in live_keys:
+            continue
+        out.append(Hit(f))
+    return out
+
+
+async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[uuid.UUID], now: datetime,
+                             *, include_findings: bool = False) -> None:
+    """Open, refresh and settle the incidents of these practices. Never commits."""
+    ids = sorted(set(practice_ids))
+    if not ids:
+        return
+    await incidents.lock_practices(session, ids)
+    facts = await gather.load(session, msp_id, ids)
+    if include_findings:
+        for p in facts.values():
+            p.plan_findings = await gather.plan_findings(session, msp_id, p.practice_id, now)
+    view = await policy.load(session, msp_id, ids)
+    ctx = incidents.Ctx(session, msp_id, now, view, await maintenance.load(session, msp_id, ids, now),
+                        {p.practice_id: p.name for p in facts.values()},
+                        {sid: s.name for p in facts.values() for sid, s in p.sites.items()})
+    open_rows = (await session.scalars(select(Incident).where(
+        Incident.msp_id == msp_id, Incident.practice_id.in_(ids), Incident.resolved_at.is_(None)))).all()
+    open_by_key = {(i.rule_id, i.subject_type, i.subject_id): i for i in open_rows}
+    seen: set[tuple[str, str, str]] = set()
+
+    for p in facts.values():
+        live = live_hits(p, view, now)
+        found = finding_hits(p, view, live) if include_findings else []
+        # Outages first: their incidents are the parents of what follows from them.
+        live.sort(key=lambda h: h.finding.rule_id != INTERNET_OUTAGE)
+        outages: dict[uuid.UUID, Incident] = {}
+        for hit, urgency in [*((h, Urgency.high) for h in live), *((h, Urgency.low) for h in found)]:
+            key = hit.finding.key
+            if key in seen:
+                continue
+            seen.add(key)
+            rule = get(hit.finding.rule_id)
+            parent = outages.get(hit.site_id) if rule and rule.follows_outage and hit.site_id else None
+            inc = await incidents.fire(ctx, p.practice_id, open_by_key.get(key), hit, urgency, parent)
+            open_by_key[key] = inc
+            if hit.finding.rule_id == INTERNET_OUTAGE and hit.site_id:
+                outages[hit.site_id] = inc
+
+    for key, inc in open_by_key.items():
+        if key in seen or inc.resolved_at is not None or inc.practice_id not in facts:
+            continue
+        # Plan/inventory incidents are only judged when their findings were computed.
+        if get(inc.rule_id) is None and not include_findings:
+            continue
+        await incidents.clear(ctx, inc)
+    await session.flush()
+
+
+async def escalate_due(session: AsyncSession, msp_id: uuid.UUID, now: datetime) -> int:
+    """Send unacknowledged, notified incidents to their routes' escalation channels once overdue."""
+    ctx = incidents.Ctx(session, msp_id, now, await policy.load(session, msp_id, []))
+    router = await ctx.routes()
+    candidates = [r for r in router.routes if r.escalate_after_minutes]
+    if not candidates:
+        return 0
+    rows = (await session.scalars(select(Incident).where(
+        Incident.msp_id == msp_id, Incident.status == IncidentStatus.open.value, Incident.escalated_at.is_(None),
+        Incident.notified_at.is_not(None), Incident.parent_id.is_(None), Incident.maintenance_window_id.is_(None))
+        .with_for_update(skip_locked=True))).all()
+    escalated = 0
+    for inc in rows:
+        due = [r for r in router.matching(inc)
+               if r.escalate_after_minutes and inc.notified_at <= now - timedelta(minutes=r.escalate_after_minutes)]
+        channels = {router.channels[r.escalation_channel_id].id: router.channels[r.escalation_channel_id]
+                    for r in due if r.escalation_channel_id in router.channels
+                    and router.channels[r.escalation_channel_id].enabled}
+        if not due:
+            continue
+        inc.escalated_at = now
+        minutes = min(r.escalate_after_minutes for r in due)
+        if channels:
+            await enqueue(session, inc, list(channels.values()), "escalate", {}, now,
+                          {"escalated_after_minutes": minutes})
+        incidents.event(session, inc, "escalated", f"Not acknowledged within {minutes} minutes; escalated to "
+                        f"{', '.join(c.name for c in channels.values()) or 'no enabled channel'}.", at=now,
+                        data={"channels": [str(c) for c in channels]})
+        escalated += 1
+    await session.flush()
+    return escalated
+
+
+async def on_state_changed(session: AsyncSession, msp_id: uuid.UUID, practice_ids: set[uuid.UUID], now: datetime) -> None:
+    """The telemetry hook: rules are evaluated inside the batch transaction that changed the state."""
+    await evaluate_practices(session, msp_id, practice_ids, now)
+
+
+if on_state_changed not in ON_STATE_CHANGED:
+    ON_STATE_CHANGED.append(on_state_changed)

@@ -1,0 +1,102 @@
+"""What the rules look at: one snapshot per practice of its jobs, links, agents and systems.
+
+Rules are pure functions of these snapshots (services/core/alerts/rules.py), so each rule can be
+read, tested and documented on its own; services/core/alerts/gather.py fills them from the
+inventory and the telemetry state tables.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.core.findings import Finding
+
+
+@dataclass
+class JobFacts:
+    id: uuid.UUID
+    practice_id: uuid.UUID
+    site_id: uuid.UUID | None
+    name: str
+    offsite: bool
+    expected_interval_minutes: int
+    last_run_at: datetime | None = None
+    last_status: str | None = None
+    last_success_at: datetime | None = None
+    last_restore_point_at: datetime | None = None
+    consecutive_failures: int = 0
+    last_duration_seconds: float | None = None
+    last_bytes: int | None = None
+    baseline_duration_seconds: float | None = None
+    baseline_bytes: float | None = None
+    # The restore point of the newest successful run and of the successful run before it.
+    newest_success_restore_point: datetime | None = None
+    previous_success_restore_point: datetime | None = None
+
+
+@dataclass
+class LinkFacts:
+    id: uuid.UUID
+    practice_id: uuid.UUID
+    site_id: uuid.UUID
+    name: str
+    role: str
+    loss_threshold_pct: float
+    latency_threshold_ms: float
+    jitter_threshold_ms: float
+    up: bool | None = None  # None = never reported
+    state_since: datetime | None = None
+    loss_pct: float | None = None
+    latency_ms: float | None = None
+    jitter_ms: float | None = None
+    on_backup_since: datetime | None = None
+
+
+@dataclass
+class AgentFacts:
+    id: uuid.UUID
+    practice_id: uuid.UUID
+    site_id: uuid.UUID | None
+    hostname: str
+    last_seen_at: datetime | None
+    heartbeat_interval_seconds: int
+
+
+@dataclass
+class SystemFacts:
+    id: uuid.UUID
+    practice_id: uuid.UUID
+    name: str
+    tier: int
+    rpo_minutes: int
+    rto_minutes: int
+    requires_onsite_copy: bool
+    requires_offsite_copy: bool
+    job_ids: list[uuid.UUID] = field(default_factory=list)
+    # The newest successful restore test of the system or of a job protecting it.
+    last_test_at: datetime | None = None
+    last_test_minutes: float | None = None
+
+
+@dataclass
+class SiteFacts:
+    id: uuid.UUID
+    name: str
+
+
+@dataclass
+class PracticeFacts:
+    practice_id: uuid.UUID
+    name: str
+    sites: dict[uuid.UUID, SiteFacts] = field(default_factory=dict)
+    jobs: dict[uuid.UUID, JobFacts] = field(default_factory=dict)
+    links: list[LinkFacts] = field(default_factory=list)
+    agents: list[AgentFacts] = field(default_factory=list)
+    systems: list[SystemFacts] = field(default_factory=list)
+    plan_findings: list[Finding] = field(default_factory=list)
+
+    def site_name(self, site_id: uuid.UUID | None) -> str:
+        site = self.sites.get(site_id) if site_id else None
+        return site.name if site else ""

@@ -1,0 +1,199 @@
+"""The incident lifecycle: open → acknowledged → resolved, with hysteresis, re-opening, grouping
+under a site's internet outage, maintenance windows, and the timeline.
+
+Every change writes its IncidentEvent and, where someone must hear of it, its outbox rows, in the
+caller's transaction (services/core/alerts/outbox.py enqueue()).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.alerts import maintenance, outbox
+from services.core.alerts.models import Incident, IncidentEvent, IncidentStatus, MaintenanceWindow, Urgency
+from services.core.alerts.policy import PolicyView
+from services.core.alerts.rules import Hit
+
+
+@dataclass
+class Ctx:
+    """What one evaluation (or one API action) needs to move incidents."""
+
+    session: AsyncSession
+    msp_id: uuid.UUID
+    now: datetime
+    policy: PolicyView
+    windows: list[MaintenanceWindow] = field(default_factory=list)
+    practice_names: dict[uuid.UUID, str] = field(default_factory=dict)
+    site_names: dict[uuid.UUID, str] = field(default_factory=dict)
+    router: outbox.Router | None = None
+
+    async def routes(self) -> outbox.Router:
+        if self.router is None:
+            self.router = await outbox.Router.load(self.session, self.msp_id)
+        return self.router
+
+
+async def lock_practices(session: AsyncSession, practice_ids: list[uuid.UUID]) -> None:
+    """Serialise incident changes per practice (evaluations in several workers, API actions)."""
+    for pid in sorted(practice_ids):
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('incidents:' || :p, 0))"), {"p": str(pid)})
+
+
+def event(session: AsyncSession, inc: Incident, kind: str, message: str = "", *, at: datetime, actor: str = "seawall",
+          actor_id: uuid.UUID | None = None, data: dict[str, Any] | None = None) -> IncidentEvent:
+    e = IncidentEvent(msp_id=inc.msp_id, practice_id=inc.practice_id, incident_id=inc.id, at=at, kind=kind,
+                      actor=actor, actor_id=actor_id, message=message, data=data or {})
+    session.add(e)
+    return e
+
+
+async def _recent_resolved(ctx: Ctx, key: tuple[str, str, str]) -> Incident | None:
+    since = ctx.now - timedelta(minutes=ctx.policy.reopen_cooldown_minutes)
+    return await ctx.session.scalar(
+        select(Incident).where(Incident.msp_id == ctx.msp_id, Incident.rule_id == key[0], Incident.subject_type == key[1],
+                               Incident.subject_id == key[2], Incident.resolved_at >= since)
+        .order_by(Incident.resolved_at.desc()).limit(1))
+
+
+def _copy_finding(inc: Incident, hit: Hit) -> None:
+    f = hit.finding
+    inc.title, inc.remediation, inc.hipaa = f.title[:500], f.remediation, f.hipaa[:200]
+    inc.measured, inc.target = (f.measured or None), (f.target or None)
+    inc.component = f.component.value
+    inc.site_id = hit.site_id if hit.site_id else inc.site_id
+
+
+async def fire(ctx: Ctx, practice_id: uuid.UUID, open_incident: Incident | None, hit: Hit, urgency: Urgency,
+               parent: Incident | None) -> Incident:
+    """The condition holds now: open, re-open or refresh its incident, and notify when due."""
+    f, now = hit.finding, ctx.now
+    inc = open_incident
+    if inc is None and (inc := await _recent_resolved(ctx, f.key)) is not None:
+        inc.status, inc.resolved_at, inc.resolved_by = IncidentStatus.open.value, None, None
+        inc.acknowledged_at = inc.acknowledged_by = inc.escalated_at = inc.notified_at = None
+        inc.clear_since, inc.clear_evaluations, inc.reopen_count = None, 0, inc.reopen_count + 1
+        inc.last_fired_at, inc.severity = now, f.severity.value
+        _copy_finding(inc, hit)
+        await ctx.session.flush()
+        event(ctx.session, inc, "reopened", f"The condition came back within {ctx.policy.reopen_cooldown_minutes} minutes "
+              f"of resolving: {f.measured or f.title}.", at=now)
+    elif inc is None:
+        inc = Incident(msp_id=ctx.msp_id, practice_id=practice_id, rule_id=f.rule_id, subject_type=f.subject_type,
+                       subject_id=f.subject_id, severity=f.severity.value, component=f.component.value,
+                       urgency=urgency.value, status=IncidentStatus.open.value, opened_at=now, last_fired_at=now,
+                       clear_evaluations=0, reopen_count=0, title="", remediation="", hipaa="")
+        _copy_finding(inc, hit)
+        ctx.session.add(inc)
+        await ctx.session.flush()
+        event(ctx.session, inc, "opened", f.title, at=now, data={"measured": f.measured, "target": f.target})
+    else:
+        if inc.clear_since is not None:
+            event(ctx.session, inc, "fired_again", f"The condition is back before the incident resolved: {f.measured or ''}".strip(),
+                  at=now)
+            inc.clear_since, inc.clear_evaluations = None, 0
+        if inc.severity != f.severity.value:
+            event(ctx.session, inc, "severity_changed", f"Severity {inc.severity} → {f.severity.value}.", at=now)
+            inc.severity = f.severity.value
+        inc.last_fired_at = now
+        _copy_finding(inc, hit)
+    _group(ctx, inc, parent)
+    _maintenance(ctx, inc)
+    if inc.notified_at is None and inc.parent_id is None and inc.maintenance_window_id is None:
+        await notify_trigger(ctx, inc)
+    return inc
+
+
+def _group(ctx: Ctx, inc: Incident, parent: Incident | None) -> None:
+    if parent is not None and inc.parent_id != parent.id:
+        inc.parent_id = parent.id
+        event(ctx.session, inc, "grouped", f"Part of the internet outage at the site ({parent.title}); "
+              "not notified separately while the outage lasts.", at=ctx.now, data={"parent_id": str(parent.id)})
+    elif parent is None and inc.parent_id is not None:
+        inc.parent_id = None
+        event(ctx.session, inc, "ungrouped", "The site's internet is back but this condition remains.", at=ctx.now)
+
+
+def _maintenance(ctx: Ctx, inc: Incident) -> None:
+    active = maintenance.active_for(ctx.windows, inc.practice_id, inc.site_id, ctx.now)
+    if active is not None and inc.maintenance_window_id != active[0].id:
+        w, ends = active
+        inc.maintenance_window_id = w.id
+        event(ctx.session, inc, "suppressed", f"Notifications suppressed: maintenance window “{w.name}” until "
+              f"{ends.isoformat(timespec='minutes')}.", at=ctx.now, data={"maintenance_window_id": str(w.id)})
+    elif active is None and inc.maintenance_window_id is not None:
+        inc.maintenance_window_id = None
+        event(ctx.session, inc, "maintenance_ended", "The maintenance window ended and the condition remains.", at=ctx.now)
+
+
+async def notify_trigger(ctx: Ctx, inc: Incident) -> None:
+    """Send the incident to its routes, unless it already had its share of notifications this hour."""
+    hour_ago = ctx.now - timedelta(hours=1)
+    sent = await ctx.session.scalar(select(func.count()).select_from(IncidentEvent).where(
+        IncidentEvent.msp_id == ctx.msp_id, IncidentEvent.incident_id == inc.id, IncidentEvent.kind == "notified",
+        IncidentEvent.at > hour_ago))
+    if sent >= ctx.policy.max_notifications_per_hour:
+        event(ctx.session, inc, "throttled", f"Not notified: {sent} notifications in the last hour already "
+              f"(the policy allows {ctx.policy.max_notifications_per_hour}).", at=ctx.now)
+        return
+    router = await ctx.routes()
+    channels = router.channels_for(inc)
+    inc.notified_at = ctx.now
+    if channels:
+        await outbox.enqueue(ctx.session, inc, channels, "trigger", _names(ctx, inc), ctx.now)
+        event(ctx.session, inc, "notified", f"Sent to {', '.join(c.name for c in channels)}.", at=ctx.now,
+              data={"action": "trigger", "channels": [str(c.id) for c in channels]})
+
+
+def _names(ctx: Ctx, inc: Incident) -> dict[str, str]:
+    return {"practice": ctx.practice_names.get(inc.practice_id, ""), "site": ctx.site_names.get(inc.site_id, "") if inc.site_id else ""}
+
+
+async def clear(ctx: Ctx, inc: Incident) -> None:
+    """The condition no longer holds: resolve once it has stayed clear long enough (hysteresis)."""
+    if inc.clear_since is None:
+        inc.clear_since, inc.clear_evaluations = ctx.now, 1
+        event(ctx.session, inc, "clearing", "The condition has cleared; the incident resolves if it stays clear.", at=ctx.now)
+    else:
+        inc.clear_evaluations += 1
+    settled = ctx.now - inc.clear_since >= timedelta(minutes=ctx.policy.resolve_after_minutes)
+    if settled and inc.clear_evaluations >= ctx.policy.resolve_after_evaluations:
+        await resolve(ctx, inc, None)
+
+
+async def resolve(ctx: Ctx, inc: Incident, actor: str | None, actor_id: uuid.UUID | None = None, note: str = "") -> None:
+    inc.status, inc.resolved_at, inc.resolved_by = IncidentStatus.resolved.value, ctx.now, actor
+    message = f"Resolved by {actor}." if actor else "Resolved automatically: the condition stayed clear."
+    event(ctx.session, inc, "resolved", (message + (f" {note}" if note else "")), at=ctx.now, actor=actor or "seawall",
+          actor_id=actor_id)
+    if inc.notified_at is not None:
+        await _follow_up(ctx, inc, "resolve")
+    children = (await ctx.session.scalars(select(Incident).where(
+        Incident.msp_id == inc.msp_id, Incident.parent_id == inc.id, Incident.resolved_at.is_(None)))).all()
+    for child in children:
+        # The outage is over; anything still wrong is its own problem now, and is notified on its own.
+        _group(ctx, child, None)
+        if child.clear_since is None and child.notified_at is None and child.maintenance_window_id is None:
+            await notify_trigger(ctx, child)
+
+
+async def acknowledge(ctx: Ctx, inc: Incident, actor: str, actor_id: uuid.UUID | None) -> None:
+    inc.status, inc.acknowledged_at, inc.acknowledged_by = IncidentStatus.acknowledged.value, ctx.now, actor
+    event(ctx.session, inc, "acknowledged", f"Acknowledged by {actor}.", at=ctx.now, actor=actor, actor_id=actor_id)
+    if inc.notified_at is not None:
+        await _follow_up(ctx, inc, "acknowledge")
+
+
+async def _follow_up(ctx: Ctx, inc: Incident, action: str) -> None:
+    """Acknowledge/resolve go to exactly the channels that were told about the incident."""
+    channels = await outbox.channels_notified(ctx.session, inc)
+    if channels:
+        await outbox.enqueue(ctx.session, inc, channels, action, _names(ctx, inc), ctx.now)
+        event(ctx.session, inc, "notified_update", f"{action.capitalize()} sent to {', '.join(c.name for c in channels)}.",
+              at=ctx.now, data={"action": action, "channels": [str(c.id) for c in channels]})
