@@ -284,6 +284,15 @@ async def _refusal(database: Database, identity: AgentIdentity, unknown: list[tu
     return RefusedReferences(_summary(errors), errors=errors, foreign=foreign)
 
 
+async def _audit_foreign(database: Database, identity: AgentIdentity, foreign: list[dict[str, Any]]) -> None:
+    # The batch is refused and nothing of it is stored, but the attempt is evidence: it is recorded
+    # in a transaction of its own.
+    async with database.transaction(Scope(identity.msp_id)) as session:
+        await record(session, msp_id=identity.msp_id, actor=Actor("agent", identity.agent_id, f"agent:{identity.agent_id}"),
+                     action="telemetry.foreign_object_refused", object_type="agent", object_id=identity.agent_id,
+                     practice_id=identity.practice_id, changes={"refused": foreign})
+
+
 # --- recording --------------------------------------------------------------------------------
 
 async def ingest(database: Database, identity: AgentIdentity, body: bytes) -> IngestResult:
