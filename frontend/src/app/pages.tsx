@@ -5,9 +5,11 @@
 //   export const PAGES: PageRegistry = {
 //     portfolio: lazy(() => import("../pages/msp/PortfolioPage")),
 //   };
-import type { ComponentType } from "react";
+import { lazy, type ComponentType } from "react";
 import type { PageKey } from "./navigation";
 
 export type PageRegistry = Partial<Record<PageKey, ComponentType>>;
 
-export const PAGES: PageRegistry = {};
+export const PAGES: PageRegistry = {
+  systems: lazy(() => import("../pages/practice/SystemsPage")),
+};

@@ -1,5 +1,5 @@
 // Every route of the app. Domain pages are not listed here: register them in pages.tsx.
-import type { ComponentType } from "react";
+import { lazy, type ComponentType } from "react";
 import { Navigate, type RouteObject } from "react-router";
 import { RequireSession, useSignedInSession } from "../auth/RequireSession";
 import { shellFor, type Shell } from "../auth/roles";
@@ -40,6 +40,9 @@ function ShellPage({ shell, page: PageComponent }: { shell: Shell; page: Compone
   return shellFor(session.memberships) === shell ? <PageComponent /> : <NotFoundPage />;
 }
 
+// Outside the nav catalogue: reached from the portfolio, the incident queue, or a link.
+const PracticeDetailPage = lazy(() => import("../pages/msp/PracticeDetailPage"));
+
 function domainRoutes(pages: PageRegistry): RouteObject[] {
   return (Object.keys(NAVIGATION) as Shell[]).flatMap((shell) =>
     NAVIGATION[shell].flatMap((item) => {
@@ -79,6 +82,7 @@ export function createRoutes(pages: PageRegistry = PAGES): RouteObject[] {
         { path: "/", element: <Home pages={pages} /> },
         { path: "/account", element: <AccountPage /> },
         ...domainRoutes(pages),
+        { path: "/practices/:practiceId/*", element: <ShellPage shell="msp" page={PracticeDetailPage} /> },
         { path: "*", element: <NotFoundPage /> },
       ],
     },

@@ -5,8 +5,12 @@ import { createQueryClient } from "../api/queryClient";
 import { createRoutes } from "../app/routes";
 import type { PageRegistry } from "../app/pages";
 
-/** Render the real app (routes, guards, layouts) at a URL, in memory. */
-export function renderApp(url: string, pages?: PageRegistry) {
+/**
+ * Render the real app (routes, guards, layouts) at a URL, in memory. Only the domain pages
+ * passed are registered (none by default), so tests of the shell don't depend on which pages
+ * exist; page tests pass PAGES or just their own page.
+ */
+export function renderApp(url: string, pages: PageRegistry = {}) {
   const queryClient = createQueryClient();
   queryClient.setDefaultOptions({ queries: { ...queryClient.getDefaultOptions().queries, retry: false } });
   const router = createMemoryRouter(createRoutes(pages), { initialEntries: [url] });

@@ -1,0 +1,49 @@
+// A practice's inventory (systems, backup jobs, links, contacts, findings): TanStack Query hooks.
+import { useQuery } from "@tanstack/react-query";
+import { api, unwrap } from "./client";
+
+const path = (practiceId: string) => ({ params: { path: { practice_id: practiceId } } });
+
+const listSystems = (practiceId: string) => unwrap(api.GET("/api/v1/practices/{practice_id}/systems", path(practiceId)));
+const listBackupJobs = (practiceId: string) =>
+  unwrap(api.GET("/api/v1/practices/{practice_id}/backup-jobs", path(practiceId)));
+const listLinks = (practiceId: string) => unwrap(api.GET("/api/v1/practices/{practice_id}/links", path(practiceId)));
+const getCallTree = (practiceId: string) =>
+  unwrap(api.GET("/api/v1/practices/{practice_id}/call-tree", path(practiceId)));
+const listInventoryFindings = (practiceId: string) =>
+  unwrap(api.GET("/api/v1/practices/{practice_id}/inventory-findings", path(practiceId)));
+
+export type System = Awaited<ReturnType<typeof listSystems>>[number];
+export type BackupJob = Awaited<ReturnType<typeof listBackupJobs>>[number];
+export type Link = Awaited<ReturnType<typeof listLinks>>[number];
+export type CallTreeEntry = Awaited<ReturnType<typeof getCallTree>>[number];
+export type Finding = Awaited<ReturnType<typeof listInventoryFindings>>[number];
+
+export const inventoryKeys = {
+  practice: (practiceId: string) => ["practices", practiceId, "inventory"] as const,
+  systems: (practiceId: string) => ["practices", practiceId, "inventory", "systems"] as const,
+  backupJobs: (practiceId: string) => ["practices", practiceId, "inventory", "backup-jobs"] as const,
+  links: (practiceId: string) => ["practices", practiceId, "inventory", "links"] as const,
+  callTree: (practiceId: string) => ["practices", practiceId, "inventory", "call-tree"] as const,
+  findings: (practiceId: string) => ["practices", practiceId, "inventory", "findings"] as const,
+};
+
+export function useSystems(practiceId: string) {
+  return useQuery({ queryKey: inventoryKeys.systems(practiceId), queryFn: () => listSystems(practiceId) });
+}
+
+export function useBackupJobs(practiceId: string) {
+  return useQuery({ queryKey: inventoryKeys.backupJobs(practiceId), queryFn: () => listBackupJobs(practiceId) });
+}
+
+export function useLinks(practiceId: string) {
+  return useQuery({ queryKey: inventoryKeys.links(practiceId), queryFn: () => listLinks(practiceId) });
+}
+
+export function useCallTree(practiceId: string) {
+  return useQuery({ queryKey: inventoryKeys.callTree(practiceId), queryFn: () => getCallTree(practiceId) });
+}
+
+export function useInventoryFindings(practiceId: string) {
+  return useQuery({ queryKey: inventoryKeys.findings(practiceId), queryFn: () => listInventoryFindings(practiceId) });
+}

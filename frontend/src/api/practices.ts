@@ -1,0 +1,31 @@
+// Practices and their sites: TanStack Query hooks over the API.
+import { useQuery } from "@tanstack/react-query";
+import { api, unwrap } from "./client";
+
+const listPractices = () => unwrap(api.GET("/api/v1/practices"));
+const getPractice = (practiceId: string) =>
+  unwrap(api.GET("/api/v1/practices/{practice_id}", { params: { path: { practice_id: practiceId } } }));
+const listSites = (practiceId: string) =>
+  unwrap(api.GET("/api/v1/practices/{practice_id}/sites", { params: { path: { practice_id: practiceId } } }));
+
+export type Practice = Awaited<ReturnType<typeof getPractice>>;
+export type Site = Awaited<ReturnType<typeof listSites>>[number];
+
+export const practiceKeys = {
+  all: ["practices"] as const,
+  list: ["practices", "list"] as const,
+  one: (practiceId: string) => ["practices", practiceId] as const,
+  sites: (practiceId: string) => ["practices", practiceId, "sites"] as const,
+};
+
+export function usePractices() {
+  return useQuery({ queryKey: practiceKeys.list, queryFn: listPractices });
+}
+
+export function usePractice(practiceId: string) {
+  return useQuery({ queryKey: practiceKeys.one(practiceId), queryFn: () => getPractice(practiceId) });
+}
+
+export function useSites(practiceId: string) {
+  return useQuery({ queryKey: practiceKeys.sites(practiceId), queryFn: () => listSites(practiceId) });
+}

@@ -1,0 +1,73 @@
+import type { ReactNode } from "react";
+import { humanize } from "../lib/format";
+
+export type Severity = "critical" | "high" | "medium" | "low";
+
+/** The fields every finding carries (plan checks, live rules, inventory and readiness). */
+export interface FindingLike {
+  rule_id: string;
+  severity: Severity;
+  component: string;
+  subject_type: string;
+  subject_id: string;
+  title: string;
+  remediation: string;
+  hipaa: string;
+  measured: string | null;
+  target: string | null;
+}
+
+const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
+const SEVERITY_ICONS: Record<Severity, string> = { critical: "✕", high: "!", medium: "•", low: "i" };
+
+/** Worst first, then by title, so the list reads as a to-do list. */
+export function sortFindings<T extends FindingLike>(findings: readonly T[]): T[] {
+  return [...findings].sort(
+    (a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.title.localeCompare(b.title),
+  );
+}
+
+export function SeverityBadge({ severity }: { severity: Severity }) {
+  return (
+    <span className={`severity severity--${severity}`} data-severity={severity}>
+      <span aria-hidden="true">{SEVERITY_ICONS[severity]} </span>
+      {humanize(severity)}
+    </span>
+  );
+}
+
+interface FindingListProps {
+  findings: readonly FindingLike[];
+  /** Shown when there is nothing to fix. */
+  empty: ReactNode;
+  headingLevel?: 2 | 3;
+}
+
+/** Every finding with what was measured, what is expected, and what to do about it. */
+export function FindingList({ findings, empty, headingLevel = 3 }: FindingListProps) {
+  if (findings.length === 0) return <>{empty}</>;
+  const Heading = headingLevel === 2 ? "h2" : "h3";
+  return (
+    <ul className="findings">
+      {sortFindings(findings).map((f) => (
+        <li key={`${f.rule_id}:${f.subject_type}:${f.subject_id}`} className="finding">
+          <div className="finding__head">
+            <SeverityBadge severity={f.severity} />
+            <Heading className="finding__title">{f.title}</Heading>
+          </div>
+          {(f.measured || f.target) && (
+            <p className="finding__measure">
+              {f.measured && <>Now: {f.measured}. </>}
+              {f.target && <>Expected: {f.target}.</>}
+            </p>
+          )}
+          <p className="finding__remediation">
+            <strong>What to do: </strong>
+            {f.remediation}
+          </p>
+          {f.hipaa && <p className="finding__hipaa">HIPAA: {f.hipaa}</p>}
+        </li>
+      ))}
+    </ul>
+  );
+}

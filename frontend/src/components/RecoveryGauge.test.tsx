@@ -1,0 +1,47 @@
+import { render, screen } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { readGauge } from "./recoveryGauge";
+import { RecoveryGauge } from "./RecoveryGauge";
+
+describe("readGauge", () => {
+  it("puts the target in the middle of the bar and fills up to what was achieved", () => {
+    const r = readGauge(240, 60);
+    expect(r).toMatchObject({ state: "met", targetAt: 50, fill: 12.5 });
+    expect(r.summary).toBe("Achieved 1 h against a target of 4 h: within target.");
+  });
+
+  it("warns when the achieved value is within 20% of the target", () => {
+    expect(readGauge(240, 200).state).toBe("near");
+    expect(readGauge(240, 240).state).toBe("near");
+    expect(readGauge(240, 191).state).toBe("met");
+  });
+
+  it("marks a miss and stretches the scale so a big miss is not clipped", () => {
+    const r = readGauge(60, 600);
+    expect(r.state).toBe("missed");
+    expect(r.fill).toBe(90.9);
+    expect(r.targetAt).toBe(9.1);
+  });
+
+  it("meets a zero target only with zero", () => {
+    expect(readGauge(0, 0).state).toBe("met");
+    expect(readGauge(0, 5).state).toBe("missed");
+  });
+
+  it("says 'not measured yet' rather than guessing when nothing was reported", () => {
+    const r = readGauge(240, null);
+    expect(r).toMatchObject({ state: "unknown", fill: 0 });
+    expect(r.summary).toBe("Target 4 h; achieved not measured yet.");
+  });
+});
+
+describe("RecoveryGauge", () => {
+  it("reads as a sentence to assistive technology, not as a coloured bar", () => {
+    render(<RecoveryGauge label="Recovery point (RPO)" targetMinutes={60} achievedMinutes={90} />);
+    expect(
+      screen.getByRole("img", {
+        name: "Recovery point (RPO): Achieved 1 h 30 min against a target of 1 h: over target.",
+      }),
+    ).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,55 @@
+import { NavLink, Navigate, Route, Routes, useParams } from "react-router";
+import { usePractice } from "../../api/practices";
+import { Loading } from "../../components/Loading";
+import { Page } from "../../components/Page";
+import { ProblemMessage } from "../../components/ProblemMessage";
+import { PracticeProvider } from "../../practice/PracticeContext";
+import { PracticeOverviewView } from "../../views/PracticeOverviewView";
+import { SystemsView } from "../../views/SystemsView";
+
+// The practice views an MSP technician can open, in the order of the practice's own app.
+const SECTIONS = [
+  { path: "overview", label: "Overview", element: <PracticeOverviewView /> },
+  { path: "systems", label: "Systems", element: <SystemsView /> },
+] as const;
+
+/** One practice, seen by its MSP: the same views the practice has, under a section menu. */
+export default function PracticeDetailPage() {
+  const { practiceId = "" } = useParams();
+  const practice = usePractice(practiceId);
+  if (practice.isPending) return <Loading label="Loading the practice…" />;
+  if (practice.isError) {
+    return (
+      <Page title="Practice">
+        <ProblemMessage
+          error={practice.error}
+          messages={{ 404: "This practice doesn't exist, or you don't have access to it. Go back to the portfolio and pick a practice." }}
+        />
+      </Page>
+    );
+  }
+  return (
+    <PracticeProvider practiceId={practiceId}>
+      <Page title={practice.data.name} description={practice.data.active ? undefined : "This practice is inactive."}>
+        <nav aria-label="Practice sections" className="tabs">
+          <ul>
+            {SECTIONS.map((s) => (
+              <li key={s.path}>
+                <NavLink to={`/practices/${practiceId}/${s.path}`} className="tabs__link">
+                  {s.label}
+                </NavLink>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <Routes>
+          <Route index element={<Navigate to={`/practices/${practiceId}/overview`} replace />} />
+          {SECTIONS.map((s) => (
+            <Route key={s.path} path={s.path} element={s.element} />
+          ))}
+          <Route path="*" element={<p>This section doesn't exist. Pick one from the menu above.</p>} />
+        </Routes>
+      </Page>
+    </PracticeProvider>
+  );
+}

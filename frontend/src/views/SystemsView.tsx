@@ -1,0 +1,108 @@
+import { useBackupJobs, useInventoryFindings, useSystems, type BackupJob, type System } from "../api/inventory";
+import { EmptyState } from "../components/EmptyState";
+import { FindingList } from "../components/FindingList";
+import { Loading } from "../components/Loading";
+import { ProblemMessage } from "../components/ProblemMessage";
+import { RecoveryGauge } from "../components/RecoveryGauge";
+import { formatMinutes, humanize } from "../lib/format";
+import { usePracticeId } from "../practice/PracticeContext";
+
+const TIER_WORDS: Record<number, string> = {
+  1: "Tier 1: the practice cannot operate without it",
+  2: "Tier 2: needed the same day",
+  3: "Tier 3: needed within days",
+  4: "Tier 4: can wait",
+};
+
+/** Most critical first, then by name. */
+export function sortSystems(systems: readonly System[]): System[] {
+  return [...systems].sort((a, b) => a.tier - b.tier || a.name.localeCompare(b.name));
+}
+
+/** A practice's systems: their recovery targets against what the backups achieve, and what to fix. */
+export function SystemsView() {
+  const practiceId = usePracticeId();
+  const systems = useSystems(practiceId);
+  const jobs = useBackupJobs(practiceId);
+  const findings = useInventoryFindings(practiceId);
+
+  if (systems.isPending) return <Loading label="Loading systems…" />;
+  if (systems.isError) return <ProblemMessage error={systems.error} />;
+  if (systems.data.length === 0) {
+    return (
+      <EmptyState
+        title="No systems recorded yet"
+        nextStep="Ask your MSP to add the practice's systems (EHR, imaging, phones…) with how long each may be down and how much data it may lose, or import them from a CSV file."
+      />
+    );
+  }
+  const jobsById = new Map((jobs.data ?? []).map((j) => [j.id, j]));
+  const allFindings = findings.data ?? [];
+  return (
+    <>
+      <ul className="cards">
+        {sortSystems(systems.data).map((system) => (
+          <li key={system.id} className="card">
+            <SystemCard
+              system={system}
+              jobs={system.backup_job_ids.map((id) => jobsById.get(id)).filter((j): j is BackupJob => j !== undefined)}
+            />
+            <FindingList
+              findings={allFindings.filter((f) => f.subject_type === "system" && f.subject_id === system.id)}
+              empty={null}
+            />
+          </li>
+        ))}
+      </ul>
+      <h2>Other inventory problems</h2>
+      {findings.isError ? (
+        <ProblemMessage error={findings.error} />
+      ) : findings.isPending ? (
+        <Loading label="Checking the inventory…" />
+      ) : (
+        <FindingList
+          findings={allFindings.filter((f) => f.subject_type !== "system")}
+          headingLevel={3}
+          empty={<p>Nothing else to fix in the inventory.</p>}
+        />
+      )}
+    </>
+  );
+}
+
+function SystemCard({ system, jobs }: { system: System; jobs: BackupJob[] }) {
+  return (
+    <article aria-labelledby={`system-${system.id}`}>
+      <h2 id={`system-${system.id}`} className="card__title">
+        {system.name}
+      </h2>
+      <p className="card__meta">
+        {humanize(system.category)} · {TIER_WORDS[system.tier] ?? `Tier ${system.tier}`}
+        {system.holds_ephi && <> · holds patient data (ePHI)</>}
+      </p>
+      <div className="gauges">
+        {/* Achieved values come from backup telemetry; until the agent reports, they are unknown. */}
+        <RecoveryGauge label="Data loss (RPO)" targetMinutes={system.rpo_minutes} achievedMinutes={null} />
+        <RecoveryGauge label="Time to recover (RTO)" targetMinutes={system.rto_minutes} achievedMinutes={null} />
+      </div>
+      <dl className="details details--compact">
+        <dt>Longest it may be down (MTD)</dt>
+        <dd>{formatMinutes(system.mtd_minutes)}</dd>
+        <dt>Backed up by</dt>
+        <dd>{jobs.length > 0 ? jobs.map((j) => `${j.name} (${humanize(j.location)})`).join(", ") : "no backup job"}</dd>
+        {system.dependencies.length > 0 && (
+          <>
+            <dt>Depends on</dt>
+            <dd>{system.dependencies.map((d) => d.name).join(", ")}</dd>
+          </>
+        )}
+        {system.owner && (
+          <>
+            <dt>Owner</dt>
+            <dd>{system.owner}</dd>
+          </>
+        )}
+      </dl>
+    </article>
+  );
+}
