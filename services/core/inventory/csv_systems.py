@@ -6,14 +6,15 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.audit.service import Actor, record
 from services.core.inventory import repository as repo
 from services.core.inventory.csv_import import Column, Row, Sheet, Tally, boolean, choice, integer, read_sheet, references, refuse, report, text
-from services.core.inventory.models import System, SystemCategory
+from services.core.inventory.models import System, SystemCategory, SystemDependency
 from services.core.inventory.schemas import MAX_MINUTES, ImportReport
-from services.core.inventory.service import SYSTEM_CONSTRAINTS, set_dependencies
+from services.core.inventory.service import SYSTEM_CONSTRAINTS
 from services.core.practices.models import Practice
 
 COLUMNS: dict[str, Column] = {c.name: c for c in [
@@ -92,9 +93,15 @@ async def import_systems(session: AsyncSession, practice: Practice, actor: Actor
                 setattr(p.existing, k, v)
             systems[p.id] = p.existing
     await repo.flush_or_conflict(session, SYSTEM_CONSTRAINTS)
-    for p in plans:
-        if p.deps is not None and (p.existing is None or "depends_on" in changes.get(p.fields["external_id"], [])):
-            await set_dependencies(session, systems[p.id], p.deps, [], keep_links=True)
+    redo = [p for p in plans if p.deps is not None and (p.existing is None or "depends_on" in changes.get(p.fields["external_id"], []))]
+    if redo:
+        # One statement for the whole file: the CSV speaks only of systems, so link dependencies stay.
+        await session.execute(delete(SystemDependency).where(
+            SystemDependency.msp_id == practice.msp_id, SystemDependency.practice_id == practice.id,
+            SystemDependency.system_id.in_([p.id for p in redo]), SystemDependency.depends_on_system_id.is_not(None)))
+        session.add_all(SystemDependency(msp_id=practice.msp_id, practice_id=practice.id, system_id=p.id, depends_on_system_id=target)
+                        for p in redo for target in p.deps or [])
+        await session.flush()
     await record(session, msp_id=practice.msp_id, actor=actor, action="systems.imported", object_type="practice",
                  object_id=practice.id, practice_id=practice.id,
                  changes={"created": sorted(p.fields["external_id"] for p in plans if p.existing is None),
@@ -161,8 +168,7 @@ def _resolve_dependencies(sheet: Sheet, plans: list[Planned], by_ext: dict[str, 
     edges = {k: set(v) for k, v in old_edges.items()} | {p.id: set(p.deps or []) for p in plans}
     rows = {p.id: p.row.number for p in plans}
     for cycle in repo.find_cycles(edges):
-        in_file = [node for node in cycle if node in rows]
-        if in_file:
-            start = cycle.index(in_file[0])
-            loop = [*cycle[start:], *cycle[:start], in_file[0]]
-            sheet.error(rows[in_file[0]], "depends_on", "circular dependency: " + " → ".join(names.get(n, str(n)) for n in loop))
+        for start, node in enumerate(cycle):
+            if node in rows:  # every row of the loop is told, each from its own point of view
+                loop = [*cycle[start:], *cycle[:start], node]
+                sheet.error(rows[node], "depends_on", "circular dependency: " + " → ".join(names.get(n, str(n)) for n in loop))

@@ -1,0 +1,143 @@
+"""Each inventory rule fires on a practice built to trigger it, and stops once the inventory is fixed."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from services.core.base import utcnow
+from services.core.db import Scope
+from services.core.findings import HIPAA_BAA, HIPAA_CRITICALITY, HIPAA_DATA_BACKUP, HIPAA_ENCRYPTION, Component, Severity
+from services.core.inventory.checks import duration, inventory_findings
+from services.core.inventory.models import BackupJob, BackupJobSystem, Link, System
+from tests.factories_inventory import create_job, create_link, create_system, well_prepared
+
+
+async def findings(db, tenant, practice=None):
+    practice = practice or tenant.practice
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        return await inventory_findings(s, tenant.msp_id, practice.id, utcnow())
+
+
+async def set_values(db, tenant, model, object_id, **values):
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.execute(update(model).where(model.msp_id == tenant.msp_id, model.id == object_id).values(**values))
+
+
+def rules(found):
+    return sorted((f.rule_id, f.subject_id) for f in found)
+
+
+async def test_a_well_prepared_practice_has_no_inventory_findings(db, tenant):
+    await well_prepared(db, tenant.practice, tenant.site)
+    assert await findings(db, tenant) == []
+
+
+async def test_ephi_system_without_backup_is_critical_until_a_job_protects_it(db, tenant):
+    inv = await well_prepared(db, tenant.practice, tenant.site)
+    billing = await create_system(db, tenant.practice, "Billing", holds_ephi=True)
+    (f,) = await findings(db, tenant)
+    assert (f.rule_id, f.subject_type, f.subject_id) == ("inventory.ephi_without_backup", "system", str(billing.id))
+    assert (f.severity, f.component, f.hipaa) == (Severity.critical, Component.backups, HIPAA_DATA_BACKUP)
+    assert f.measured == "no backup job" and f.remediation
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        s.add(BackupJobSystem(msp_id=tenant.msp_id, practice_id=tenant.practice.id, backup_job_id=inv["cloud"].id, system_id=billing.id))
+    assert await findings(db, tenant) == []
+
+
+async def test_tier_one_system_with_only_onsite_copies_lacks_an_offsite_copy(db, tenant):
+    inv = await well_prepared(db, tenant.practice, tenant.site)
+    phones = await create_system(db, tenant.practice, "Phones", tier=1)
+    await create_job(db, tenant.practice, "Phone config to NAS", systems=[phones], location="onsite")
+    (f,) = await findings(db, tenant)
+    assert (f.rule_id, f.subject_id, f.severity) == ("inventory.no_offsite_copy", str(phones.id), Severity.high)
+    assert f.measured == "1 on-site job(s), 0 off-site"
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        s.add(BackupJobSystem(msp_id=tenant.msp_id, practice_id=tenant.practice.id, backup_job_id=inv["cloud"].id, system_id=phones.id))
+    assert await findings(db, tenant) == []
+
+
+async def test_a_tier_one_system_whose_plan_needs_no_offsite_copy_is_not_flagged(db, tenant):
+    await well_prepared(db, tenant.practice, tenant.site)
+    await create_system(db, tenant.practice, "Hosted VoIP", tier=1, requires_onsite_copy=False, requires_offsite_copy=False)
+    assert await findings(db, tenant) == []
+
+
+async def test_unencrypted_job_is_flagged_high_offsite_and_medium_onsite(db, tenant):
+    inv = await well_prepared(db, tenant.practice, tenant.site)
+    usb = await create_job(db, tenant.practice, "USB drive", location="onsite", encrypted=False)
+    await set_values(db, tenant, BackupJob, inv["cloud"].id, encrypted=False)
+    found = {f.subject_id: f for f in await findings(db, tenant)}
+    assert {f.rule_id for f in found.values()} == {"inventory.backup_not_encrypted"}
+    assert found[str(inv["cloud"].id)].severity is Severity.high
+    assert found[str(usb.id)].severity is Severity.medium
+    assert found[str(usb.id)].hipaa == HIPAA_ENCRYPTION
+    await set_values(db, tenant, BackupJob, inv["cloud"].id, encrypted=True)
+    await set_values(db, tenant, BackupJob, usb.id, encrypted=True)
+    assert await findings(db, tenant) == []
+
+
+async def test_cloud_copy_of_ephi_without_a_baa_is_flagged_until_the_baa_is_on_file(db, tenant):
+    inv = await well_prepared(db, tenant.practice, tenant.site)
+    await set_values(db, tenant, BackupJob, inv["cloud"].id, baa_on_file=False)
+    (f,) = await findings(db, tenant)
+    assert (f.rule_id, f.subject_type, f.subject_id, f.hipaa) == ("inventory.no_baa", "backup_job", str(inv["cloud"].id), HIPAA_BAA)
+    assert "Backblaze B2" in f.title
+    await set_values(db, tenant, BackupJob, inv["cloud"].id, baa_on_file=True)
+    assert await findings(db, tenant) == []
+
+
+async def test_offsite_copy_without_patient_data_needs_no_baa(db, tenant):
+    await well_prepared(db, tenant.practice, tenant.site)
+    wiki = await create_system(db, tenant.practice, "Staff wiki", tier=3)
+    await create_job(db, tenant.practice, "Wiki to cloud", systems=[wiki], location="cloud", provider="Wasabi", baa_on_file=False)
+    assert await findings(db, tenant) == []
+
+
+async def test_site_without_backup_link_or_hotspot_is_a_single_link(db, tenant):
+    inv = await well_prepared(db, tenant.practice, tenant.site)
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.delete(await s.get(Link, (tenant.msp_id, inv["backup"].id)))
+    (f,) = await findings(db, tenant)
+    assert (f.rule_id, f.subject_type, f.subject_id) == ("inventory.single_link", "site", str(tenant.site.id))
+    assert (f.component, f.measured) == (Component.connectivity, "1 link(s), none backup or hotspot")
+    await create_link(db, tenant.site, "Front-desk hotspot", "hotspot", medium="5g_lte")
+    assert await findings(db, tenant) == []
+
+
+async def test_site_with_no_link_recorded_is_flagged_too(db, tenant):
+    (f,) = await findings(db, tenant)
+    assert (f.rule_id, f.measured) == ("inventory.single_link", "no internet link recorded")
+
+
+async def test_practice_holding_ephi_without_an_immutable_copy_is_flagged(db, tenant):
+    inv = await well_prepared(db, tenant.practice, tenant.site)
+    await set_values(db, tenant, BackupJob, inv["cloud"].id, immutable=False)
+    (f,) = await findings(db, tenant)
+    assert (f.rule_id, f.subject_type, f.subject_id) == ("inventory.no_immutable_copy", "practice", str(tenant.practice.id))
+    await set_values(db, tenant, BackupJob, inv["cloud"].id, immutable=True)
+    assert await findings(db, tenant) == []
+
+
+async def test_dependency_whose_rto_exceeds_the_systems_mtd_is_flagged_through_the_chain(db, tenant):
+    await well_prepared(db, tenant.practice, tenant.site)
+    network = await create_system(db, tenant.practice, "Network core", tier=3, rto_minutes=600, mtd_minutes=1440)
+    server = await create_system(db, tenant.practice, "App server", tier=3, rto_minutes=60, mtd_minutes=1440, depends_on=[network.id])
+    booking = await create_system(db, tenant.practice, "Online booking", tier=3, rto_minutes=60, mtd_minutes=240,
+                                  depends_on=[server.id])
+    (f,) = await findings(db, tenant)
+    assert (f.rule_id, f.subject_id, f.hipaa) == ("inventory.dependency_rto_above_mtd", str(booking.id), HIPAA_CRITICALITY)
+    assert (f.measured, f.target) == ("Network core RTO 10 h", "≤ 4 h (MTD of Online booking)")
+    await set_values(db, tenant, System, network.id, rto_minutes=240)
+    assert await findings(db, tenant) == []
+
+
+async def test_findings_are_limited_to_the_practice_asked_about(db, tenant):
+    await well_prepared(db, tenant.practice, tenant.site)
+    await create_system(db, tenant.sibling, "Sibling EHR", holds_ephi=True)
+    assert await findings(db, tenant) == []
+    assert {"inventory.ephi_without_backup", "inventory.no_immutable_copy", "inventory.single_link"} <= {
+        f.rule_id for f in await findings(db, tenant, tenant.sibling)}
+
+
+def test_durations_read_the_way_people_say_them():
+    assert [duration(m) for m in (45, 120, 150, 600, 1440, 2880)] == ["45 min", "2 h", "2.5 h", "10 h", "1 d", "2 d"]
