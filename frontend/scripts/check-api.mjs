@@ -1,19 +1,16 @@
 // Fails when src/api/schema.d.ts is not what `npm run gen:api` would produce from openapi.json,
 // so a changed API cannot land without the regenerated client.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { generateTypes, root } from "./generate-types.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const committed = join(root, "src/api/schema.d.ts");
 const dir = mkdtempSync(join(tmpdir(), "seawall-api-"));
 const fresh = join(dir, "schema.d.ts");
 
 try {
-  const bin = join(root, "node_modules/.bin/openapi-typescript");
-  const run = spawnSync(bin, ["openapi.json", "-o", fresh], { cwd: root, encoding: "utf8" });
+  const run = generateTypes(fresh, { quiet: true });
   if (run.status !== 0) {
     process.stderr.write(run.stdout + run.stderr);
     console.error("check:api: could not generate types from openapi.json");
