@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -110,6 +112,8 @@ class AgentState(Base):
     msp_id: Mapped[uuid.UUID] = _msp_fk()
     agent_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     practice_id: Mapped[uuid.UUID]
+    # Newest heartbeat processed (agent.last_seen_at is also touched by the API on every request).
+    last_heartbeat_at: Mapped[datetime | None]
     silent_since: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
 
@@ -208,12 +212,12 @@ class LinkSample5m(Base):
     site_id: Mapped[uuid.UUID]
     samples: Mapped[int]
     up_samples: Mapped[int]
-    latency_sum: Mapped[float] = mapped_column(default=0.0)
+    latency_sum: Mapped[Decimal] = mapped_column(Numeric, default=0)
     latency_count: Mapped[int] = mapped_column(default=0)
     latency_max: Mapped[float | None]
-    loss_sum: Mapped[float] = mapped_column(default=0.0)
+    loss_sum: Mapped[Decimal] = mapped_column(Numeric, default=0)
     loss_count: Mapped[int] = mapped_column(default=0)
-    jitter_sum: Mapped[float] = mapped_column(default=0.0)
+    jitter_sum: Mapped[Decimal] = mapped_column(Numeric, default=0)
     jitter_count: Mapped[int] = mapped_column(default=0)
     last_sampled_at: Mapped[datetime]
 

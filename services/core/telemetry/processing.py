@@ -1,0 +1,140 @@
+"""Applying recorded telemetry: claim a batch of one MSP's inbox, apply it, mark it, in ONE transaction.
+
+A crash anywhere (SIGKILL included) rolls the whole batch back and the rows stay pending, so a
+batch is applied exactly once. Only one worker applies an MSP's telemetry at a time (a try-lock
+per MSP; other workers move on to other MSPs), so reading history back while applying a batch
+never races another batch of the same tenant. Within a batch, events are applied in occurred_at
+order, and every update is a function of the events rather than of their arrival order
+(history.py, state_updates.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import datetime
+
+import structlog
+from sqlalchemy import text
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.db import Database, Scope
+from services.core.telemetry import hooks
+from services.core.telemetry.history import (
+    Claimed,
+    append_agent_runs,
+    append_failovers,
+    append_link_samples,
+    append_restore_tests,
+    apply_pings,
+    sample_of,
+)
+from services.core.telemetry.state_updates import (
+    apply_heartbeats,
+    recompute_backup_jobs,
+    update_links,
+    update_on_backup,
+)
+
+log = structlog.get_logger("seawall.telemetry.processing")
+
+BATCH_SIZE = 1_000
+BUSY = -1  # another worker holds this MSP
+
+_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtextextended('telemetry:' || CAST(:msp AS text), 0)), now()")
+_CLAIM = text(
+    "SELECT seq, source_id, event_id, practice_id, site_id, type, occurred_at, payload FROM telemetry_event"
+    " WHERE msp_id = :msp AND processed_at IS NULL ORDER BY seq LIMIT :n FOR UPDATE SKIP LOCKED"
+)
+_MARK = text("UPDATE telemetry_event SET processed_at = clock_timestamp()"
+             " WHERE msp_id = :msp AND seq = ANY(CAST(:seqs AS bigint[]))")
+_MARK_ONE_FAILED = text("UPDATE telemetry_event SET processed_at = clock_timestamp() WHERE msp_id = :msp AND seq = :seq")
+
+AGENT_TYPES = {"heartbeat", "backup_run", "restore_test", "link_sample", "failover"}
+KNOWN_TYPES = AGENT_TYPES | {"ping"}
+
+
+async def apply_batch(session: AsyncSession, msp_id: uuid.UUID, events: list[Claimed], now: datetime) -> set[uuid.UUID]:
+    """Apply claimed events inside the caller's transaction; returns the practices whose state changed."""
+    by_type: dict[str, list[Claimed]] = defaultdict(list)
+    for e in sorted(events, key=lambda e: (e.occurred_at, e.event_id)):
+        by_type[e.type].append(e)
+    for unknown in set(by_type) - KNOWN_TYPES:
+        log.warning("telemetry_unknown_type", msp_id=str(msp_id), type=unknown, count=len(by_type[unknown]))
+
+    seqs = [e.seq for e in events]
+    jobs = await append_agent_runs(session, msp_id, by_type["backup_run"])
+    jobs |= await apply_pings(session, msp_id, by_type["ping"], seqs)
+    await append_restore_tests(session, msp_id, by_type["restore_test"])
+    sites = await append_failovers(session, msp_id, by_type["failover"])
+    # A sample whose site was deleted meanwhile has no link left to describe.
+    samples = [sample_of(e) for e in by_type["link_sample"] if e.site_id is not None]
+    await append_link_samples(session, msp_id, samples, now)
+
+    await recompute_backup_jobs(session, msp_id, jobs, seqs)
+    await update_links(session, msp_id, samples)
+    await update_on_backup(session, msp_id, sites)
+    await apply_heartbeats(session, msp_id, by_type["heartbeat"], {e.source_id for e in events if e.type in AGENT_TYPES})
+
+    practices = {e.practice_id for e in events}
+    await hooks.state_changed(session, msp_id, practices, now)
+    # Last, so processed_at − received_at is the whole lag: recorded → state updated, hooks run.
+    await session.execute(_MARK, {"msp": msp_id, "seqs": seqs})
+    return practices
+
+
+async def _claim(session: AsyncSession, msp_id: uuid.UUID, limit: int) -> tuple[list[Claimed], datetime] | None:
+    locked, now = (await session.execute(_TRY_LOCK, {"msp": msp_id})).one()
+    if not locked:
+        return None
+    rows = (await session.execute(_CLAIM, {"msp": msp_id, "n": limit})).all()
+    return [Claimed(*row) for row in rows], now
+
+
+async def process_batch(db: Database, msp_id: uuid.UUID, batch_size: int = BATCH_SIZE) -> int:
+    """One batch of one MSP: the number of events applied, 0 when none is pending, BUSY when
+    another worker holds the MSP.
+
+    An event that cannot be applied (a bug, or data the database refuses) must not hold up the
+    MSP's telemetry forever: the batch is retried in halves down to the single event, which is
+    then logged with its error and set aside (marked processed without effect).
+    """
+    try:
+        async with db.transaction(Scope(msp_id)) as session:
+            claimed = await _claim(session, msp_id, batch_size)
+            if claimed is None:
+                return BUSY
+            events, now = claimed
+            if events:
+                await apply_batch(session, msp_id, events, now)
+            return len(events)
+    except (DataError, IntegrityError, ValueError, KeyError, TypeError) as error:
+        if batch_size > 1:
+            log.warning("telemetry_batch_failed_retrying_smaller", msp_id=str(msp_id), batch_size=batch_size, error=str(error))
+            return await process_batch(db, msp_id, max(1, batch_size // 2))
+        await _set_aside(db, msp_id, error)
+        return 1
+
+
+async def _set_aside(db: Database, msp_id: uuid.UUID, error: Exception) -> None:
+    async with db.transaction(Scope(msp_id)) as session:
+        claimed = await _claim(session, msp_id, 1)
+        if not claimed or not claimed[0]:
+            return
+        (event,), _ = claimed
+        log.error("telemetry_event_set_aside", msp_id=str(msp_id), seq=event.seq, event_id=event.event_id, type=event.type,
+                  error=repr(error))
+        await session.execute(_MARK_ONE_FAILED, {"msp": msp_id, "seq": event.seq})
+
+
+async def drain(db: Database, msp_id: uuid.UUID, batch_size: int = BATCH_SIZE) -> int:
+    """Process an MSP's pending telemetry until none is left (or another worker holds it)."""
+    total = 0
+    while True:
+        n = await process_batch(db, msp_id, batch_size)
+        if n <= 0:
+            return total
+        total += n
+        if n < batch_size:
+            return total

@@ -1,0 +1,253 @@
+"""Current state from history: backup job state, link state and the agents' liveness.
+
+State is a pure function of the events processed so far, never "whatever came last": a backup
+job's state is recomputed from its run history, a link's from its samples (incrementally when the
+new samples are newer than everything seen, from the raw history when one arrives late). So any
+permutation of deliveries ends in the same state as one delivery in order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.telemetry.history import Claimed, Sample
+
+FLAP_WINDOW = timedelta(hours=1)
+ROLLING_WINDOW_BUCKETS = 3  # the newest sample's 5-minute bucket and the two before it
+BASELINE_RUNS = 10
+
+_R = "r.msp_id = j.msp_id AND r.backup_job_id = j.id"
+_RECOMPUTE_JOBS = text(f"""
+INSERT INTO backup_job_state AS s (msp_id, backup_job_id, practice_id, last_run_at, last_status, last_exit_code,
+    last_success_at, last_restore_point_at, running_since, consecutive_failures, last_duration_seconds, last_bytes,
+    baseline_duration_seconds, baseline_bytes, last_log_tail, updated_at)
+SELECT j.msp_id, j.id, j.practice_id, lr.finished_at, lr.status, lr.exit_code, ls.finished_at, rp.at,
+    CASE WHEN greatest(ru.started_at, pg.started_at) > coalesce(lr.finished_at, '-infinity')
+         THEN greatest(ru.started_at, pg.started_at) END,
+    coalesce(cf.n, 0), lr.duration_seconds, lr.bytes, bl.duration, bl.bytes::bigint, lr.log_tail, now()
+FROM backup_job j
+LEFT JOIN LATERAL (SELECT r.finished_at, r.status, r.exit_code, r.duration_seconds, r.bytes, r.log_tail FROM backup_run r
+    WHERE {_R} AND r.status <> 'running'
+    ORDER BY r.finished_at DESC, r.reported_at DESC, r.report_event_id DESC LIMIT 1) lr ON true
+LEFT JOIN LATERAL (SELECT max(r.finished_at) AS finished_at FROM backup_run r WHERE {_R} AND r.status = 'success') ls ON true
+LEFT JOIN LATERAL (SELECT max(r.restore_point_at) AS at FROM backup_run r
+    WHERE {_R} AND r.status = 'success' AND (NOT j.verifies OR r.verified)) rp ON true
+LEFT JOIN LATERAL (SELECT max(r.started_at) AS started_at FROM backup_run r WHERE {_R} AND r.status = 'running') ru ON true
+LEFT JOIN LATERAL (SELECT max(e.occurred_at) AS started_at FROM telemetry_event e
+    WHERE e.msp_id = j.msp_id AND e.source_id = j.id AND e.type = 'ping'
+      AND (e.processed_at IS NOT NULL OR e.seq = ANY(CAST(:batch AS bigint[])))
+      AND e.payload->>'kind' = 'start') pg ON true
+LEFT JOIN LATERAL (SELECT count(*) AS n FROM backup_run r WHERE {_R} AND r.status = 'failed'
+    AND r.finished_at > coalesce((SELECT max(r2.finished_at) FROM backup_run r2
+        WHERE r2.msp_id = j.msp_id AND r2.backup_job_id = j.id AND r2.status IN ('success', 'warning')), '-infinity')) cf ON true
+LEFT JOIN LATERAL (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x.duration_seconds) AS duration,
+                          percentile_cont(0.5) WITHIN GROUP (ORDER BY x.bytes) AS bytes
+    FROM (SELECT r.duration_seconds, r.bytes FROM backup_run r
+          WHERE {_R} AND r.status = 'success' AND r.finished_at < lr.finished_at
+          ORDER BY r.finished_at DESC LIMIT {BASELINE_RUNS}) x) bl ON true
+WHERE j.msp_id = :msp AND j.id = ANY(CAST(:jobs AS uuid[]))
+ON CONFLICT (msp_id, backup_job_id) DO UPDATE SET
+    last_run_at = EXCLUDED.last_run_at, last_status = EXCLUDED.last_status, last_exit_code = EXCLUDED.last_exit_code,
+    last_success_at = EXCLUDED.last_success_at, last_restore_point_at = EXCLUDED.last_restore_point_at,
+    running_since = EXCLUDED.running_since, consecutive_failures = EXCLUDED.consecutive_failures,
+    last_duration_seconds = EXCLUDED.last_duration_seconds, last_bytes = EXCLUDED.last_bytes,
+    baseline_duration_seconds = EXCLUDED.baseline_duration_seconds, baseline_bytes = EXCLUDED.baseline_bytes,
+    last_log_tail = EXCLUDED.last_log_tail, updated_at = EXCLUDED.updated_at
+""")
+
+
+async def recompute_backup_jobs(session: AsyncSession, msp_id: uuid.UUID, job_ids: set[uuid.UUID], batch: list[int]) -> None:
+    """Backup job state from the job's whole run history (runs are rare; this is cheap).
+
+    batch: the seqs of the batch being applied (not yet marked processed), whose pings count.
+    """
+    if job_ids:
+        await session.execute(_RECOMPUTE_JOBS, {"msp": msp_id, "jobs": list(job_ids), "batch": batch})
+
+
+# --- links --------------------------------------------------------------------------------------
+
+@dataclass
+class LinkNow:
+    practice_id: uuid.UUID
+    site_id: uuid.UUID
+    up: bool | None
+    state_since: datetime | None
+    last_sample_at: datetime | None
+    transitions: list[datetime]
+
+
+_LINK_STATES = text(
+    "SELECT link_id, practice_id, site_id, up, state_since, last_sample_at, transitions FROM link_state"
+    " WHERE msp_id = :msp AND link_id = ANY(CAST(:links AS uuid[]))"
+)
+
+
+def advance(state: LinkNow, samples: list[Sample]) -> None:
+    """Apply samples newer than everything the state has seen, oldest first."""
+    for s in sorted(samples, key=Sample.order):
+        if state.up is None:
+            state.up, state.state_since = s.up, s.at
+        elif s.up != state.up:
+            state.up, state.state_since = s.up, s.at
+            state.transitions.append(s.at)
+        state.last_sample_at = s.at
+    state.transitions = [t for t in state.transitions if t > state.last_sample_at - FLAP_WINDOW]
+
+
+# When a sample arrives older than the newest one seen, the link's state is rebuilt from the raw
+# samples: the current up/down run, and the transitions of the hour before the newest sample.
+_LATEST = text("SELECT sampled_at, up FROM link_sample WHERE msp_id = :msp AND link_id = :link"
+               " ORDER BY sampled_at DESC, up DESC LIMIT 1")
+_LAST_OTHER = text("SELECT max(sampled_at) FROM link_sample WHERE msp_id = :msp AND link_id = :link AND up <> :up")
+_RUN_START = text("SELECT min(sampled_at) FROM link_sample WHERE msp_id = :msp AND link_id = :link AND up = :up"
+                  " AND sampled_at > :after")
+_HOUR = text(
+    "(SELECT sampled_at, up FROM link_sample WHERE msp_id = :msp AND link_id = :link AND sampled_at < :lo"
+    "  ORDER BY sampled_at DESC, up DESC LIMIT 1)"
+    " UNION ALL (SELECT sampled_at, up FROM link_sample WHERE msp_id = :msp AND link_id = :link AND sampled_at >= :lo"
+    "  ORDER BY sampled_at, up)"
+)
+
+
+async def rebuild(session: AsyncSession, msp_id: uuid.UUID, link_id: uuid.UUID, old: LinkNow) -> None:
+    params = {"msp": msp_id, "link": link_id}
+    latest = (await session.execute(_LATEST, params)).first()
+    if latest is None:  # every sample was past raw retention: nothing to rebuild from
+        return
+    newest, up = latest
+    other = await session.scalar(_LAST_OTHER, {**params, "up": up})
+    since = await session.scalar(_RUN_START, {**params, "up": up, "after": other or datetime.min.replace(tzinfo=newest.tzinfo)})
+    if other is None and old.up == up and old.state_since is not None:
+        since = min(since, old.state_since)  # the run began before the raw samples kept
+    rows = (await session.execute(_HOUR, {**params, "lo": newest - FLAP_WINDOW})).all()
+    transitions = [at for (prev_at, prev_up), (at, now_up) in zip(rows, rows[1:]) if now_up != prev_up]
+    old.up, old.state_since, old.last_sample_at = up, since, newest
+    old.transitions = [t for t in transitions if t > newest - FLAP_WINDOW]
+
+
+_ROLLING = text(
+    "SELECT a.link_id, sum(a.loss_sum) / nullif(sum(a.loss_count), 0), sum(a.latency_sum) / nullif(sum(a.latency_count), 0),"
+    " sum(a.jitter_sum) / nullif(sum(a.jitter_count), 0)"
+    " FROM link_sample_5m a JOIN unnest(CAST(:links AS uuid[]), CAST(:newest AS timestamptz[])) AS v(link_id, newest)"
+    "  ON a.link_id = v.link_id"
+    " WHERE a.msp_id = :msp AND a.bucket > v.newest - make_interval(mins => :minutes) AND a.bucket <= v.newest"
+    " GROUP BY a.link_id"
+)
+_LINK_COLUMNS = {"link_id": "uuid", "practice_id": "uuid", "site_id": "uuid", "up": "bool", "state_since": "timestamptz",
+                 "last_sample_at": "timestamptz", "loss_pct": "float8", "latency_ms": "float8", "jitter_ms": "float8",
+                 "flaps_last_hour": "int4", "transitions": "text"}
+_UPSERT_LINKS = text(
+    f"INSERT INTO link_state (msp_id, {', '.join(_LINK_COLUMNS)}, updated_at)"
+    f" SELECT CAST(:msp AS uuid), {', '.join(c if c != 'transitions' else 'CAST(transitions AS timestamptz[])' for c in _LINK_COLUMNS)}, now()"
+    f" FROM unnest({', '.join(f'CAST(:{c} AS {t}[])' for c, t in _LINK_COLUMNS.items())}) AS v({', '.join(_LINK_COLUMNS)})"
+    " ON CONFLICT (msp_id, link_id) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _LINK_COLUMNS if c not in ("link_id", "practice_id", "site_id"))
+    + ", updated_at = now()"
+)
+
+
+def _pg_array(values: list[datetime]) -> str:
+    return "{" + ",".join(f'"{v.isoformat()}"' for v in values) + "}"
+
+
+async def update_links(session: AsyncSession, msp_id: uuid.UUID, samples: list[Sample]) -> None:
+    """Link state after the batch's samples (the samples must already be in history)."""
+    if not samples:
+        return
+    by_link: dict[uuid.UUID, list[Sample]] = defaultdict(list)
+    for s in samples:
+        by_link[s.link_id].append(s)
+    rows = (await session.execute(_LINK_STATES, {"msp": msp_id, "links": list(by_link)})).all()
+    states = {r[0]: LinkNow(r[1], r[2], r[3], r[4], r[5], list(r[6] or [])) for r in rows}
+    for link_id, batch in by_link.items():
+        state = states.get(link_id)
+        if state is None:
+            state = states[link_id] = LinkNow(batch[0].practice_id, batch[0].site_id, None, None, None, [])
+        if state.last_sample_at is None or min(s.at for s in batch) > state.last_sample_at:
+            advance(state, batch)
+        else:
+            await rebuild(session, msp_id, link_id, state)
+            if state.last_sample_at is None:  # nothing kept raw: fall back to the batch alone
+                advance(state, batch)
+    links = list(states)
+    rolling = {r[0]: r[1:] for r in await session.execute(_ROLLING, {
+        "msp": msp_id, "links": links, "newest": [states[link].last_sample_at for link in links],
+        "minutes": 5 * ROLLING_WINDOW_BUCKETS})}
+    columns: dict[str, list[Any]] = {c: [] for c in _LINK_COLUMNS}
+    for link_id in links:
+        st = states[link_id]
+        loss, latency, jitter = (float(v) if v is not None else None for v in rolling.get(link_id, (None, None, None)))
+        for c, value in zip(columns.values(), (link_id, st.practice_id, st.site_id, st.up, st.state_since, st.last_sample_at,
+                                               loss, latency, jitter, len(st.transitions), _pg_array(st.transitions))):
+            c.append(value)
+    await session.execute(_UPSERT_LINKS, {"msp": msp_id, **columns})
+
+
+# Where the site's traffic is now: the latest failover (by start) decides. A failover that has not
+# ended, onto a backup or hotspot link, puts that link "on backup since" its start.
+_ON_BACKUP = text("""
+WITH latest AS (
+  SELECT DISTINCT ON (f.site_id) f.site_id, f.to_link_id, f.started_at, f.ended_at FROM failover_event f
+   WHERE f.msp_id = :msp AND f.site_id = ANY(CAST(:sites AS uuid[]))
+   ORDER BY f.site_id, f.started_at DESC, f.to_link_id DESC, f.from_link_id DESC)
+INSERT INTO link_state AS s (msp_id, link_id, practice_id, site_id, flaps_last_hour, transitions, on_backup_since, updated_at)
+SELECT l.msp_id, l.id, l.practice_id, l.site_id, 0, '{}',
+       CASE WHEN la.to_link_id = l.id AND la.ended_at IS NULL AND l.role IN ('backup', 'hotspot') THEN la.started_at END, now()
+  FROM link l LEFT JOIN latest la ON la.site_id = l.site_id
+ WHERE l.msp_id = :msp AND l.site_id = ANY(CAST(:sites AS uuid[]))
+ON CONFLICT (msp_id, link_id) DO UPDATE SET on_backup_since = EXCLUDED.on_backup_since, updated_at = now()
+ WHERE s.on_backup_since IS DISTINCT FROM EXCLUDED.on_backup_since
+""")
+
+
+async def update_on_backup(session: AsyncSession, msp_id: uuid.UUID, site_ids: set[uuid.UUID]) -> None:
+    if site_ids:
+        await session.execute(_ON_BACKUP, {"msp": msp_id, "sites": list(site_ids)})
+
+
+# --- agents -------------------------------------------------------------------------------------
+
+# The API also touches last_seen_at when a request arrives; the newest heartbeat processed (kept
+# in agent_state) decides whose reported version and hostname win, whatever the delivery order.
+_HEARTBEATS = text("""
+WITH v AS (SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:ts AS timestamptz[]), CAST(:ver AS text[]), CAST(:host AS text[]))
+           AS v(id, t, ver, host)),
+prev AS (SELECT s.agent_id, s.last_heartbeat_at FROM agent_state s JOIN v ON s.agent_id = v.id WHERE s.msp_id = :msp),
+a AS (UPDATE agent a SET last_seen_at = greatest(a.last_seen_at, v.t),
+        agent_version = CASE WHEN v.ver IS NOT NULL AND v.t > coalesce(prev.last_heartbeat_at, '-infinity') THEN v.ver
+                             ELSE a.agent_version END,
+        hostname = CASE WHEN v.host IS NOT NULL AND v.t > coalesce(prev.last_heartbeat_at, '-infinity') THEN v.host
+                        ELSE a.hostname END
+      FROM v LEFT JOIN prev ON prev.agent_id = v.id
+      WHERE a.msp_id = :msp AND a.id = v.id RETURNING a.id, a.practice_id)
+INSERT INTO agent_state AS s (msp_id, agent_id, practice_id, last_heartbeat_at, silent_since, updated_at)
+SELECT CAST(:msp AS uuid), a.id, a.practice_id, v.t, NULL, now() FROM a JOIN v ON v.id = a.id
+ON CONFLICT (msp_id, agent_id) DO UPDATE SET last_heartbeat_at = greatest(s.last_heartbeat_at, EXCLUDED.last_heartbeat_at),
+    silent_since = NULL, updated_at = now()
+""")
+_HEARD = text("UPDATE agent_state SET silent_since = NULL, updated_at = now()"
+              " WHERE msp_id = :msp AND agent_id = ANY(CAST(:ids AS uuid[])) AND silent_since IS NOT NULL")
+
+
+async def apply_heartbeats(session: AsyncSession, msp_id: uuid.UUID, heartbeats: list[Claimed], heard_from: set[uuid.UUID]) -> None:
+    """agent.last_seen_at from heartbeats; any event from a silent agent lifts its dead man's switch."""
+    newest: dict[uuid.UUID, Claimed] = {}
+    for e in heartbeats:
+        if e.source_id not in newest or (e.occurred_at, e.event_id) > (newest[e.source_id].occurred_at, newest[e.source_id].event_id):
+            newest[e.source_id] = e
+    if newest:
+        hb = list(newest.values())
+        await session.execute(_HEARTBEATS, {
+            "msp": msp_id, "ids": [e.source_id for e in hb], "ts": [e.occurred_at for e in hb],
+            "ver": [e.payload.get("agent_version") for e in hb], "host": [e.payload.get("hostname") for e in hb]})
+    rest = heard_from - set(newest)
+    if rest:
+        await session.execute(_HEARD, {"msp": msp_id, "ids": list(rest)})

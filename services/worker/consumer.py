@@ -1,0 +1,140 @@
+"""The telemetry consumer: wakes on the API's NOTIFY, sweeps for anything missed, drains MSPs.
+
+The API's whole contract is one `pg_notify('seawall_telemetry', msp_id)` per request, delivered at
+commit. Notifications can be lost (no listener at that moment, a dropped connection), so a sweep
+through `telemetry_pending_msps()` — the only cross-tenant question the worker asks — runs every
+few seconds and after every (re)connection. MSPs are served round-robin one batch at a time, so
+a tenant with a deep backlog cannot starve the others; several processes may run this at once
+(processing.py lets one worker hold an MSP at a time, the others skip it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections import deque
+
+import psycopg
+import structlog
+from sqlalchemy import text
+
+from services.core.db import Database
+from services.core.telemetry.inbox import CHANNEL
+from services.core.telemetry.processing import BATCH_SIZE, BUSY, process_batch
+
+log = structlog.get_logger("seawall.worker.consumer")
+
+SWEEP_SECONDS = 5.0
+RECONNECT_SECONDS = 2.0
+
+
+class TelemetryConsumer:
+    def __init__(self, db: Database, listen_conninfo: str, workers: int = 2, batch_size: int = BATCH_SIZE,
+                 sweep_seconds: float = SWEEP_SECONDS) -> None:
+        self.db = db
+        self.listen_conninfo = listen_conninfo
+        self.workers = max(1, workers)
+        self.batch_size = batch_size
+        self.sweep_seconds = sweep_seconds
+        self._queue: deque[uuid.UUID] = deque()
+        self._queued: set[uuid.UUID] = set()
+        self._busy: set[uuid.UUID] = set()
+        self._again: set[uuid.UUID] = set()  # notified while being processed: one more pass after
+        self._ready = asyncio.Condition()
+        self.listening = asyncio.Event()
+        self.processed = 0
+
+    async def run(self) -> None:
+        """Run until cancelled; a batch in flight when cancelled rolls back and is redone later."""
+        tasks = [asyncio.create_task(self._listen(), name="telemetry-listen"),
+                 asyncio.create_task(self._sweep_forever(), name="telemetry-sweep")]
+        tasks += [asyncio.create_task(self._work(), name=f"telemetry-worker-{i}") for i in range(self.workers)]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def wake(self, msp_ids) -> None:
+        async with self._ready:
+            for msp_id in msp_ids:
+                if msp_id in self._busy:
+                    self._again.add(msp_id)
+                elif msp_id not in self._queued:
+                    self._queued.add(msp_id)
+                    self._queue.append(msp_id)
+            self._ready.notify_all()
+
+    async def sweep(self) -> None:
+        async with self.db.transaction() as session:
+            pending = list(await session.scalars(text("SELECT telemetry_pending_msps()")))
+        if pending:
+            await self.wake(pending)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("telemetry_sweep_failed")
+            await asyncio.sleep(self.sweep_seconds)
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(self.listen_conninfo, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    self.listening.set()
+                    await self.sweep()  # whatever was notified while nobody listened
+                    async for note in conn.notifies():
+                        try:
+                            await self.wake([uuid.UUID(note.payload)])
+                        except ValueError:
+                            log.warning("telemetry_bad_notification", payload=note.payload[:80])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.listening.clear()
+                log.exception("telemetry_listen_failed")
+                await asyncio.sleep(RECONNECT_SECONDS)
+
+    async def _next(self) -> uuid.UUID:
+        async with self._ready:
+            while not self._queue:
+                await self._ready.wait()
+            msp_id = self._queue.popleft()
+            self._queued.discard(msp_id)
+            self._busy.add(msp_id)
+            return msp_id
+
+    async def _done(self, msp_id: uuid.UUID, more: bool) -> None:
+        async with self._ready:
+            self._busy.discard(msp_id)
+            if (more or msp_id in self._again) and msp_id not in self._queued:
+                self._queued.add(msp_id)
+                self._queue.append(msp_id)  # to the back: the other MSPs get their turn first
+                self._ready.notify()
+            self._again.discard(msp_id)
+
+    async def _work(self) -> None:
+        while True:
+            msp_id = await self._next()
+            more, n = False, 0
+            try:
+                n = await process_batch(self.db, msp_id, self.batch_size)
+                self.processed += max(n, 0)
+                # A full batch means more is waiting; BUSY means another worker has the MSP
+                # (it drains it, and the sweep catches anything it leaves).
+                more = n == self.batch_size
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("telemetry_batch_failed", msp_id=str(msp_id))
+                await asyncio.sleep(1.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self._done(msp_id, more))
+            if n == BUSY:
+                await asyncio.sleep(0.05)
