@@ -132,7 +132,7 @@ async def test_session_lifetime_is_12_hours(client, tenant, db):
     assert abs((row.expires_at - row.created_at).total_seconds() - 12 * 3600) < 60
 
 
-async def test_logout_ends_the_session_on_the_server(app, client, tenant):
+async def test_logout_ends_the_session_on_the_server(app, client, tenant, db):
     await sign_in(client, tenant["msp_admin"])
     cookie = client.cookies.get(SESSION_COOKIE)
     csrf = client.headers["X-CSRF-Token"]
@@ -147,6 +147,8 @@ async def test_logout_ends_the_session_on_the_server(app, client, tenant):
         replay.headers["X-CSRF-Token"] = csrf
         assert (await replay.get("/api/v1/practices")).status_code == 401
         assert (await replay.get("/api/v1/auth/session")).status_code == 401
+    signed_out = [e for e in await audit_events(db, tenant.msp_id, "auth.sign_out")]
+    assert [e.actor_id for e in signed_out] == [tenant["msp_admin"].user_id]
 
 
 async def test_session_cookies_are_httponly_secure_and_samesite_lax(client, tenant):

@@ -74,6 +74,25 @@ POLICY: dict[str, Rule] = {
     "ping_get": PUBLIC, "ping_post": PUBLIC, "ping_signal_get": PUBLIC, "ping_signal_post": PUBLIC,
     "get_backup_job_ping_url": practice(P.practice_read),
     "rotate_backup_job_ping_url": practice(P.practice_operate),
+    # identity: password reset and invitation links (anonymous by design)
+    "password_reset_request": PUBLIC, "password_reset_confirm": PUBLIC, "invitation_lookup": PUBLIC, "invitation_accept": PUBLIC,
+    # invitations (revoke: the invitation's own scope decides; the maker makes practice invitations)
+    "create_msp_invitation": msp(P.msp_manage),
+    "list_msp_invitations": msp(P.msp_manage),
+    "create_practice_invitation": practice(P.practice_users),
+    "list_practice_invitations": practice(P.practice_users),
+    "revoke_invitation": practice(P.practice_users),
+    # personal API tokens: a token may never create tokens and a read-only one never revokes, which
+    # the "self" rule cannot express; tests/api/test_tokens.py checks both, and other MSPs' 404
+    "list_tokens": SELF, "create_token": PUBLIC, "revoke_token": PUBLIC,
+    # users and memberships (the maker makes practice memberships; assignments are an MSP manager's)
+    "list_users": msp(P.msp_manage),
+    "list_practice_users": practice(P.practice_users),
+    "update_membership": practice(P.practice_users),
+    "delete_membership": practice(P.practice_users),
+    "set_membership_practices": practice(P.msp_manage),
+    # audit log
+    "list_audit_events": msp(P.msp_manage), "export_audit_events": msp(P.msp_manage), "verify_audit_chain": msp(P.msp_manage),
 }
 
 
@@ -130,8 +149,26 @@ async def make_backup_job(ctx: Ctx, target: Target) -> str:
                          m=target.msp_id, id=uuid.uuid4(), p=target.practice.id, n=f"job-{uuid.uuid4().hex[:8]}")
 
 
+async def make_invitation(ctx: Ctx, target: Target) -> str:
+    return await _insert(ctx, "INSERT INTO invitation (msp_id, id, email, role, practice_id, practice_ids, token_hash, expires_at,"
+                         " created_at) VALUES (:m, :id, :e, 'practice_staff', :p, '[]', :h, now() + interval '7 days', now())",
+                         m=target.msp_id, id=uuid.uuid4(), p=target.practice.id, e=f"{uuid.uuid4().hex[:8]}@example.test",
+                         h=uuid.uuid4().bytes)
+
+
+async def make_membership(ctx: Ctx, target: Target) -> str:
+    user_id = uuid.uuid4()
+    await _insert(ctx, "INSERT INTO app_user (id, email, name, is_active, created_at) VALUES (:id, :e, 'Matrix', true, now())",
+                  id=user_id, e=f"{user_id.hex[:12]}@example.test")
+    return await _insert(ctx, "INSERT INTO membership (msp_id, id, user_id, role, practice_id, all_practices, created_at)"
+                         " VALUES (:m, :id, :u, 'practice_staff', :p, true, now())",
+                         m=target.msp_id, id=uuid.uuid4(), u=user_id, p=target.practice.id)
+
+
 MAKERS: dict[str, Callable[[Ctx, Target], Awaitable[str]]] = {
     "practice_id": make_practice,
+    "invitation_id": make_invitation,
+    "membership_id": make_membership,
     "site_id": make_site,
     "agent_id": make_agent,
     "backup_job_id": make_backup_job,

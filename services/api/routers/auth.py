@@ -206,6 +206,8 @@ async def logout(request: Request, db: DbSession) -> Response:
         if request.headers.get("x-csrf-token") != state.session.csrf_token:
             raise Forbidden("The request is missing its CSRF token.")
         await sessions.end_session(db, state.session.id)
+        memberships = await sessions.memberships_of(db, state.user.id)
+        await _audit_sign_in(db, memberships, state.user, "auth.sign_out", client_ip(request))
     response = Response(status_code=204)
     _clear_cookies(response)
     return response
