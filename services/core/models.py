@@ -51,3 +51,10 @@ from services.core.alerts.models import (  # noqa: F401
     NotificationOutbox,
     NotificationRoute,
 )
+from services.core.readiness.models import (  # noqa: F401
+    ReadinessCurrent,
+    ReadinessDirty,
+    ReadinessReport,
+    ReadinessSnapshot,
+    ReadinessWeights,
+)

@@ -1,7 +1,9 @@
 """Every router of the API, in the order they are mounted. Add a domain's router here."""
 
 from services.api.routers import agents, alerts, incidents, audit, auth, health, ingest, inventory, invitations, pings, plans, practices, tokens, users
+from services.api.routers import live, portfolio, readiness, reports
 
 ROUTERS = [health.router, auth.router, practices.router, inventory.router, invitations.router, tokens.router, users.router,
            audit.router, agents.router, ingest.router, pings.router, plans.templates, plans.router,
-           incidents.router, alerts.router]
+           incidents.router, alerts.router,
+           readiness.router, portfolio.router, reports.router, live.router]

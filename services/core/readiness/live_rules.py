@@ -1,0 +1,50 @@
+"""The live rules (services/core/alerts) as a finding source: what the telemetry says right now.
+
+Readiness reads the rules' findings directly, not the incidents: an incident lingers through its
+resolve hysteresis and is kept open under maintenance windows, while readiness is the state of the
+practice at this moment. The MSP's alert policy applies the same way as for incidents (a rule
+disabled for a practice or site does not cost points there; thresholds are the effective ones).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.alerts import gather, policy
+from services.core.alerts.rules import catalogue
+from services.core.findings import Finding
+
+
+async def live_findings(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Sequence[uuid.UUID],
+                        now: datetime) -> dict[uuid.UUID, list[Finding]]:
+    facts = await gather.load(session, msp_id, practice_ids)
+    view = await policy.load(session, msp_id, list(facts))
+    rules = catalogue()
+    out: dict[uuid.UUID, list[Finding]] = {pid: [] for pid in practice_ids}
+    for pid, p in facts.items():
+        for r in rules:
+            if r.check is None:
+                continue
+            base = view.effective(r.id, pid)
+            hits = list(r.check(p, base.params, now)) if base.enabled else []
+            kept = [h for h in hits if h.site_id is None or view.effective(r.id, pid, h.site_id) == base]
+            for site_id in p.sites:
+                eff = view.effective(r.id, pid, site_id)
+                if eff != base and eff.enabled:
+                    kept += [h for h in r.check(p, eff.params, now) if h.site_id == site_id]
+            out[pid] += [h.finding for h in kept]
+    return out
+
+
+async def enabled_filter(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Sequence[uuid.UUID]):
+    """Whether a rule (plan and inventory ids included) is enabled for a practice under the MSP's policy."""
+    view = await policy.load(session, msp_id, list(practice_ids))
+
+    def enabled(practice_id: uuid.UUID, rule_id: str) -> bool:
+        return view.effective(rule_id, practice_id).enabled
+
+    return enabled

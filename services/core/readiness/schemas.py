@@ -1,0 +1,153 @@
+"""What the readiness, dashboard, portfolio and report endpoints return (and the weights they take)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Status = Literal["ready", "at_risk", "not_ready"]
+
+
+class FindingOut(BaseModel):
+    rule_id: str
+    component: str
+    severity: str
+    subject_type: str
+    subject_id: str
+    title: str
+    remediation: str
+    hipaa: str
+    measured: str | None
+    target: str | None
+    source: str
+    deduction: int = Field(description="Points this severity costs by the weights")
+    points: int = Field(description="Points this finding actually cost (0 when folded or the component is exhausted)")
+    capped: bool
+    counted_under: str | None = Field(description="The finding this one restates (rule:subject_type:subject_id); it costs nothing")
+
+
+class ComponentOut(BaseModel):
+    weight: int
+    lost: int
+    score: int
+    findings: int
+
+
+class SourceOut(BaseModel):
+    name: str
+    available: bool
+    detail: str = ""
+
+
+class ReadinessOut(BaseModel):
+    practice_id: uuid.UUID
+    score: int
+    status: Status
+    components: dict[str, ComponentOut]
+    findings: list[FindingOut]
+    sources: list[SourceOut]
+    computed_at: datetime
+    changed_at: datetime
+
+
+class TrendPoint(BaseModel):
+    day: date
+    score: int
+    min_score: int
+    status: str
+
+
+class IncidentCounts(BaseModel):
+    critical: int = 0
+    high: int = 0
+    medium: int = 0
+    low: int = 0
+    total: int = 0
+
+
+class PortfolioItem(BaseModel):
+    practice_id: uuid.UUID
+    name: str
+    kind: str
+    active: bool
+    score: int | None = Field(description="None until the practice's readiness is first computed")
+    status: Status | None
+    computed_at: datetime | None
+    open_incidents: IncidentCounts
+    trend: list[TrendPoint]
+
+
+class PortfolioSummary(BaseModel):
+    total: int
+    ready: int
+    at_risk: int
+    not_ready: int
+    not_computed: int
+
+
+class PortfolioPage(BaseModel):
+    items: list[PortfolioItem]
+    next_cursor: str | None
+    summary: PortfolioSummary = Field(description="Counts over every practice matching the filters (not only this page)")
+
+
+class WeightsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    components: dict[Literal["plan", "backups", "connectivity", "testing", "people"], int] = Field(
+        description="Points per component; all five, summing to 100")
+    deductions: dict[Literal["critical", "high", "medium", "low"], int] = Field(
+        description="Points a finding of each severity costs; all four, 0–100")
+
+    @model_validator(mode="after")
+    def _complete(self) -> "WeightsIn":
+        if len(self.components) != 5 or sum(self.components.values()) != 100 or min(self.components.values()) < 0:
+            raise ValueError("components must name plan, backups, connectivity, testing and people, each ≥ 0, summing to 100")
+        if len(self.deductions) != 4 or not all(0 <= v <= 100 for v in self.deductions.values()):
+            raise ValueError("deductions must name critical, high, medium and low, each between 0 and 100")
+        return self
+
+
+class WeightsOut(BaseModel):
+    components: dict[str, int]
+    deductions: dict[str, int]
+    source: Literal["default", "msp"]
+    ready_at: int
+    at_risk_at: int
+
+
+class ReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    month: str | None = Field(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+                              description="YYYY-MM; default the current month so far")
+
+
+class ReportOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    practice_id: uuid.UUID
+    kind: str
+    period_start: date
+    period_end: date
+    generated_at: datetime
+    generated_by_label: str
+    score: int | None
+    status: str | None
+    sha256: str
+    size_bytes: int
+
+
+class DashboardOut(BaseModel):
+    practice_id: uuid.UUID
+    name: str
+    readiness: ReadinessOut
+    trend: list[TrendPoint]
+    systems: list[dict[str, Any]]
+    recovery_available: bool = Field(description="False while achieved RPO/RTO cannot be measured (telemetry recovery missing)")
+    backups: list[dict[str, Any]]
+    links: list[dict[str, Any]]
+    agents: list[dict[str, Any]]
+    incidents: dict[str, Any]
+    plan: dict[str, Any]

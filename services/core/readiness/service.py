@@ -1,0 +1,221 @@
+"""Computing, storing and refreshing readiness.
+
+Scores are derived data: `recompute` gathers every source's findings for a batch of practices,
+scores them (scoring.py), upserts `readiness_current` and today's `readiness_snapshot`, and
+publishes "readiness.changed" when a score or status moved — all in the caller's transaction.
+
+What triggers a recompute: `mark_dirty` (telemetry state changes through the ON_STATE_CHANGED
+hook; plan and inventory services may call it too), the worker's sweep of dirty practices every
+minute, and a full recompute of every practice every hour (time alone breaches an RPO).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.base import utcnow
+from services.core.db import Database, Scope
+from services.core.findings import Finding
+from services.core.practices.models import Practice
+from services.core.readiness import events
+from services.core.readiness.models import ReadinessCurrent, ReadinessDirty, ReadinessSnapshot
+from services.core.readiness.scoring import Result, Sourced, score
+from services.core.readiness.sources import sources
+from services.core.readiness.weights import load_weights
+from services.core.telemetry.hooks import ON_STATE_CHANGED
+
+BATCH = 100
+# Snapshots are kept at least 13 months for the trend and the monthly reports; 14 to be safe.
+SNAPSHOT_RETENTION_DAYS = 430
+
+
+async def compute(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Sequence[uuid.UUID], now: datetime) -> dict[uuid.UUID, Result]:
+    """Every source's findings for these practices, scored with the MSP's weights. Reads only."""
+    ids = list(practice_ids)
+    if not ids:
+        return {}
+    weights = await load_weights(session, msp_id)
+    gathered: dict[uuid.UUID, list[Sourced]] = {pid: [] for pid in ids}
+    consulted: list[dict] = []
+    for spec in sources():
+        consulted.append({"name": spec.name, "available": spec.fn is not None, "detail": spec.unavailable})
+        if spec.fn is None:
+            continue
+        found: dict[uuid.UUID, list[Finding]] = await spec.fn(session, msp_id, ids, now)
+        for pid, findings in found.items():
+            if pid in gathered:
+                gathered[pid] += [Sourced(f, spec.name) for f in findings]
+    enabled = await _enabled_filter(session, msp_id, ids)
+    results = {}
+    for pid in ids:
+        result = score([s for s in gathered[pid] if enabled(pid, s.finding.rule_id)], weights)
+        result.sources = consulted
+        results[pid] = result
+    return results
+
+
+async def _enabled_filter(session: AsyncSession, msp_id: uuid.UUID, ids: list[uuid.UUID]):
+    try:
+        from services.core.readiness.live_rules import enabled_filter
+    except ModuleNotFoundError as exc:  # the alerts domain is not installed: every rule counts
+        if not (exc.name or "").startswith("services."):
+            raise
+        return lambda practice_id, rule_id: True
+    return await enabled_filter(session, msp_id, ids)
+
+
+async def store(session: AsyncSession, msp_id: uuid.UUID, results: dict[uuid.UUID, Result], now: datetime) -> int:
+    """Upsert current scores and today's snapshots; publish a live event for each score that moved."""
+    if not results:
+        return 0
+    ids = list(results)
+    before = {r.practice_id: (r.score, r.status, r.changed_at) for r in (await session.execute(
+        select(ReadinessCurrent.practice_id, ReadinessCurrent.score, ReadinessCurrent.status, ReadinessCurrent.changed_at)
+        .where(ReadinessCurrent.msp_id == msp_id, ReadinessCurrent.practice_id.in_(ids)))).all()}
+    rows, snaps, moved = [], [], 0
+    for pid, r in results.items():
+        old = before.get(pid)
+        changed = old is None or old[0] != r.score or old[1] != r.status
+        rows.append({"msp_id": msp_id, "practice_id": pid, "score": r.score, "status": r.status, "components": r.components,
+                     "findings": r.findings, "sources": r.sources, "inputs_hash": r.inputs_hash, "computed_at": now,
+                     "changed_at": now if changed else old[2]})
+        snaps.append({"msp_id": msp_id, "practice_id": pid, "day": now.date(), "score": r.score, "min_score": r.score,
+                      "status": r.status, "lost": r.lost, "findings": sum(1 for f in r.findings if f["points"] > 0),
+                      "updated_at": now})
+        if changed:
+            moved += 1
+            await events.publish(session, msp_id, pid, "readiness.changed", {
+                "score": r.score, "status": r.status, "previous_score": old[0] if old else None,
+                "previous_status": old[1] if old else None})
+    stmt = insert(ReadinessCurrent).values(rows)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=["msp_id", "practice_id"],
+        set_={c: stmt.excluded[c] for c in ("score", "status", "components", "findings", "sources", "inputs_hash",
+                                             "computed_at", "changed_at")}))
+    snap = insert(ReadinessSnapshot).values(snaps)
+    await session.execute(snap.on_conflict_do_update(
+        index_elements=["msp_id", "practice_id", "day"],
+        set_={"score": snap.excluded.score, "status": snap.excluded.status, "lost": snap.excluded.lost,
+              "findings": snap.excluded.findings, "updated_at": snap.excluded.updated_at,
+              "min_score": text("least(readiness_snapshot.min_score, excluded.score)")}))
+    return moved
+
+
+async def recompute(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Sequence[uuid.UUID],
+                    now: datetime | None = None) -> dict[uuid.UUID, Result]:
+    now = now or utcnow()
+    results = await compute(session, msp_id, practice_ids, now)
+    await store(session, msp_id, results, now)
+    return results
+
+
+async def current(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID) -> ReadinessCurrent:
+    """The stored readiness of a practice, computed now if it never was."""
+    row = await session.get(ReadinessCurrent, (msp_id, practice_id))
+    if row is None:
+        await recompute(session, msp_id, [practice_id])
+        row = await session.get(ReadinessCurrent, (msp_id, practice_id), populate_existing=True)
+    assert row is not None
+    return row
+
+
+async def mark_dirty(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID) -> None:
+    """Ask for a recompute of this practice soon (its plan, inventory or telemetry changed)."""
+    await mark_dirty_many(session, msp_id, [practice_id])
+
+
+async def mark_dirty_many(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[uuid.UUID]) -> None:
+    ids = sorted(set(practice_ids))
+    if ids:
+        await session.execute(insert(ReadinessDirty).values([{"msp_id": msp_id, "practice_id": p} for p in ids])
+                              .on_conflict_do_nothing(index_elements=["msp_id", "practice_id"]))
+
+
+async def _on_state_changed(session: AsyncSession, msp_id: uuid.UUID, practice_ids: set[uuid.UUID], now: datetime) -> None:
+    await mark_dirty_many(session, msp_id, practice_ids)
+
+
+ON_STATE_CHANGED.append(_on_state_changed)
+
+_CLAIM = text("""
+DELETE FROM readiness_dirty WHERE msp_id = :msp AND practice_id IN (
+  SELECT practice_id FROM readiness_dirty WHERE msp_id = :msp ORDER BY since LIMIT :n FOR UPDATE SKIP LOCKED)
+RETURNING practice_id
+""")
+
+
+async def claim_dirty(session: AsyncSession, msp_id: uuid.UUID, limit: int = BATCH) -> list[uuid.UUID]:
+    """Take up to `limit` dirty practices. A mark made after the claim survives (its insert waits on
+    this delete, then lands), so a change that committed after we read is recomputed next time."""
+    return list((await session.execute(_CLAIM, {"msp": msp_id, "n": limit})).scalars())
+
+
+async def msps(db: Database, dirty_only: bool = False) -> list[uuid.UUID]:
+    fn = "readiness_dirty_msps" if dirty_only else "readiness_msps"
+    async with db.transaction() as s:
+        return list((await s.execute(text(f"SELECT * FROM {fn}()"))).scalars())
+
+
+async def recompute_dirty(db: Database, now: datetime | None = None, batch: int = BATCH) -> int:
+    """Recompute every dirty practice of every MSP, one transaction per batch. Returns how many."""
+    done = 0
+    for msp_id in await msps(db, dirty_only=True):
+        while True:
+            async with db.transaction(Scope(msp_id)) as s:
+                ids = await claim_dirty(s, msp_id, batch)
+                if ids:
+                    await recompute(s, msp_id, ids, now or utcnow())
+            done += len(ids)
+            if len(ids) < batch:
+                break
+    return done
+
+
+async def recompute_all(db: Database, now: datetime | None = None, batch: int = BATCH, msp_ids: Sequence[uuid.UUID] | None = None) -> int:
+    """Recompute every practice (the hourly pass: time alone can breach an RPO)."""
+    done = 0
+    for msp_id in msp_ids if msp_ids is not None else await msps(db):
+        async with db.transaction(Scope(msp_id)) as s:
+            ids = list((await s.scalars(select(Practice.id).where(Practice.msp_id == msp_id).order_by(Practice.id))).all())
+        for i in range(0, len(ids), batch):
+            chunk = ids[i:i + batch]
+            async with db.transaction(Scope(msp_id)) as s:
+                # Cleared before reading, as claim_dirty does, so a mark made meanwhile survives.
+                await s.execute(delete(ReadinessDirty).where(ReadinessDirty.msp_id == msp_id,
+                                                             ReadinessDirty.practice_id.in_(chunk)))
+                await recompute(s, msp_id, chunk, now or utcnow())
+            done += len(chunk)
+    return done
+
+
+_CARRY_FORWARD = text("""
+INSERT INTO readiness_snapshot (msp_id, practice_id, day, score, min_score, status, lost, findings, updated_at)
+SELECT c.msp_id, c.practice_id, :day, c.score, c.score, c.status,
+       (SELECT coalesce(jsonb_object_agg(k, v -> 'lost'), '{}'::jsonb) FROM jsonb_each(c.components) AS e(k, v)),
+       (SELECT count(*) FROM jsonb_array_elements(c.findings) f WHERE (f ->> 'points')::int > 0), :now
+FROM readiness_current c WHERE c.msp_id = :msp
+ON CONFLICT (msp_id, practice_id, day) DO NOTHING
+""")
+
+
+async def snapshot(session: AsyncSession, msp_id: uuid.UUID, now: datetime) -> None:
+    """Make sure every scored practice has today's snapshot, and drop those past retention."""
+    await session.execute(_CARRY_FORWARD, {"msp": msp_id, "day": now.date(), "now": now})
+    await session.execute(delete(ReadinessSnapshot).where(
+        ReadinessSnapshot.msp_id == msp_id, ReadinessSnapshot.day < (now - timedelta(days=SNAPSHOT_RETENTION_DAYS)).date()))
+
+
+async def snapshot_all(db: Database, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    count = 0
+    for msp_id in await msps(db):
+        async with db.transaction(Scope(msp_id)) as s:
+            await snapshot(s, msp_id, now)
+        count += 1
+    return count

@@ -1,0 +1,156 @@
+"""Readiness over real data: a perfect practice scores 100, each fault costs its documented points,
+fixing the cause restores the score; recomputation, dirty marks, snapshots and live events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import psycopg
+import pytest
+from sqlalchemy import select, text
+
+from services.core.base import utcnow
+from services.core.database_server import libpq
+from services.core.db import Scope
+from services.core.findings import Severity
+from services.core.readiness import service
+from services.core.readiness.events import CHANNEL
+from services.core.readiness.models import ReadinessCurrent, ReadinessSnapshot
+from services.core.readiness.weights import DEFAULT_WEIGHTS
+from services.core.telemetry.hooks import state_changed
+from tests.factories_readiness import build_perfect_practice, execute
+
+
+async def readiness(db, practice):
+    async with db.transaction(Scope(practice.msp_id)) as s:
+        return (await service.recompute(s, practice.msp_id, [practice.id]))[practice.id]
+
+
+@pytest.fixture
+async def perfect(db, tenant):
+    return await build_perfect_practice(db, tenant.practice, tenant.site)
+
+
+async def test_a_practice_built_to_be_perfect_scores_100(db, perfect):
+    result = await readiness(db, perfect.practice)
+    assert [f["rule_id"] for f in result.findings] == []
+    assert (result.score, result.status) == (100, "ready")
+    assert {s["name"] for s in result.sources if s["available"]} >= {"inventory", "plan", "live_rules"}
+
+
+FAULTS = [
+    # (what breaks, the rule expected, SQL that breaks it, SQL that fixes it)
+    ("off-site backup not encrypted", "inventory.backup_not_encrypted",
+     "UPDATE backup_job SET encrypted = false WHERE msp_id = :m AND id = :offsite",
+     "UPDATE backup_job SET encrypted = true WHERE msp_id = :m AND id = :offsite"),
+    ("backup link down", "link.down",
+     "UPDATE link_state SET up = false, state_since = now() WHERE msp_id = :m AND link_id = :backup",
+     "UPDATE link_state SET up = true WHERE msp_id = :m AND link_id = :backup"),
+    ("restore slower than the RTO", "testing.rto_above_target",
+     "UPDATE system SET rto_minutes = 30 WHERE msp_id = :m AND id = :ehr",
+     "UPDATE system SET rto_minutes = 240 WHERE msp_id = :m AND id = :ehr"),
+    ("plan not exported since approval", "plan.not_exported",
+     "DELETE FROM plan_export WHERE msp_id = :m AND plan_version_id = :version",
+     "INSERT INTO plan_export (msp_id, id, created_at, practice_id, plan_version_id, format, exported_at, exported_by_label,"
+     " sha256, size_bytes) VALUES (:m, gen_random_uuid(), now(), :p, :version, 'pdf', now(), 'Owner', repeat('0', 64), 1)"),
+    ("off-site restore point older than the RPO", "backup.rpo_breached",
+     "UPDATE backup_job_state SET last_restore_point_at = now() - interval '3 days' WHERE msp_id = :m AND backup_job_id = :offsite",
+     "UPDATE backup_job_state SET last_restore_point_at = now() - interval '1 hour' WHERE msp_id = :m AND backup_job_id = :offsite"),
+]
+
+
+@pytest.mark.parametrize("label,rule_id,breaks,fixes", FAULTS, ids=[f[0] for f in FAULTS])
+async def test_each_finding_lowers_the_score_by_its_documented_weight_and_fixing_it_restores_100(db, perfect, label, rule_id,
+                                                                                                  breaks, fixes):
+    ids = {"m": perfect.practice.msp_id, "p": perfect.practice.id, "offsite": perfect.offsite.id, "backup": perfect.backup.id,
+           "ehr": perfect.ehr.id, "version": perfect.plan_version_id}
+    assert (await readiness(db, perfect.practice)).score == 100
+    await execute(db, perfect.practice.msp_id, breaks, **{k: v for k, v in ids.items() if f":{k}" in breaks})
+    broken = await readiness(db, perfect.practice)
+    charged = [f for f in broken.findings if f["points"] > 0]
+    assert [f["rule_id"] for f in charged] == [rule_id], broken.findings
+    expected = DEFAULT_WEIGHTS.deductions[Severity(charged[0]["severity"])]
+    assert broken.score == 100 - expected
+    assert charged[0]["points"] == charged[0]["deduction"] == expected
+    assert charged[0]["remediation"] and charged[0]["hipaa"]
+    await execute(db, perfect.practice.msp_id, fixes, **{k: v for k, v in ids.items() if f":{k}" in fixes})
+    assert (await readiness(db, perfect.practice)).score == 100
+
+
+async def test_a_missing_staff_acknowledgement_costs_people_points_until_acknowledged(db, tenant, perfect):
+    m, p = tenant.msp_id, tenant.practice.id
+    staff = tenant["practice_staff"].user_id
+    await execute(db, m, "INSERT INTO role_assignment (msp_id, id, created_at, practice_id, user_id, role_name, duties)"
+                         " VALUES (:m, gen_random_uuid(), now(), :p, :u, 'Front desk lead', '')", m=m, p=p, u=staff)
+    result = await readiness(db, perfect.practice)
+    assert result.components["people"]["lost"] == DEFAULT_WEIGHTS.deductions[Severity.medium]
+    assert result.score == 100 - DEFAULT_WEIGHTS.deductions[Severity.medium]
+    await execute(db, m, "INSERT INTO plan_acknowledgement (msp_id, id, created_at, practice_id, plan_version_id, user_id,"
+                         " user_label, acknowledged_at) VALUES (:m, gen_random_uuid(), now(), :p, :v, :u, 'Staff', now())",
+                  m=m, p=p, v=perfect.plan_version_id, u=staff)
+    assert (await readiness(db, perfect.practice)).score == 100
+
+
+async def test_msp_weights_change_what_a_finding_costs(db, tenant, perfect):
+    m = tenant.msp_id
+    await execute(db, m, "INSERT INTO readiness_weights (msp_id, id, created_at, plan_points, backups_points, connectivity_points,"
+                         " testing_points, people_points, critical_points, high_points, medium_points, low_points, updated_at)"
+                         " VALUES (:m, gen_random_uuid(), now(), 20, 30, 20, 15, 15, 40, 25, 7, 1, now())", m=m)
+    await execute(db, m, "UPDATE backup_job SET encrypted = false WHERE msp_id = :m AND id = :j", m=m, j=perfect.offsite.id)
+    assert (await readiness(db, perfect.practice)).score == 75
+
+
+async def test_state_changes_mark_practices_dirty_and_the_sweep_recomputes_them_once(db, tenant, perfect):
+    m = tenant.msp_id
+    await readiness(db, perfect.practice)
+    await execute(db, m, "UPDATE link_state SET up = false WHERE msp_id = :m AND link_id = :l", m=m, l=perfect.backup.id)
+    async with db.transaction(Scope(m)) as s:
+        await state_changed(s, m, {tenant.practice.id}, utcnow())
+    assert await service.recompute_dirty(db) >= 1
+    async with db.transaction(Scope(m)) as s:
+        row = await s.get(ReadinessCurrent, (m, tenant.practice.id))
+        assert row.score == 100 - DEFAULT_WEIGHTS.deductions[Severity.medium]
+        assert await s.scalar(text("SELECT count(*) FROM readiness_dirty WHERE msp_id = :m"), {"m": m}) == 0
+
+
+async def test_the_snapshot_keeps_the_days_last_and_lowest_score(db, tenant, perfect):
+    m, p = tenant.msp_id, tenant.practice.id
+    await readiness(db, perfect.practice)
+    await execute(db, m, "UPDATE link_state SET up = false WHERE msp_id = :m AND link_id = :l", m=m, l=perfect.backup.id)
+    await readiness(db, perfect.practice)
+    await execute(db, m, "UPDATE link_state SET up = true WHERE msp_id = :m AND link_id = :l", m=m, l=perfect.backup.id)
+    await readiness(db, perfect.practice)
+    async with db.transaction(Scope(m)) as s:
+        await service.snapshot(s, m, utcnow())
+        snap = await s.scalar(select(ReadinessSnapshot).where(ReadinessSnapshot.msp_id == m, ReadinessSnapshot.practice_id == p))
+    assert (snap.score, snap.min_score) == (100, 100 - DEFAULT_WEIGHTS.deductions[Severity.medium])
+
+
+async def test_a_score_change_is_published_on_commit_and_an_unchanged_score_is_not(db, database_urls, tenant, perfect):
+    async with await psycopg.AsyncConnection.connect(libpq(database_urls[1]), autocommit=True) as listener:
+        await listener.execute(f"LISTEN {CHANNEL}")
+        await readiness(db, perfect.practice)  # first computation: published
+        await readiness(db, perfect.practice)  # unchanged: nothing
+        received = []
+
+        async def drain():
+            async for n in listener.notifies():
+                received.append(json.loads(n.payload))
+
+        task = asyncio.create_task(drain())
+        await asyncio.sleep(0.5)
+        task.cancel()
+    mine = [e for e in received if e["practice_id"] == str(tenant.practice.id)]
+    assert [(e["type"], e["data"]["score"]) for e in mine] == [("readiness.changed", 100)]
+    assert mine[0]["msp_id"] == str(tenant.msp_id)
+
+
+async def test_recompute_all_scores_every_practice_of_the_msp(db, tenant):
+    assert await service.recompute_all(db, msp_ids=[tenant.msp_id]) == 2
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        rows = (await s.scalars(select(ReadinessCurrent).where(ReadinessCurrent.msp_id == tenant.msp_id))).all()
+    assert {r.practice_id for r in rows} == {tenant.practice.id, tenant.sibling.id}
+    assert all(r.score < 100 for r in rows)  # no plan, single link: the bare practices are not ready
+    assert uuid.UUID(str(rows[0].practice_id))
