@@ -6,6 +6,6 @@ transaction, and each must be safe to run again (look up before creating).
 
 from __future__ import annotations
 
-from services.demo import tenancy
+from services.demo import inventory, tenancy
 
-SEEDERS = [tenancy.seed]
+SEEDERS = [tenancy.seed, inventory.seed]

@@ -86,6 +86,15 @@ async def test_cloud_copy_of_ephi_without_a_baa_is_flagged_until_the_baa_is_on_f
     assert await findings(db, tenant) == []
 
 
+async def test_offsite_provider_needs_a_baa_but_a_drive_taken_home_by_staff_does_not(db, tenant):
+    inv = await well_prepared(db, tenant.practice, tenant.site)
+    drive = await create_job(db, tenant.practice, "USB drive home", systems=[inv["ehr"]], location="offsite")
+    vault = await create_job(db, tenant.practice, "Iron vault tapes", systems=[inv["ehr"]], location="offsite", provider="Iron Vault")
+    assert rules(await findings(db, tenant)) == [("inventory.no_baa", str(vault.id))]
+    await set_values(db, tenant, BackupJob, drive.id, provider="Courier Co")
+    assert set(rules(await findings(db, tenant))) == {("inventory.no_baa", str(drive.id)), ("inventory.no_baa", str(vault.id))}
+
+
 async def test_offsite_copy_without_patient_data_needs_no_baa(db, tenant):
     await well_prepared(db, tenant.practice, tenant.site)
     wiki = await create_system(db, tenant.practice, "Staff wiki", tier=3)
@@ -141,3 +150,39 @@ async def test_findings_are_limited_to_the_practice_asked_about(db, tenant):
 
 def test_durations_read_the_way_people_say_them():
     assert [duration(m) for m in (45, 120, 150, 600, 1440, 2880)] == ["45 min", "2 h", "2.5 h", "10 h", "1 d", "2 d"]
+
+
+async def test_demo_inventory_is_idempotent_and_some_practices_are_better_prepared_than_others(db):
+    from sqlalchemy import func, select
+
+    from services.core.inventory.models import Contact
+    from services.core.practices.models import Practice
+    from services.demo import SEEDERS, inventory, tenancy
+
+    assert SEEDERS.index(inventory.seed) == SEEDERS.index(tenancy.seed) + 1
+    msp_id = await tenancy.seed(db)
+    await inventory.seed(db)
+
+    async def snapshot():
+        async with db.transaction(Scope(msp_id)) as s:
+            sizes = [await s.scalar(select(func.count()).select_from(m).where(m.msp_id == msp_id))
+                     for m in (System, BackupJob, BackupJobSystem, Link, Contact)]
+            practices = {p.name: p.id for p in await s.scalars(select(Practice).where(Practice.msp_id == msp_id))}
+            found = {name: {f.rule_id for f in await inventory_findings(s, msp_id, pid, utcnow())} for name, pid in practices.items()}
+            phones = set(await s.scalars(select(Contact.phone).where(Contact.msp_id == msp_id)))
+        return sizes, found, phones
+
+    sizes, found, phones = await snapshot()
+    await inventory.seed(db)
+    assert (await snapshot())[0] == sizes  # a second run adds nothing
+    assert all(p.startswith("555-01") for p in phones)
+    assert found["Bayside Family Clinic"] == set() and found["Northside Dental Studio"] == set()
+    assert found["Cedar Dental Group"] == {"inventory.single_link"}  # its Northgate site
+    assert found["Maple Pediatrics"] == {"inventory.no_baa"}
+    assert found["Greenfield Women's Health"] == {"inventory.dependency_rto_above_mtd", "inventory.no_immutable_copy"}
+    assert found["Summit Orthopedics"] == {"inventory.ephi_without_backup"}
+    assert {"inventory.no_offsite_copy", "inventory.backup_not_encrypted", "inventory.single_link",
+            "inventory.no_immutable_copy"} <= found["Riverside Physiotherapy"]
+    # Harbor's only off-site copy is an unencrypted drive a staff member takes home.
+    assert found["Harbor Dermatology"] == {"inventory.backup_not_encrypted", "inventory.single_link", "inventory.no_immutable_copy"}
+    assert "inventory.ephi_without_backup" in found["Willow Creek Chiropractic"]

@@ -111,7 +111,9 @@ async def inventory_findings(session: AsyncSession, msp_id: uuid.UUID, practice_
                 f"Backup job {j.name} ({j.location}) is not encrypted",
                 f"Turn on encryption for {j.name} (and keep the key in the plan's safe place, not only on the server).",
                 HIPAA_ENCRYPTION, measured="not encrypted", target="encrypted"))
-        if j.location in OFFSITE and not j.baa_on_file and any(sid in ephi for sid in systems_of.get(j.id, [])):
+        # A drive a staff member takes home involves no business associate; a provider or any cloud does.
+        third_party = j.location == BackupLocation.cloud.value or (j.location == BackupLocation.offsite.value and j.provider.strip())
+        if third_party and not j.baa_on_file and any(sid in ephi for sid in systems_of.get(j.id, [])):
             provider = j.provider or "the storage provider"
             findings.append(Finding(
                 NO_BAA, Component.backups, Severity.high, "backup_job", str(j.id),
