@@ -9,7 +9,7 @@ from services.core.audit.service import Actor
 from services.core.db import Database, Scope
 from services.core.plans import people, service
 from services.core.plans.exports import export
-from services.core.plans.models import ExportFormat, PlanVersion, RoleAssignment
+from services.core.plans.models import OPEN_STATUSES, ExportFormat, PlanVersion, RoleAssignment
 from services.core.plans.templates import BLANK, default_sections
 from services.core.practices.models import Practice
 from tests.factories import Person
@@ -32,10 +32,14 @@ async def create_plan(db: Database, practice: Practice, *, state: str = "draft",
             await service.create_plan(s, p, TECH, None)
             v = next(v for v in await service.list_versions(s, p) if v.status == "draft")
         else:
-            v = await service.create_draft(s, p, TECH)
+            # Carry on with the open version when there is one (one draft or version in review at a time).
+            open_v = next((v for v in await service.list_versions(s, p) if v.status in OPEN_STATUSES), None)
+            v = open_v or await service.create_draft(s, p, TECH)
+        if v.status == "in_review" and (sections is not None or state == "draft"):
+            await service.back_to_draft(s, v, TECH, "plan_version.withdrawn")
         if sections is not None:
             await service.update_version(s, v, TECH, {"sections": sections})
-        if state in ("in_review", "approved"):
+        if state in ("in_review", "approved") and v.status == "draft":
             await service.submit(s, v, TECH)
         if state == "approved":
             await service.approve(s, p, v, Actor("user", None, "owner@example.test"), False, effective_date, interval)

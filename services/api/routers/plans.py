@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 
 from services.api.deps import (DbSession, MspManager, MspReader, PlanAcknowledger, PlanApprover, PracticeOperator, PracticeReader,
                                actor_of)
@@ -16,10 +16,12 @@ from services.core.inventory.checks import inventory_findings
 from services.core.plans import exports, people, service, template_service
 from services.core.plans.checks import plan_findings
 from services.core.plans.models import ExportFormat
-from services.core.plans.schemas import (AcknowledgementOut, ApproveIn, DiffOut, ExportOut, FindingOut, PlanIn, PlanOut, ReturnIn,
+from services.core.plans.schemas import (SECTION_KEY, AcknowledgementOut, ApproveIn, DiffOut, ExportOut, FindingOut, PlanIn, PlanOut, ReturnIn,
                                          RoleAssignmentIn, RoleAssignmentOut, RoleAssignmentPatch, SectionPatch, TemplateIn,
                                          TemplateOut, TemplatePatch, VersionOut, VersionPatch, VersionSummary)
 from services.core.plans.templates import DEFAULT_TEMPLATE_ID
+
+SectionKey = Annotated[str, Path(pattern=SECTION_KEY, max_length=60)]
 
 templates = APIRouter(prefix="/api/v1/plan-templates", tags=["plans"])
 router = APIRouter(prefix="/api/v1/practices/{practice_id}", tags=["plans"])
@@ -106,7 +108,7 @@ async def update_plan_version(version_id: uuid.UUID, body: VersionPatch, access:
 
 
 @router.patch("/plan/versions/{version_id}/sections/{section_key}", operation_id="update_plan_section", response_model=VersionOut)
-async def update_plan_section(version_id: uuid.UUID, section_key: str, body: SectionPatch, access: PracticeOperator,
+async def update_plan_section(version_id: uuid.UUID, section_key: SectionKey, body: SectionPatch, access: PracticeOperator,
                               db: DbSession) -> dict:
     """Edit one section of the draft."""
     v = await service.get_version(db, access.practice, version_id)

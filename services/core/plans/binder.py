@@ -133,7 +133,7 @@ def _internet_steps(links_by_site: list[tuple[Site, list[Link]]], systems: list[
     needing = sorted({s["name"] for s in systems if s["needs_internet"]})
     if needing:
         steps.append("Systems that stop without the internet: " + ", ".join(needing) + ".")
-    return steps + _phones(contacts, "isp")
+    return [step[:1].upper() + step[1:] for step in steps] + _phones(contacts, "isp")
 
 
 def _server_steps(systems: list[dict[str, Any]], contacts: list[Contact]) -> list[str]:

@@ -35,8 +35,25 @@ KEY_ROLES = "roles"
 KEY_TESTING = "testing_revision"
 
 
+_ITEM = re.compile(r"^(- |\d+\. )")
+
+
+def _reflow(text: str) -> str:
+    """Source lines wrapped for this file joined into paragraphs and list items (the binder wraps them)."""
+    paragraphs = []
+    for block in text.strip().split("\n\n"):
+        lines: list[str] = []
+        for line in block.splitlines():
+            if lines and not _ITEM.match(line.strip()):
+                lines[-1] += " " + line.strip()
+            else:
+                lines.append(line.strip())
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
 def _section(key: str, title: str, guidance: str, body: str, required: bool = True) -> dict[str, Any]:
-    return {"key": key, "title": title, "guidance": guidance.strip(), "required": required, "body": body.strip()}
+    return {"key": key, "title": title, "guidance": _reflow(guidance), "required": required, "body": _reflow(body)}
 
 
 _SECTIONS = [
@@ -68,9 +85,9 @@ you can be without a system, how much data you can afford to lose) are kept with
 Seawall's inventory and printed in the binder; here, explain the reasoning.
 """,
         """
-Tier 1 (cannot operate without it): [[e.g. EHR, e-prescribing]].
-Tier 2 (needed the same day): [[e.g. scheduling, billing, phones]].
-Tier 3 (can wait a few days): [[e.g. email archive, marketing website]].
+- Tier 1 (cannot operate without it): [[e.g. EHR, e-prescribing]].
+- Tier 2 (needed the same day): [[e.g. scheduling, billing, phones]].
+- Tier 3 (can wait a few days): [[e.g. email archive, marketing website]].
 
 Why this order: [[e.g. without the EHR we cannot see medication lists; appointments can be run
 from the printed schedule for a day]].
@@ -152,6 +169,7 @@ Booking without the online system: use the printed schedule and the paper bookin
 [[where]]. Call patients back from [[which phone]] once systems return.
 
 Patient communication (read on the phone or post on the door):
+
 "Our computer systems are temporarily unavailable. We are still seeing patients with scheduled
 appointments. For urgent questions call [[phone number]]. Thank you for your patience."
 
@@ -216,10 +234,10 @@ records who holds each role, when they were trained, and asks them to acknowledg
 version of the plan.
 """,
         """
-Incident lead: declares the emergency, starts the call tree, decides when normal work resumes.
-Front-desk downtime lead: switches the front desk to paper, handles patient communication.
-IT liaison: the practice's contact for the MSP; checks systems after recovery.
-Privacy Officer: decides on breach reporting and keeps the records of the incident.
+- Incident lead: declares the emergency, starts the call tree, decides when normal work resumes.
+- Front-desk downtime lead: switches the front desk to paper, handles patient communication.
+- IT liaison: the practice's contact for the MSP; checks systems after recovery.
+- Privacy Officer: decides on breach reporting and keeps the records of the incident.
 """,
     ),
     _section(
