@@ -125,5 +125,5 @@ def ago(minutes: float) -> str:
     if minutes < 120:
         return f"{round(minutes)} min"
     if minutes < 72 * 60:
-        return f"{round(minutes / 60)} h"
+        return f"{round(minutes / 60, 1):g} h"
     return f"{round(minutes / 1440)} days"

@@ -102,7 +102,7 @@ async def vet(url: str, allow_loopback: bool | None = None) -> Vetted:
         raise UnsafeUrl(f"The host name {host} does not resolve.")
     for ip in addresses:
         if (why := refusal(ip, allow)) is not None:
-            raise UnsafeUrl(f"{host} resolves to {why} ({ip}); only public addresses may receive notifications.")
+            raise UnsafeUrl(f"{host} resolves to {why} ({_unmapped(ip)}); only public addresses may receive notifications.")
     # Plain http only to a loopback receiver when that is allowed: never send signed alerts in clear over a network.
     if parts.scheme == "http" and not (allow and all(_unmapped(ip).is_loopback for ip in addresses)):
         raise UnsafeUrl("The URL must start with https://.")

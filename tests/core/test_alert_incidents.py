@@ -1,0 +1,151 @@
+"""Incident lifecycle: hysteresis, flapping, re-opening, WAN-aware grouping, maintenance, escalation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from services.core.alerts import rules as R
+from services.core.alerts.models import AlertPolicy, MaintenanceWindow
+from services.core.db import Scope
+from tests import factories_alerts as fa
+from tests.factories_alerts import T0, minutes
+
+
+async def _policy(db, t, **values):
+    async with db.transaction(Scope(t.msp_id)) as s:
+        from services.core.alerts.policy import get_or_create_policy
+
+        await get_or_create_policy(s, t.msp_id)
+        await s.execute(update(AlertPolicy).where(AlertPolicy.msp_id == t.msp_id).values(**values))
+
+
+async def test_a_link_flapping_50_times_in_10_minutes_makes_one_incident_and_two_notifications(db, tenant):
+    c = await fa.channel(db, tenant.msp_id, "pagerduty", secret="k" * 32)
+    await fa.route(db, tenant.msp_id, c)
+    await fa.link(db, tenant, role="backup", up=True)
+    li = await fa.link(db, tenant, up=True)
+    now = T0
+    for _ in range(50):  # down 6 s, up 6 s: 50 flaps in 10 minutes
+        await fa.link_state(db, tenant, li, up=False, state_since=now)
+        await fa.evaluate(db, tenant, now)
+        now += timedelta(seconds=6)
+        await fa.link_state(db, tenant, li, up=True, state_since=now)
+        await fa.evaluate(db, tenant, now)
+        now += timedelta(seconds=6)
+    assert now - T0 == minutes(10)
+    await fa.evaluate(db, tenant, now + minutes(6))  # stays up: resolves
+    found = await fa.incidents(db, tenant.msp_id, R.LINK_DOWN)
+    assert len(found) == 1 and found[0].resolved_at is not None and found[0].reopen_count == 0
+    assert [o.action for o in await fa.outbox(db, tenant.msp_id)] == ["trigger", "resolve"]
+
+
+async def test_flapping_past_the_hysteresis_reopens_the_same_incident_and_respects_the_notification_cap(db, tenant):
+    await _policy(db, tenant, resolve_after_minutes=0, resolve_after_evaluations=1, max_notifications_per_hour=3)
+    c = await fa.channel(db, tenant.msp_id, "pagerduty", secret="k" * 32)
+    await fa.route(db, tenant.msp_id, c)
+    await fa.link(db, tenant, role="backup", up=True)
+    li = await fa.link(db, tenant, up=True)
+    now = T0
+    for _ in range(50):
+        await fa.link_state(db, tenant, li, up=False, state_since=now)
+        await fa.evaluate(db, tenant, now)
+        now += timedelta(seconds=6)
+        await fa.link_state(db, tenant, li, up=True, state_since=now)
+        await fa.evaluate(db, tenant, now)
+        now += timedelta(seconds=6)
+    found = await fa.incidents(db, tenant.msp_id, R.LINK_DOWN)
+    assert len(found) == 1 and found[0].reopen_count == 49
+    actions = [o.action for o in await fa.outbox(db, tenant.msp_id)]
+    assert actions.count("trigger") == 3 and actions.count("resolve") == 3
+    assert "throttled" in await fa.timeline(db, tenant.msp_id, found[0].id)
+
+
+async def test_an_internet_outage_makes_one_outage_incident_with_its_consequences_attached(db, tenant):
+    c = await fa.channel(db, tenant.msp_id, "pagerduty", secret="k" * 32)
+    await fa.route(db, tenant.msp_id, c)
+    primary = await fa.link(db, tenant, up=False, state_since=T0 - minutes(30))
+    backup = await fa.link(db, tenant, role="hotspot", up=False, state_since=T0 - minutes(20))
+    a = await fa.agent(db, tenant, last_seen=T0 - minutes(30))
+    offsite = await fa.job(db, tenant, location="offsite", last_status="success", last_success_at=T0 - minutes(27 * 60))
+    await fa.evaluate(db, tenant, T0)
+
+    open_ = {i.rule_id: i for i in await fa.incidents(db, tenant.msp_id, active=True)}
+    outage = open_[R.INTERNET_OUTAGE]
+    assert outage.severity == "critical" and outage.parent_id is None
+    children = [i for i in (await fa.incidents(db, tenant.msp_id, active=True)) if i.parent_id == outage.id]
+    assert {(i.rule_id, i.subject_id) for i in children} == {
+        (R.LINK_DOWN, str(primary.id)), (R.LINK_DOWN, str(backup.id)), (R.AGENT_SILENT, str(a.id)),
+        (R.NO_OFFSITE_WITHIN, str(offsite.id))}
+    sent = await fa.outbox(db, tenant.msp_id)
+    assert [(o.incident_id, o.action) for o in sent] == [(outage.id, "trigger")]
+
+    # The internet comes back and the agent reports again; the off-site job is still late: it is now
+    # its own problem and is notified on its own.
+    await fa.link_state(db, tenant, primary, up=True, state_since=T0 + minutes(1))
+    await fa.seen(db, tenant, a, T0 + minutes(1))
+    await fa.evaluate(db, tenant, T0 + minutes(1))
+    await fa.evaluate(db, tenant, T0 + minutes(7))
+    assert await fa.incidents(db, tenant.msp_id, R.INTERNET_OUTAGE, active=True) == []
+    late = (await fa.incidents(db, tenant.msp_id, R.NO_OFFSITE_WITHIN, active=True))[0]
+    assert late.parent_id is None
+    actions = [(o.incident_id, o.action) for o in await fa.outbox(db, tenant.msp_id)]
+    assert (outage.id, "resolve") in actions and (late.id, "trigger") in actions
+    assert not any(i == a.id for i, _ in actions)
+
+
+async def test_a_maintenance_window_suppresses_notifications_and_the_incident_says_so(db, tenant):
+    c = await fa.channel(db, tenant.msp_id, "pagerduty", secret="k" * 32)
+    await fa.route(db, tenant.msp_id, c)
+    await fa.add(db, tenant.msp_id, MaintenanceWindow(
+        msp_id=tenant.msp_id, practice_id=tenant.practice.id, site_id=None, name="Server swap", kind="once",
+        starts_at=T0 - minutes(5), ends_at=T0 + minutes(30), timezone="UTC", created_by="test"))
+    j = await fa.job(db, tenant, last_status="failed", consecutive_failures=4)
+    await fa.evaluate(db, tenant, T0)
+    inc = (await fa.incidents(db, tenant.msp_id, R.FAILED_IN_A_ROW, active=True))[0]
+    assert inc.maintenance_window_id is not None and inc.notified_at is None
+    assert await fa.outbox(db, tenant.msp_id) == []
+    assert "suppressed" in await fa.timeline(db, tenant.msp_id, inc.id)
+    # The window ends and the job still fails: now somebody hears of it.
+    await fa.evaluate(db, tenant, T0 + minutes(31))
+    assert [o.action for o in await fa.outbox(db, tenant.msp_id)] == ["trigger"]
+    assert j is not None
+
+
+async def test_a_weekly_window_applies_in_its_own_time_zone(db, tenant):
+    from datetime import time
+
+    from services.core.alerts.maintenance import occurrence, weekday_mask
+
+    w = MaintenanceWindow(kind="weekly", weekdays=weekday_mask(["sun"]), start_time=time(22, 0), duration_minutes=240,
+                          timezone="America/New_York")
+    # Sunday 22:00 in New York is Monday 03:00 UTC (January: UTC-5); T0 is Monday 09:00 UTC.
+    assert occurrence(w, T0 - timedelta(hours=5, minutes=30)) is not None
+    assert occurrence(w, T0 - timedelta(hours=1)) is None
+
+
+async def test_an_unacknowledged_incident_escalates_once_to_the_escalation_channel(db, tenant):
+    first = await fa.channel(db, tenant.msp_id, "slack", secret="https://hooks.slack.com/services/T/B/x")
+    second = await fa.channel(db, tenant.msp_id, "pagerduty", secret="k" * 32)
+    await fa.route(db, tenant.msp_id, first, escalate_after_minutes=15, escalation_channel_id=second.id)
+    await fa.job(db, tenant, last_status="failed", consecutive_failures=3)
+    await fa.evaluate(db, tenant, T0)
+    assert await fa.escalate(db, tenant.msp_id, T0 + minutes(14)) == 0
+    assert await fa.escalate(db, tenant.msp_id, T0 + minutes(16)) == 1
+    assert await fa.escalate(db, tenant.msp_id, T0 + minutes(30)) == 0
+    rows = [(o.channel_id, o.action) for o in await fa.outbox(db, tenant.msp_id)]
+    assert rows == [(first.id, "trigger"), (second.id, "escalate")]
+
+
+async def test_a_disabled_rule_at_the_site_resolves_its_incident(db, tenant):
+    from services.core.alerts.models import AlertOverride
+
+    await fa.link(db, tenant, up=True)
+    await fa.evaluate(db, tenant, T0)
+    assert len(await fa.incidents(db, tenant.msp_id, R.SINGLE_CIRCUIT, active=True)) == 1
+    await fa.add(db, tenant.msp_id, AlertOverride(msp_id=tenant.msp_id, practice_id=tenant.practice.id, site_id=tenant.site.id,
+                                                  rule_id=R.SINGLE_CIRCUIT, enabled=False, params={}))
+    await fa.evaluate(db, tenant, T0 + minutes(1))
+    await fa.evaluate(db, tenant, T0 + minutes(7))
+    assert await fa.incidents(db, tenant.msp_id, R.SINGLE_CIRCUIT, active=True) == []
