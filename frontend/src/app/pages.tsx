@@ -11,5 +11,6 @@ import type { PageKey } from "./navigation";
 export type PageRegistry = Partial<Record<PageKey, ComponentType>>;
 
 export const PAGES: PageRegistry = {
+  portfolio: lazy(() => import("../pages/msp/PortfolioPage")),
   systems: lazy(() => import("../pages/practice/SystemsPage")),
 };

@@ -13,6 +13,7 @@ import { MfaSetupPage } from "../pages/auth/MfaSetupPage";
 import { ResetPasswordPage } from "../pages/auth/ResetPasswordPage";
 import { SignInPage } from "../pages/auth/SignInPage";
 import { SignOutPage } from "../pages/auth/SignOutPage";
+import { LiveUpdates } from "./LiveContext";
 import { NAVIGATION, navItemsFor, type PageKey } from "./navigation";
 import { PAGES, type PageRegistry } from "./pages";
 
@@ -23,7 +24,11 @@ function availablePages(pages: PageRegistry): Set<PageKey> {
 function SignedInShell({ pages }: { pages: PageRegistry }) {
   const session = useSignedInSession();
   const shell = shellFor(session.memberships);
-  return <AppShell navItems={shell ? navItemsFor(shell, availablePages(pages)) : []} />;
+  return (
+    <LiveUpdates>
+      <AppShell navItems={shell ? navItemsFor(shell, availablePages(pages)) : []} />
+    </LiveUpdates>
+  );
 }
 
 /** "/" opens the first page of the person's shell, or their account while none exists. */

@@ -1,0 +1,81 @@
+// Live updates: one EventSource on /api/v1/live per signed-in tab; events refresh cached data.
+import { useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+
+export const LIVE_URL = "/api/v1/live";
+
+export const LIVE_EVENTS = [
+  "incident.opened",
+  "incident.acknowledged",
+  "incident.resolved",
+  "readiness.changed",
+  "agent.online",
+  "agent.offline",
+] as const;
+
+export type LiveEventType = (typeof LIVE_EVENTS)[number];
+
+/** The query keys an event makes stale; everything else stays cached. */
+export function keysToRefresh(type: LiveEventType, practiceId: string | null): (readonly unknown[])[] {
+  const practice = practiceId ? [["practices", practiceId]] : [];
+  if (type.startsWith("incident.")) return [["portfolio"], ["incidents"], ...practice];
+  if (type === "readiness.changed") return [["portfolio"], ...practice];
+  return [["agents"], ...practice];
+}
+
+export function applyLiveEvent(queryClient: QueryClient, type: LiveEventType, data: string): void {
+  let practiceId: string | null = null;
+  try {
+    const parsed: unknown = JSON.parse(data);
+    if (typeof parsed === "object" && parsed !== null && "practice_id" in parsed && typeof parsed.practice_id === "string") {
+      practiceId = parsed.practice_id;
+    }
+  } catch {
+    // A frame we can't read still means something changed: refresh broadly.
+  }
+  for (const key of keysToRefresh(type, practiceId)) void queryClient.invalidateQueries({ queryKey: key });
+}
+
+export type LiveState = "connecting" | "live" | "reconnecting" | "unavailable";
+
+/**
+ * Subscribe while mounted. The browser reconnects by itself (the server sends `retry:`); events
+ * missed meanwhile are not replayed, so a reconnect refreshes what the events would have.
+ */
+export function useLiveUpdates(enabled = true): LiveState {
+  const queryClient = useQueryClient();
+  const [state, setState] = useState<LiveState>(typeof EventSource === "undefined" ? "unavailable" : "connecting");
+  useEffect(() => {
+    if (!enabled || typeof EventSource === "undefined") return undefined;
+    const source = new EventSource(LIVE_URL, { withCredentials: true });
+    let everOpened = false;
+    source.onopen = () => {
+      if (everOpened) {
+        for (const key of [["portfolio"], ["incidents"], ["practices"], ["agents"]]) {
+          void queryClient.invalidateQueries({ queryKey: key });
+        }
+      }
+      everOpened = true;
+      setState("live");
+    };
+    source.onerror = () => setState(source.readyState === EventSource.CLOSED ? "unavailable" : "reconnecting");
+    const listeners = LIVE_EVENTS.map((type) => {
+      const listener = (event: MessageEvent<string>) => applyLiveEvent(queryClient, type, event.data);
+      source.addEventListener(type, listener);
+      return [type, listener] as const;
+    });
+    // The session ended on the server: the next API call gets the 401 and the app signs out.
+    const ended = () => {
+      source.close();
+      setState("unavailable");
+      void queryClient.invalidateQueries({ queryKey: ["auth", "session"] });
+    };
+    source.addEventListener("session.ended", ended);
+    return () => {
+      for (const [type, listener] of listeners) source.removeEventListener(type, listener);
+      source.removeEventListener("session.ended", ended);
+      source.close();
+    };
+  }, [enabled, queryClient]);
+  return state;
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_FILTERS, filtersFromSearch, hasFilters, portfolioQuery, searchFromFilters, trendWords } from "./portfolioFilters";
+
+describe("portfolio filters", () => {
+  it("reads filters from the URL, ignoring values the API would refuse", () => {
+    const f = filtersFromSearch(new URLSearchParams("q=bay&status=not_ready&status=bogus&status=ready&critical=yes&sort=-name"));
+    expect(f).toEqual({ q: "bay", statuses: ["ready", "not_ready"], critical: "yes", sort: "-name" });
+    expect(filtersFromSearch(new URLSearchParams("sort=drop+table&critical=maybe"))).toEqual(DEFAULT_FILTERS);
+  });
+
+  it("round-trips through the URL and leaves defaults out of it", () => {
+    const f = { q: " bay ", statuses: ["at_risk" as const], critical: "no" as const, sort: "open_incidents" as const };
+    const search = searchFromFilters(f);
+    expect(search.toString()).toBe("q=bay&status=at_risk&critical=no&sort=open_incidents");
+    expect(searchFromFilters(DEFAULT_FILTERS).toString()).toBe("");
+    expect(filtersFromSearch(search)).toEqual({ ...f, q: "bay" });
+  });
+
+  it("maps onto the API's query, sending only what narrows the list", () => {
+    expect(portfolioQuery(DEFAULT_FILTERS)).toEqual({ sort: "score", limit: 200 });
+    expect(portfolioQuery({ q: "x", statuses: ["ready"], critical: "yes", sort: "name" })).toEqual({
+      sort: "name", limit: 200, status: ["ready"], has_critical: true, q: "x",
+    });
+    expect(portfolioQuery({ ...DEFAULT_FILTERS, critical: "no" }).has_critical).toBe(false);
+  });
+
+  it("knows when a list is narrowed, so an empty result can say so", () => {
+    expect(hasFilters(DEFAULT_FILTERS)).toBe(false);
+    expect(hasFilters({ ...DEFAULT_FILTERS, sort: "name" })).toBe(false);
+    expect(hasFilters({ ...DEFAULT_FILTERS, q: "a" })).toBe(true);
+  });
+});
+
+describe("trendWords", () => {
+  it("says the change over the window", () => {
+    expect(trendWords([{ score: 90 }, { score: 80 }, { score: 78 }])).toBe("down 12 points in 3 days");
+    expect(trendWords([{ score: 50 }, { score: 51 }])).toBe("up 1 point in 2 days");
+    expect(trendWords([{ score: 70 }, { score: 70 }])).toBe("steady over 2 days");
+    expect(trendWords([{ score: 70 }])).toBe("no trend yet");
+  });
+});
