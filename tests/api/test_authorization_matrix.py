@@ -74,6 +74,21 @@ POLICY: dict[str, Rule] = {
     "ping_get": PUBLIC, "ping_post": PUBLIC, "ping_signal_get": PUBLIC, "ping_signal_post": PUBLIC,
     "get_backup_job_ping_url": practice(P.practice_read),
     "rotate_backup_job_ping_url": practice(P.practice_operate),
+    # inventory: systems, backup jobs, links, contacts and the call tree, CSV imports, findings
+    "list_systems": practice(P.practice_read), "get_system": practice(P.practice_read),
+    "create_system": practice(P.practice_operate), "update_system": practice(P.practice_operate),
+    "delete_system": practice(P.practice_operate),
+    "list_backup_jobs": practice(P.practice_read), "get_backup_job": practice(P.practice_read),
+    "create_backup_job": practice(P.practice_operate), "update_backup_job": practice(P.practice_operate),
+    "delete_backup_job": practice(P.practice_operate),
+    "list_links": practice(P.practice_read), "get_link": practice(P.practice_read),
+    "create_link": practice(P.practice_operate), "update_link": practice(P.practice_operate),
+    "delete_link": practice(P.practice_operate),
+    "list_contacts": practice(P.practice_read), "get_contact": practice(P.practice_read), "get_call_tree": practice(P.practice_read),
+    "create_contact": practice(P.practice_operate), "update_contact": practice(P.practice_operate),
+    "delete_contact": practice(P.practice_operate),
+    "import_systems": practice(P.practice_operate), "import_contacts": practice(P.practice_operate),
+    "list_inventory_findings": practice(P.practice_read),
     # identity: password reset and invitation links (anonymous by design)
     "password_reset_request": PUBLIC, "password_reset_confirm": PUBLIC, "invitation_lookup": PUBLIC, "invitation_accept": PUBLIC,
     # invitations (revoke: the invitation's own scope decides; the maker makes practice invitations)
@@ -149,6 +164,27 @@ async def make_backup_job(ctx: Ctx, target: Target) -> str:
                          m=target.msp_id, id=uuid.uuid4(), p=target.practice.id, n=f"job-{uuid.uuid4().hex[:8]}")
 
 
+async def make_link(ctx: Ctx, target: Target) -> str:
+    site_id = await make_site(ctx, target)
+    return await _insert(ctx, "INSERT INTO link (msp_id, id, practice_id, site_id, name, isp, medium, role, metered,"
+                         " loss_threshold_pct, latency_threshold_ms, jitter_threshold_ms, created_at)"
+                         " VALUES (:m, :id, :p, :s, :n, '', 'fiber', 'primary', false, 2, 150, 30, now())",
+                         m=target.msp_id, id=uuid.uuid4(), p=target.practice.id, s=site_id, n=f"link-{uuid.uuid4().hex[:8]}")
+
+
+async def make_system(ctx: Ctx, target: Target) -> str:
+    return await _insert(ctx, "INSERT INTO system (msp_id, id, practice_id, name, category, tier, holds_ephi, rto_minutes,"
+                         " rpo_minutes, mtd_minutes, requires_onsite_copy, requires_offsite_copy, owner, recovery_procedure,"
+                         " created_at) VALUES (:m, :id, :p, :n, 'ehr', 1, true, 60, 60, 120, true, true, '', '', now())",
+                         m=target.msp_id, id=uuid.uuid4(), p=target.practice.id, n=f"system-{uuid.uuid4().hex[:8]}")
+
+
+async def make_contact(ctx: Ctx, target: Target) -> str:
+    return await _insert(ctx, "INSERT INTO contact (msp_id, id, practice_id, name, kind, organization, role_title, phone, email,"
+                         " call_order, notes, created_at) VALUES (:m, :id, :p, 'Matrix contact', 'staff', '', '', '', '', 1, '', now())",
+                         m=target.msp_id, id=uuid.uuid4(), p=target.practice.id)
+
+
 async def make_invitation(ctx: Ctx, target: Target) -> str:
     return await _insert(ctx, "INSERT INTO invitation (msp_id, id, email, role, practice_id, practice_ids, token_hash, expires_at,"
                          " created_at) VALUES (:m, :id, :e, 'practice_staff', :p, '[]', :h, now() + interval '7 days', now())",
@@ -172,6 +208,9 @@ MAKERS: dict[str, Callable[[Ctx, Target], Awaitable[str]]] = {
     "site_id": make_site,
     "agent_id": make_agent,
     "backup_job_id": make_backup_job,
+    "system_id": make_system,
+    "contact_id": make_contact,
+    "link_id": make_link,
 }
 
 # Who calls: the people of tests/factories.build_tenant, a read-only token, and nobody.

@@ -113,25 +113,25 @@ async def create_backup_job(body: BackupJobIn, access: PracticeOperator, db: DbS
     return (await backup_jobs.job_views(db, access.practice, [job]))[0]
 
 
-@router.get("/backup-jobs/{job_id}", operation_id="get_backup_job", response_model=BackupJobOut)
-async def get_backup_job(job_id: uuid.UUID, access: PracticeReader, db: DbSession):
+@router.get("/backup-jobs/{backup_job_id}", operation_id="get_backup_job", response_model=BackupJobOut)
+async def get_backup_job(backup_job_id: uuid.UUID, access: PracticeReader, db: DbSession):
     """One backup job."""
-    job = await backup_jobs.get_job(db, access.practice, job_id)
+    job = await backup_jobs.get_job(db, access.practice, backup_job_id)
     return (await backup_jobs.job_views(db, access.practice, [job]))[0]
 
 
-@router.patch("/backup-jobs/{job_id}", operation_id="update_backup_job", response_model=BackupJobOut)
-async def update_backup_job(job_id: uuid.UUID, body: BackupJobPatch, access: PracticeOperator, db: DbSession):
+@router.patch("/backup-jobs/{backup_job_id}", operation_id="update_backup_job", response_model=BackupJobOut)
+async def update_backup_job(backup_job_id: uuid.UUID, body: BackupJobPatch, access: PracticeOperator, db: DbSession):
     """Change a backup job; `system_ids`, when given, replaces the whole list."""
-    job = await backup_jobs.get_job(db, access.practice, job_id)
+    job = await backup_jobs.get_job(db, access.practice, backup_job_id)
     await backup_jobs.update_job(db, access.practice, job, access.actor, body.model_dump(exclude_unset=True))
     return (await backup_jobs.job_views(db, access.practice, [job]))[0]
 
 
-@router.delete("/backup-jobs/{job_id}", operation_id="delete_backup_job", status_code=204)
-async def delete_backup_job(job_id: uuid.UUID, access: PracticeOperator, db: DbSession) -> Response:
+@router.delete("/backup-jobs/{backup_job_id}", operation_id="delete_backup_job", status_code=204)
+async def delete_backup_job(backup_job_id: uuid.UUID, access: PracticeOperator, db: DbSession) -> Response:
     """Remove a backup job."""
-    job = await backup_jobs.get_job(db, access.practice, job_id)
+    job = await backup_jobs.get_job(db, access.practice, backup_job_id)
     await backup_jobs.delete_job(db, access.practice, job, access.actor)
     return Response(status_code=204)
 
