@@ -17,6 +17,9 @@ from services.core.telemetry import partitions
 from services.worker import context
 from services.worker.app import app
 from services.worker.consumer import TelemetryConsumer
+# Registers rule evaluation on ON_STATE_CHANGED before the consumer processes its first batch
+# (procrastinate imports the tasks_* modules only once its own worker loop starts).
+import services.core.alerts.evaluate  # noqa: E402,F401
 
 log = structlog.get_logger("seawall.worker")
 

@@ -108,6 +108,22 @@ POLICY: dict[str, Rule] = {
     "set_membership_practices": practice(P.msp_manage),
     # audit log
     "list_audit_events": msp(P.msp_manage), "export_audit_events": msp(P.msp_manage), "verify_audit_chain": msp(P.msp_manage),
+    # alerts: incidents, policy and overrides, maintenance windows, channels, routes, dead letters
+    "list_incidents": msp(P.msp_read), "list_practice_incidents": practice(P.practice_read),
+    "get_incident": practice(P.practice_read), "acknowledge_incident": practice(P.practice_operate),
+    "resolve_incident": practice(P.practice_operate), "add_incident_note": practice(P.practice_operate),
+    "list_alert_rules": SELF, "get_alert_policy": msp(P.msp_read), "update_alert_policy": msp(P.msp_manage),
+    "list_alert_overrides": practice(P.practice_read), "set_alert_override": practice(P.practice_operate),
+    "get_effective_alert_policy": practice(P.practice_read),
+    "list_maintenance_windows": practice(P.practice_read), "create_maintenance_window": practice(P.practice_operate),
+    "delete_maintenance_window": practice(P.practice_operate),
+    "list_notification_channels": msp(P.msp_manage), "create_notification_channel": msp(P.msp_manage),
+    "get_notification_channel": msp(P.msp_manage), "update_notification_channel": msp(P.msp_manage),
+    "rotate_webhook_signing_secret": msp(P.msp_manage), "delete_notification_channel": msp(P.msp_manage),
+    "test_notification_channel": msp(P.msp_manage),
+    "list_notification_routes": msp(P.msp_manage), "create_notification_route": msp(P.msp_manage),
+    "update_notification_route": msp(P.msp_manage), "delete_notification_route": msp(P.msp_manage),
+    "list_dead_letters": msp(P.msp_manage), "retry_dead_letter": msp(P.msp_manage),
 }
 
 
@@ -201,6 +217,45 @@ async def make_membership(ctx: Ctx, target: Target) -> str:
                          m=target.msp_id, id=uuid.uuid4(), u=user_id, p=target.practice.id)
 
 
+async def make_incident(ctx: Ctx, target: Target) -> str:
+    return await _insert(ctx, "INSERT INTO incident (msp_id, id, practice_id, rule_id, subject_type, subject_id, severity,"
+                         " component, urgency, title, remediation, hipaa, status, opened_at, last_fired_at,"
+                         " clear_evaluations, reopen_count, updated_at, created_at) VALUES (:m, :id, :p, 'link.down',"
+                         " 'link', :s, 'high', 'connectivity', 'high', 'Link down', '', '', 'open', now(), now(), 0, 0,"
+                         " now(), now())", m=target.msp_id, id=uuid.uuid4(), p=target.practice.id, s=str(uuid.uuid4()))
+
+
+async def make_rule_id(ctx: Ctx, target: Target) -> str:
+    return "link.down"
+
+
+async def make_maintenance_window(ctx: Ctx, target: Target) -> str:
+    return await _insert(ctx, "INSERT INTO maintenance_window (msp_id, id, practice_id, name, kind, starts_at, ends_at,"
+                         " timezone, created_by, created_at) VALUES (:m, :id, :p, 'swap', 'once', now(),"
+                         " now() + interval '1 hour', 'UTC', 'matrix', now())",
+                         m=target.msp_id, id=uuid.uuid4(), p=target.practice.id)
+
+
+async def make_notification_channel(ctx: Ctx, target: Target) -> str:
+    return await _insert(ctx, "INSERT INTO notification_channel (msp_id, id, name, kind, enabled, config, secret_hint,"
+                         " updated_at, created_at) VALUES (:m, :id, :n, 'webhook', true, '{}', '', now(), now())",
+                         m=target.msp_id, id=uuid.uuid4(), n=f"channel-{uuid.uuid4().hex[:8]}")
+
+
+async def make_notification_route(ctx: Ctx, target: Target) -> str:
+    channel = await make_notification_channel(ctx, target)
+    return await _insert(ctx, "INSERT INTO notification_route (msp_id, id, channel_id, min_severity, include_low_urgency,"
+                         " enabled, created_at) VALUES (:m, :id, :c, 'high', false, true, now())",
+                         m=target.msp_id, id=uuid.uuid4(), c=uuid.UUID(channel))
+
+
+async def make_dead_letter(ctx: Ctx, target: Target) -> str:
+    channel = await make_notification_channel(ctx, target)
+    return await _insert(ctx, "INSERT INTO notification_outbox (msp_id, id, channel_id, action, payload, status, attempts,"
+                         " next_attempt_at, last_error, created_at) VALUES (:m, :id, :c, 'test', '{}', 'dead', 8, now(),"
+                         " 'HTTP 410', now())", m=target.msp_id, id=uuid.uuid4(), c=uuid.UUID(channel))
+
+
 MAKERS: dict[str, Callable[[Ctx, Target], Awaitable[str]]] = {
     "practice_id": make_practice,
     "invitation_id": make_invitation,
@@ -211,6 +266,12 @@ MAKERS: dict[str, Callable[[Ctx, Target], Awaitable[str]]] = {
     "system_id": make_system,
     "contact_id": make_contact,
     "link_id": make_link,
+    "incident_id": make_incident,
+    "rule_id": make_rule_id,
+    "window_id": make_maintenance_window,
+    "channel_id": make_notification_channel,
+    "route_id": make_notification_route,
+    "outbox_id": make_dead_letter,
 }
 
 # Who calls: the people of tests/factories.build_tenant, a read-only token, and nobody.

@@ -7,3 +7,7 @@ ROUTERS = [health.router, auth.router, practices.router, inventory.router, invit
            audit.router, agents.router, ingest.router, pings.router, plans.templates, plans.router,
            incidents.router, alerts.router,
            readiness.router, portfolio.router, reports.router, live.router]
+
+from services.api.routers import telemetry  # noqa: E402
+
+ROUTERS.append(telemetry.router)

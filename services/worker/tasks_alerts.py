@@ -1,0 +1,82 @@
+"""Scheduled alert jobs: deliver the notification outbox, escalate unacknowledged incidents, and
+evaluate the rules that change with time alone (RPO aging, silent agents, overdue tests, plan
+findings). Telemetry-driven evaluation runs in the telemetry batch itself (the ON_STATE_CHANGED hook).
+
+Every job holds a queueing lock (a slow run is never stacked with its successors) and is safe to run
+twice: evaluation converges on the same incidents, dispatch claims rows with SKIP LOCKED.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import structlog
+from sqlalchemy import select, text
+
+import services.core.models  # noqa: F401  (every table, so relationships between domains resolve)
+from services.core.alerts import dispatch
+from services.core.alerts.evaluate import escalate_due, evaluate_practices
+from services.core.base import utcnow
+from services.core.db import Database, Scope
+from services.core.practices.models import Practice
+from services.worker.app import app
+from services.worker.context import database
+
+log = structlog.get_logger("seawall.worker.alerts")
+
+
+async def _msps(db: Database) -> list[uuid.UUID]:
+    async with db.transaction() as s:
+        return list((await s.execute(text("SELECT alert_msps()"))).scalars().all())
+
+
+async def evaluate_all(db: Database, include_findings: bool) -> int:
+    """Evaluate every active practice, one transaction per MSP; returns the number of practices."""
+    count = 0
+    now = utcnow()
+    for msp_id in await _msps(db):
+        async with db.transaction(Scope(msp_id)) as s:
+            ids = list((await s.scalars(select(Practice.id).where(Practice.msp_id == msp_id, Practice.active.is_(True)))).all())
+            await evaluate_practices(s, msp_id, ids, now, include_findings=include_findings)
+            count += len(ids)
+    return count
+
+
+async def escalate_all(db: Database) -> int:
+    escalated = 0
+    for msp_id in await _msps(db):
+        async with db.transaction(Scope(msp_id)) as s:
+            escalated += await escalate_due(s, msp_id, utcnow())
+    return escalated
+
+
+@app.periodic(cron="* * * * * */15")
+@app.task(name="alerts.dispatch_outbox", queue="notifications", queueing_lock="alerts.dispatch_outbox")
+async def dispatch_outbox(timestamp: int) -> None:
+    """Deliver due notifications (retries with backoff, dead letters, crash recovery)."""
+    report = await dispatch.dispatch_all(database())
+    if report.sent or report.dead or report.needs_review or report.retried:
+        log.info("notifications_dispatched", **vars(report))
+
+
+@app.periodic(cron="* * * * *")
+@app.task(name="alerts.evaluate_time_based", queue="alerts", queueing_lock="alerts.evaluate_time_based")
+async def evaluate_time_based(timestamp: int) -> None:
+    """Rules that fire as time passes without telemetry: RPO aging, silence, overdue tests."""
+    await evaluate_all(database(), include_findings=False)
+
+
+@app.periodic(cron="*/15 * * * *")
+@app.task(name="alerts.evaluate_findings", queue="alerts", queueing_lock="alerts.evaluate_findings")
+async def evaluate_findings(timestamp: int) -> None:
+    """Plan and inventory findings (review overdue, acknowledgements missing …) as low-urgency incidents."""
+    await evaluate_all(database(), include_findings=True)
+
+
+@app.periodic(cron="* * * * *")
+@app.task(name="alerts.escalate", queue="alerts", queueing_lock="alerts.escalate")
+async def escalate(timestamp: int) -> None:
+    """Escalate incidents nobody acknowledged in time to their routes' escalation channels."""
+    escalated = await escalate_all(database())
+    if escalated:
+        log.info("incidents_escalated", count=escalated)
