@@ -74,6 +74,10 @@ POLICY: dict[str, Rule] = {
     "ping_get": PUBLIC, "ping_post": PUBLIC, "ping_signal_get": PUBLIC, "ping_signal_post": PUBLIC,
     "get_backup_job_ping_url": practice(P.practice_read),
     "rotate_backup_job_ping_url": practice(P.practice_operate),
+    # telemetry state and history (read-only)
+    "get_telemetry_state": practice(P.practice_read), "list_system_recovery": practice(P.practice_read),
+    "list_backup_runs": practice(P.practice_read), "list_restore_tests": practice(P.practice_read),
+    "list_link_samples": practice(P.practice_read), "list_failovers": practice(P.practice_read),
     # inventory: systems, backup jobs, links, contacts and the call tree, CSV imports, findings
     "list_systems": practice(P.practice_read), "get_system": practice(P.practice_read),
     "create_system": practice(P.practice_operate), "update_system": practice(P.practice_operate),

@@ -12,5 +12,6 @@ export type PageRegistry = Partial<Record<PageKey, ComponentType>>;
 
 export const PAGES: PageRegistry = {
   portfolio: lazy(() => import("../pages/msp/PortfolioPage")),
+  incidents: lazy(() => import("../pages/msp/IncidentsPage")),
   systems: lazy(() => import("../pages/practice/SystemsPage")),
 };
