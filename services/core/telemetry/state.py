@@ -1,0 +1,72 @@
+"""Current telemetry state of a practice, for the API and for other domains (alerts, readiness).
+
+    backup_states(session, msp_id, practice_id)   every backup job with its state (None fields: never reported)
+    link_states(session, msp_id, practice_id)     every link with its state
+    agents(session, msp_id, practice_id, now)     every agent with its liveness
+
+Every query filters by msp_id and practice_id (row-level security is the second wall).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.base import utcnow
+from services.core.telemetry.schemas_state import AgentStateOut, BackupJobStateOut, LinkStateOut
+
+# Heartbeat interval plus a grace of two intervals (the same rule as telemetry_newly_silent_agents()).
+SILENT_AFTER_INTERVALS = 3
+
+_JOBS = text("""
+SELECT j.id AS backup_job_id, j.name, j.location, j.tool, j.verifies, j.expected_interval_minutes, s.last_run_at,
+       s.last_status, s.last_exit_code, s.last_success_at, s.last_restore_point_at, s.running_since,
+       coalesce(s.consecutive_failures, 0) AS consecutive_failures, s.last_duration_seconds, s.last_bytes,
+       s.baseline_duration_seconds, s.baseline_bytes, s.last_log_tail
+  FROM backup_job j
+  LEFT JOIN backup_job_state s ON s.msp_id = j.msp_id AND s.backup_job_id = j.id
+ WHERE j.msp_id = :m AND j.practice_id = :p
+ ORDER BY j.name
+""")
+
+_LINKS = text("""
+SELECT l.id AS link_id, l.site_id, l.name, l.role, l.medium, s.up, s.state_since, s.last_sample_at, s.loss_pct,
+       s.latency_ms, s.jitter_ms, l.loss_threshold_pct, l.latency_threshold_ms, l.jitter_threshold_ms,
+       coalesce(s.flaps_last_hour, 0) AS flaps_last_hour, s.on_backup_since
+  FROM link l
+  LEFT JOIN link_state s ON s.msp_id = l.msp_id AND s.link_id = l.id
+ WHERE l.msp_id = :m AND l.practice_id = :p
+ ORDER BY l.site_id, l.role, l.name
+""")
+
+_AGENTS = text("""
+SELECT a.id AS agent_id, a.site_id, a.hostname, a.agent_version, a.heartbeat_interval_seconds, a.last_seen_at,
+       a.revoked_at IS NOT NULL AS revoked,
+       a.revoked_at IS NULL AND coalesce(a.last_seen_at, a.created_at)
+           < :now - make_interval(secs => a.heartbeat_interval_seconds * :k) AS silent,
+       s.silent_since
+  FROM agent a
+  LEFT JOIN agent_state s ON s.msp_id = a.msp_id AND s.agent_id = a.id
+ WHERE a.msp_id = :m AND a.practice_id = :p
+ ORDER BY a.site_id, a.hostname, a.id
+""")
+
+
+async def backup_states(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID) -> list[BackupJobStateOut]:
+    rows = (await session.execute(_JOBS, {"m": msp_id, "p": practice_id})).mappings()
+    return [BackupJobStateOut.model_validate(dict(r)) for r in rows]
+
+
+async def link_states(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID) -> list[LinkStateOut]:
+    rows = (await session.execute(_LINKS, {"m": msp_id, "p": practice_id})).mappings()
+    return [LinkStateOut.model_validate(dict(r)) for r in rows]
+
+
+async def agents(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID,
+                 now: datetime | None = None) -> list[AgentStateOut]:
+    rows = (await session.execute(_AGENTS, {"m": msp_id, "p": practice_id, "now": now or utcnow(),
+                                            "k": SILENT_AFTER_INTERVALS})).mappings()
+    return [AgentStateOut.model_validate(dict(r)) for r in rows]
