@@ -35,6 +35,8 @@ async def run_worker(concurrency: int = 4) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
+        # Every tasks_* module (and the state hooks they register) is loaded before the first batch.
+        app.perform_import_paths()
         # Before anything is processed: a fresh database (or a long-stopped worker) has partitions.
         await partitions.upkeep(db)
         async with app.open_async():
