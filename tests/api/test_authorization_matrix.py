@@ -110,6 +110,21 @@ POLICY: dict[str, Rule] = {
     "update_membership": practice(P.practice_users),
     "delete_membership": practice(P.practice_users),
     "set_membership_practices": practice(P.msp_manage),
+    # plans: templates (MSP-wide), the plan and its versions, people, exports, findings
+    "list_plan_templates": msp(P.msp_read), "get_plan_template": msp(P.msp_read),
+    "create_plan_template": msp(P.msp_manage), "update_plan_template": msp(P.msp_manage), "delete_plan_template": msp(P.msp_manage),
+    "get_plan": practice(P.practice_read, may_404=True), "create_plan": practice(P.practice_operate),
+    "list_plan_versions": practice(P.practice_read), "create_plan_draft": practice(P.practice_operate, may_404=True),
+    "get_plan_version": practice(P.practice_read), "update_plan_version": practice(P.practice_operate),
+    "update_plan_section": practice(P.practice_operate), "submit_plan_version": practice(P.practice_operate),
+    "withdraw_plan_version": practice(P.practice_operate), "return_plan_version": practice(P.plan_approve),
+    "approve_plan_version": practice(P.plan_approve), "diff_plan_versions": practice(P.practice_read),
+    "export_plan_pdf": practice(P.practice_read), "export_plan_html": practice(P.practice_read),
+    "list_plan_exports": practice(P.practice_read),
+    "list_role_assignments": practice(P.practice_read), "create_role_assignment": practice(P.practice_operate),
+    "update_role_assignment": practice(P.practice_operate), "delete_role_assignment": practice(P.practice_operate),
+    "acknowledge_plan": practice(P.plan_acknowledge), "list_plan_acknowledgements": practice(P.practice_read, may_404=True),
+    "list_plan_findings": practice(P.practice_read),
     # audit log
     "list_audit_events": msp(P.msp_manage), "export_audit_events": msp(P.msp_manage), "verify_audit_chain": msp(P.msp_manage),
     # alerts: incidents, policy and overrides, maintenance windows, channels, routes, dead letters
@@ -260,11 +275,49 @@ async def make_dead_letter(ctx: Ctx, target: Target) -> str:
                          " 'HTTP 410', now())", m=target.msp_id, id=uuid.uuid4(), c=uuid.UUID(channel))
 
 
+async def make_plan_template(ctx: Ctx, target: Target) -> str:
+    return await _insert(ctx, "INSERT INTO plan_template (msp_id, id, name, description, sections, updated_at, created_at)"
+                         " VALUES (:m, :id, :n, '', '[]', now(), now())", m=target.msp_id, id=uuid.uuid4(),
+                         n=f"template-{uuid.uuid4().hex[:8]}")
+
+
+async def make_plan_version(ctx: Ctx, target: Target) -> str:
+    """A superseded version (immutable, so every caller meets the same object) of the practice's plan."""
+    params = {"m": target.msp_id, "p": target.practice.id, "plan": uuid.uuid4(), "id": uuid.uuid4()}
+    async with ctx.owner_db.transaction() as s:  # type: ignore[attr-defined]
+        await s.execute(text("INSERT INTO plan (msp_id, id, practice_id, template_name, created_at) VALUES (:m, :plan, :p, '', now())"
+                             " ON CONFLICT (msp_id, practice_id) DO NOTHING"), params)
+        await s.execute(text(
+            "INSERT INTO plan_version (msp_id, id, practice_id, plan_id, number, status, sections, created_by_label, updated_at,"
+            " submitted_by_label, approved_at, approved_by_label, approved_on_behalf, effective_date, review_interval_months,"
+            " next_review_date, created_at)"
+            " SELECT :m, :id, :p, pl.id, COALESCE((SELECT max(v.number) FROM plan_version v WHERE v.msp_id = :m AND v.plan_id = pl.id), 0) + 1,"
+            " 'superseded', '[{\"key\": \"overview\", \"title\": \"Overview\", \"guidance\": \"\", \"required\": true, \"body\": \"\"}]',"
+            " '', now(), '', now(), 'matrix', false, current_date, 12, current_date + 365, now()"
+            " FROM plan pl WHERE pl.msp_id = :m AND pl.practice_id = :p"), params)
+    return str(params["id"])
+
+
+async def make_section_key(ctx: Ctx, target: Target) -> str:
+    return "overview"
+
+
+async def make_role_assignment(ctx: Ctx, target: Target) -> str:
+    return await _insert(ctx, "INSERT INTO role_assignment (msp_id, id, practice_id, user_id, role_name, duties, created_at)"
+                         " VALUES (:m, :id, :p, :u, :n, '', now())", m=target.msp_id, id=uuid.uuid4(), p=target.practice.id,
+                         u=target.tenant["practice_staff"].user_id, n=f"role-{uuid.uuid4().hex[:8]}")
+
+
 MAKERS: dict[str, Callable[[Ctx, Target], Awaitable[str]]] = {
     "practice_id": make_practice,
     "invitation_id": make_invitation,
     "membership_id": make_membership,
     "site_id": make_site,
+    "template_id": make_plan_template,
+    "version_id": make_plan_version,
+    "other_version_id": make_plan_version,
+    "section_key": make_section_key,
+    "assignment_id": make_role_assignment,
     "agent_id": make_agent,
     "backup_job_id": make_backup_job,
     "system_id": make_system,

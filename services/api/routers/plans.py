@@ -5,17 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Depends, Path, Response
 
-from services.api.deps import (DbSession, MspManager, MspReader, PlanAcknowledger, PlanApprover, PracticeOperator, PracticeReader,
-                               actor_of)
+from services.api.deps import (CurrentPrincipal, DbSession, MspManager, MspReader, PlanAcknowledger, PlanApprover, PracticeOperator,
+                               PracticeReader, actor_of)
 from services.core.base import utcnow
-from services.core.errors import NotFound
+from services.core.errors import Forbidden, NotFound
+from services.core.identity.policy import Permission
+from services.core.identity.principal import Principal
 from services.core.findings import Severity
 from services.core.inventory.checks import inventory_findings
 from services.core.plans import exports, people, service, template_service
 from services.core.plans.checks import plan_findings
-from services.core.plans.models import ExportFormat
+from services.core.plans.models import ExportFormat, PlanTemplate
 from services.core.plans.schemas import (SECTION_KEY, AcknowledgementOut, ApproveIn, DiffOut, ExportOut, FindingOut, PlanIn, PlanOut, ReturnIn,
                                          RoleAssignmentIn, RoleAssignmentOut, RoleAssignmentPatch, SectionPatch, TemplateIn,
                                          TemplateOut, TemplatePatch, VersionOut, VersionPatch, VersionSummary)
@@ -24,6 +26,21 @@ from services.core.plans.templates import DEFAULT_TEMPLATE_ID
 SectionKey = Annotated[str, Path(pattern=SECTION_KEY, max_length=60)]
 
 templates = APIRouter(prefix="/api/v1/plan-templates", tags=["plans"])
+
+
+def template_access(permission: Permission):
+    """The named template of the caller's MSP (404 before 403: another MSP's template does not exist here)."""
+    async def check(template_id: uuid.UUID, principal: CurrentPrincipal, db: DbSession) -> tuple[Principal, PlanTemplate | None]:
+        found = None if template_id == DEFAULT_TEMPLATE_ID else await template_service.get_template(db, principal.msp_id, template_id)
+        if not principal.can(permission):
+            raise Forbidden("Your role does not allow this.")
+        return principal, found
+
+    return Depends(check)
+
+
+TemplateReader = Annotated[tuple[Principal, PlanTemplate | None], template_access(Permission.msp_read)]
+TemplateManager = Annotated[tuple[Principal, PlanTemplate | None], template_access(Permission.msp_manage)]
 router = APIRouter(prefix="/api/v1/practices/{practice_id}", tags=["plans"])
 
 
@@ -44,24 +61,25 @@ async def create_plan_template(body: TemplateIn, principal: MspManager, db: DbSe
 
 
 @templates.get("/{template_id}", operation_id="get_plan_template", response_model=TemplateOut)
-async def get_plan_template(template_id: uuid.UUID, principal: MspReader, db: DbSession) -> dict:
+async def get_plan_template(template_id: uuid.UUID, access: TemplateReader) -> dict:
     """One template, with its sections and their guidance."""
-    if template_id == DEFAULT_TEMPLATE_ID:
-        return template_service.builtin_out()
-    return template_service.template_out(await template_service.get_template(db, principal.msp_id, template_id))
+    _, found = access
+    return template_service.template_out(found) if found else template_service.builtin_out()
 
 
 @templates.patch("/{template_id}", operation_id="update_plan_template", response_model=TemplateOut)
-async def update_plan_template(template_id: uuid.UUID, body: TemplatePatch, principal: MspManager, db: DbSession) -> dict:
+async def update_plan_template(template_id: uuid.UUID, body: TemplatePatch, access: TemplateManager, db: DbSession) -> dict:
     """Rename a template or replace its sections (plans made from it keep their own copy)."""
+    principal, _ = access
     t = await template_service.update_template(db, principal.msp_id, template_id, actor_of(principal),
                                                body.model_dump(exclude_unset=True) | {"sections": body.sections})
     return template_service.template_out(t)
 
 
 @templates.delete("/{template_id}", operation_id="delete_plan_template", status_code=204)
-async def delete_plan_template(template_id: uuid.UUID, principal: MspManager, db: DbSession) -> Response:
+async def delete_plan_template(template_id: uuid.UUID, access: TemplateManager, db: DbSession) -> Response:
     """Remove one of the MSP's templates."""
+    principal, _ = access
     await template_service.delete_template(db, principal.msp_id, template_id, actor_of(principal))
     return Response(status_code=204)
 
