@@ -16,19 +16,19 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Literal
 
+import psycopg
 import structlog
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.core.database_server import libpq
 from services.core.db import Database
 
 log = structlog.get_logger("seawall.telemetry.inbox")
 
-CHANNEL = "seawall_telemetry"
+CHANNEL = "seawall_telemetry"  # spelled out in _RECORD too
 LAST_SEEN_EVERY = 30.0  # seconds: agent.last_seen_at is a liveness hint, not a log
 MAX_ROWS_PER_TRANSACTION = 5_000
 MAX_CONCURRENT_TRANSACTIONS = 2
@@ -63,30 +63,41 @@ class Outcome:
     duplicates: int = 0
 
 
-_INSERT = text(
-    "INSERT INTO telemetry_event (msp_id, source_id, event_id, practice_id, site_id, type, occurred_at, payload)"
-    " SELECT CAST(:msp AS uuid), * FROM unnest(CAST(:src AS uuid[]), CAST(:eid AS text[]), CAST(:pid AS uuid[]),"
-    " CAST(:sid AS uuid[]), CAST(:typ AS text[]), CAST(:occ AS timestamptz[]), CAST(:pay AS jsonb[]))"
-    " ON CONFLICT (msp_id, source_id, event_id) DO NOTHING RETURNING source_id, event_id"
+# One statement per MSP and group: which credentials are still valid (a rotated-out agent
+# credential until previous_valid_until; never a revoked agent; only a ping key's current hash),
+# the rows of valid submissions inserted with ON CONFLICT DO NOTHING, last_seen_at refreshed, and
+# the worker notified (delivered at commit, only when something new was recorded). Duplicate
+# (source, event id) pairs inside the statement are fine for DO NOTHING: the first one is kept.
+_RECORD = """
+WITH creds(id, h) AS (SELECT * FROM unnest(%(ids)s::uuid[], %(hashes)s::bytea[])),
+valid AS (
+  SELECT a.id, c.h FROM agent a JOIN creds c ON a.id = c.id
+   WHERE a.msp_id = %(msp)s AND a.revoked_at IS NULL
+     AND (a.credential_hash = c.h OR (a.previous_credential_hash = c.h AND a.previous_valid_until > now()))
+  UNION ALL
+  SELECT k.backup_job_id, c.h FROM ping_key k JOIN creds c ON k.backup_job_id = c.id AND k.key_hash = c.h
+   WHERE k.msp_id = %(msp)s
+),
+ins AS (
+  INSERT INTO telemetry_event (msp_id, source_id, event_id, practice_id, site_id, type, occurred_at, payload)
+  SELECT %(msp)s, e.src, e.eid, e.pid, e.sid, e.typ, e.occ, e.pay
+    FROM unnest(%(src)s::uuid[], %(eid)s::text[], %(pid)s::uuid[], %(sid)s::uuid[], %(typ)s::text[],
+                %(occ)s::timestamptz[], %(pay)s::jsonb[], %(h)s::bytea[]) AS e(src, eid, pid, sid, typ, occ, pay, h)
+   WHERE EXISTS (SELECT 1 FROM valid v WHERE v.id = e.src AND v.h = e.h)
+  ON CONFLICT (msp_id, source_id, event_id) DO NOTHING
+  RETURNING source_id, event_id
+),
+touch AS (
+  UPDATE agent SET last_seen_at = now()
+   WHERE msp_id = %(msp)s AND id = ANY(%(touch)s::uuid[]) AND id IN (SELECT id FROM valid)
+     AND (last_seen_at IS NULL OR last_seen_at < now() - interval '30 seconds')
+  RETURNING 1
 )
-# A rotated-out credential keeps working until previous_valid_until; a revoked agent never does.
-_VALID_AGENTS = text(
-    "SELECT a.id, c.h FROM agent a JOIN unnest(CAST(:ids AS uuid[]), CAST(:hashes AS bytea[])) AS c(id, h) ON a.id = c.id"
-    " WHERE a.msp_id = :msp AND a.revoked_at IS NULL"
-    " AND (a.credential_hash = c.h OR (a.previous_credential_hash = c.h AND a.previous_valid_until > now()))"
-)
-_VALID_PING_KEYS = text(
-    "SELECT k.backup_job_id, c.h FROM ping_key k"
-    " JOIN unnest(CAST(:ids AS uuid[]), CAST(:hashes AS bytea[])) AS c(id, h) ON k.backup_job_id = c.id AND k.key_hash = c.h"
-    " WHERE k.msp_id = :msp"
-)
-_TOUCH = text(
-    "UPDATE agent SET last_seen_at = now() WHERE msp_id = :msp AND id = ANY(CAST(:ids AS uuid[]))"
-    " AND (last_seen_at IS NULL OR last_seen_at < now() - make_interval(secs => :every))"
-)
-_SCOPE = text("SELECT set_config('app.msp_id', :msp, true), set_config('app.practice_ids', '*', true)")
-# The whole API → worker contract: delivered at commit, and only if something new was recorded.
-_NOTIFY = text("SELECT pg_notify(:channel, :msp)")
+SELECT 'v', id, encode(h, 'hex') FROM valid
+UNION ALL SELECT 'i', source_id, event_id FROM ins
+UNION ALL SELECT 'n', NULL, NULL FROM (SELECT pg_notify('seawall_telemetry', %(msp_text)s) FROM (SELECT 1 FROM ins LIMIT 1) AS any_new) AS n
+"""
+_SCOPE = "SELECT set_config('app.msp_id', %s, true), set_config('app.practice_ids', '*', true)"
 
 
 class InboxWriter:
@@ -95,10 +106,13 @@ class InboxWriter:
     def __init__(self, database: Database, max_concurrent: int = MAX_CONCURRENT_TRANSACTIONS) -> None:
         self.database = database
         self.max_concurrent = max_concurrent
-        self._pending: list[Submission] = []
+        self._pending: deque[Submission] = deque()
         self._active = 0
         self._tasks: set[asyncio.Task] = set()
         self._touched: dict[uuid.UUID, float] = {}
+        # Connections kept by the writer itself: taking one from the engine's pool would cost a
+        # pre-ping round trip per transaction, and the pipeline needs psycopg directly.
+        self._idle: list[psycopg.AsyncConnection] = []
 
     async def submit(self, submission: Submission) -> Outcome:
         submission.future = asyncio.get_running_loop().create_future()
@@ -116,7 +130,7 @@ class InboxWriter:
             while self._pending:
                 group, rows = [], 0
                 while self._pending and (not group or rows + len(self._pending[0].rows) <= MAX_ROWS_PER_TRANSACTION):
-                    item = self._pending.pop(0)
+                    item = self._pending.popleft()
                     group.append(item)
                     rows += len(item.rows)
                 await self._write_group(group)
@@ -137,66 +151,72 @@ class InboxWriter:
         for item, outcome in zip(group, outcomes):
             _settle(item, outcome)
 
+    async def _connection(self) -> psycopg.AsyncConnection:
+        if self._idle:
+            return self._idle.pop()
+        url = libpq(self.database.engine.url.render_as_string(hide_password=False))
+        return await psycopg.AsyncConnection.connect(url, autocommit=False)
+
     async def _write(self, group: list[Submission]) -> list[Outcome]:
+        """One transaction, sent as one pipeline: scope, record (per MSP), commit — one round trip."""
         by_msp: dict[uuid.UUID, list[int]] = defaultdict(list)
         for i, item in enumerate(group):
             by_msp[item.msp_id].append(i)
         outcomes: list[Outcome | None] = [None] * len(group)
-        async with self.database.engine.begin() as conn:
-            for msp_id, indexes in by_msp.items():
-                items = [group[i] for i in indexes]
-                for i, outcome in zip(indexes, await self._write_msp(conn, msp_id, items)):
+        conn = await self._connection()
+        try:
+            async with conn.pipeline():
+                cursors = []
+                for msp_id, indexes in by_msp.items():
+                    await conn.execute(_SCOPE, (str(msp_id),))
+                    cursors.append((indexes, await conn.execute(_RECORD, self._params(msp_id, [group[i] for i in indexes]))))
+                await conn.commit()
+            for indexes, cursor in cursors:
+                for i, outcome in zip(indexes, self._outcomes([group[i] for i in indexes], await cursor.fetchall())):
                     outcomes[i] = outcome
+        except BaseException:
+            await conn.close()
+            raise
+        self._idle.append(conn)
         return outcomes  # type: ignore[return-value]
 
-    async def _write_msp(self, conn: AsyncConnection, msp_id: uuid.UUID, items: list[Submission]) -> list[Outcome]:
-        await conn.execute(_SCOPE, {"msp": str(msp_id)})
-        valid: set[tuple[uuid.UUID, bytes]] = set()
-        for kind, query in (("agent", _VALID_AGENTS), ("ping", _VALID_PING_KEYS)):
-            creds = {(i.source_id, i.credential_hash) for i in items if i.kind == kind}
-            if creds:
-                ids, hashes = zip(*creds)
-                result = await conn.execute(query, {"msp": msp_id, "ids": list(ids), "hashes": list(hashes)})
-                valid.update((r[0], bytes(r[1])) for r in result)
+    def _params(self, msp_id: uuid.UUID, items: list[Submission]) -> dict[str, object]:
+        columns: dict[str, list] = {k: [] for k in ("src", "eid", "pid", "sid", "typ", "occ", "pay", "h")}
+        for item in items:
+            for row in item.rows:
+                for col, value in zip(columns.values(), (item.source_id, row.event_id, item.practice_id, item.site_id, row.type,
+                                                         row.occurred_at, row.payload, item.credential_hash)):
+                    col.append(value)
+        now = time.monotonic()
+        touch = sorted({i.source_id for i in items if i.kind == "agent"
+                        and now - self._touched.get(i.source_id, -LAST_SEEN_EVERY) >= LAST_SEEN_EVERY})
+        for agent_id in touch:
+            self._touched[agent_id] = now
+        if len(self._touched) > 100_000:
+            self._touched.clear()
+        creds = sorted({(i.source_id, i.credential_hash) for i in items})
+        return {"msp": msp_id, "msp_text": str(msp_id), "ids": [c[0] for c in creds], "hashes": [c[1] for c in creds],
+                "touch": touch, **columns}
 
-        # Within the group the first request to carry an (source, event id) owns it; any later
-        # copy — in the same request or another — is a duplicate, exactly as if it came later.
-        owner: dict[tuple[uuid.UUID, str], int] = {}
-        columns: dict[str, list] = {k: [] for k in ("src", "eid", "pid", "sid", "typ", "occ", "pay")}
-        for n, item in enumerate(items):
+    @staticmethod
+    def _outcomes(items: list[Submission], result: list[tuple]) -> list[Outcome]:
+        valid = {(r[1], bytes.fromhex(r[2])) for r in result if r[0] == "v"}
+        inserted = {(r[1], r[2]) for r in result if r[0] == "i"}
+        outcomes = []
+        for item in items:
             if (item.source_id, item.credential_hash) not in valid:
+                outcomes.append(Outcome(False))
                 continue
+            # Each new row counts once, for the first valid submission that carried it; every other
+            # copy — in the same request or a concurrent one — is a duplicate.
+            accepted = 0
             for row in item.rows:
                 key = (item.source_id, row.event_id)
-                if key in owner:
-                    continue
-                owner[key] = n
-                for col, value in zip(columns.values(), (item.source_id, row.event_id, item.practice_id, item.site_id, row.type,
-                                                         row.occurred_at, row.payload)):
-                    col.append(value)
-        inserted: set[tuple[uuid.UUID, str]] = set()
-        if owner:
-            result = await conn.execute(_INSERT, {"msp": msp_id, **columns})
-            inserted = {(r[0], r[1]) for r in result}
-            if inserted:
-                await conn.execute(_NOTIFY, {"channel": CHANNEL, "msp": str(msp_id)})
-        await self._touch_agents(conn, msp_id, {i.source_id for i in items if i.kind == "agent" and (i.source_id, i.credential_hash) in valid})
-
-        accepted = [0] * len(items)
-        for key in inserted:
-            accepted[owner[key]] += 1
-        return [Outcome(True, accepted[n], len(item.rows) - accepted[n]) if (item.source_id, item.credential_hash) in valid
-                else Outcome(False) for n, item in enumerate(items)]
-
-    async def _touch_agents(self, conn: AsyncConnection, msp_id: uuid.UUID, agent_ids: set[uuid.UUID]) -> None:
-        now = time.monotonic()
-        due = [a for a in agent_ids if now - self._touched.get(a, -LAST_SEEN_EVERY) >= LAST_SEEN_EVERY]
-        if due:
-            await conn.execute(_TOUCH, {"msp": msp_id, "ids": due, "every": LAST_SEEN_EVERY})
-            for a in due:
-                self._touched[a] = now
-            if len(self._touched) > 100_000:
-                self._touched.clear()
+                if key in inserted:
+                    inserted.discard(key)
+                    accepted += 1
+            outcomes.append(Outcome(True, accepted, len(item.rows) - accepted))
+        return outcomes
 
 
 def _settle(item: Submission, outcome: Outcome | None = None, error: Exception | None = None) -> None:
