@@ -6,6 +6,6 @@ transaction, and each must be safe to run again (look up before creating).
 
 from __future__ import annotations
 
-from services.demo import inventory, tenancy
+from services.demo import inventory, plans, tenancy
 
-SEEDERS = [tenancy.seed, inventory.seed]
+SEEDERS = [tenancy.seed, inventory.seed, plans.seed]

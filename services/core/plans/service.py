@@ -230,7 +230,9 @@ async def back_to_draft(session: AsyncSession, v: PlanVersion, actor: Actor, act
 
 
 async def approve(session: AsyncSession, practice: Practice, v: PlanVersion, actor: Actor, on_behalf: bool,
-                  effective_date: date | None, review_interval_months: int | None) -> PlanVersion:
+                  effective_date: date | None, review_interval_months: int | None,
+                  approved_at: datetime | None = None) -> PlanVersion:
+    """approved_at: only for recording an approval given earlier (demo data, imports); the API never passes it."""
     await get_plan(session, practice, lock=True)  # serialises approvals of one plan
     await session.refresh(v)
     if v.status != S.in_review.value:
@@ -244,7 +246,7 @@ async def approve(session: AsyncSession, practice: Practice, v: PlanVersion, act
         await record(session, msp_id=v.msp_id, actor=actor, action="plan_version.superseded", object_type="plan_version",
                      object_id=previous.id, practice_id=v.practice_id,
                      changes={"number": previous.number, "superseded_by": v.number})
-    now = utcnow()
+    now = approved_at or utcnow()
     interval = review_interval_months or v.review_interval_months
     effective = effective_date or now.date()
     v.review_interval_months = interval
