@@ -1,4 +1,3 @@
-from services.core.db import Scope
 from tests.factories import api_token, sign_in
 from tests.factories_identity import anonymous, audit_events
 
@@ -85,4 +84,3 @@ async def test_other_msp_gets_404(app, client, tenant, other_tenant, db):
         script.headers["Authorization"] = f"Bearer {foreign['token']}"
         assert (await script.get(f"/api/v1/practices/{tenant.practice.id}")).status_code == 404
         assert (await script.get(f"/api/v1/practices/{other_tenant.practice.id}")).status_code == 200
-    assert Scope(tenant.msp_id).msp_id != other_tenant.msp_id

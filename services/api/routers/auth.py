@@ -257,7 +257,8 @@ async def password_reset_request(body: PasswordResetRequestIn, request: Request,
 
 
 @router.post("/password-reset/confirm", operation_id="password_reset_confirm", status_code=204,
-             responses={404: {"description": "Unknown link"}, 410: {"description": "Used or expired link"}})
+             responses={404: {"description": "Unknown link"}, 410: {"description": "Used or expired link"},
+                        429: {"description": "Too many attempts from this address"}})
 async def password_reset_confirm(body: PasswordResetConfirmIn, request: Request, db: DbSession) -> Response:
     """Set a new password with the token from the emailed link; every session of the account ends."""
     ip = client_ip(request) or "unknown"

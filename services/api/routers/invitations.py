@@ -70,7 +70,7 @@ class InvitationLookupOut(BaseModel):
 class InvitationAcceptIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     token: str = TOKEN
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S", description="How the person is shown to others")
     password: str = Field(min_length=1, max_length=1024)
 
 
@@ -144,7 +144,8 @@ async def revoke_invitation(inv: Annotated[Invitation, Depends(_managed_invitati
 
 
 @router.get("/api/v1/invitations/lookup", operation_id="invitation_lookup", response_model=InvitationLookupOut,
-            responses={404: {"description": "Unknown link"}, 410: {"description": "Used, withdrawn or expired"}})
+            responses={404: {"description": "Unknown link"}, 410: {"description": "Used, withdrawn or expired"},
+                       429: {"description": "Too many look-ups from this address"}})
 async def invitation_lookup(request: Request, db: DbSession, token: Annotated[str, Query(min_length=10, max_length=200)]):
     """Describe an invitation by the token of its link (no sign-in needed)."""
     await ratelimit.hit("60/minute", "invitation-ip", client_ip(request) or "unknown")
