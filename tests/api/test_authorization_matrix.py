@@ -143,6 +143,12 @@ POLICY: dict[str, Rule] = {
     "list_notification_routes": msp(P.msp_manage), "create_notification_route": msp(P.msp_manage),
     "update_notification_route": msp(P.msp_manage), "delete_notification_route": msp(P.msp_manage),
     "list_dead_letters": msp(P.msp_manage), "retry_dead_letter": msp(P.msp_manage),
+    # readiness: score, dashboard, weights, portfolio, monthly reports (GET /api/v1/live is outside the schema)
+    "get_readiness": practice(P.practice_read), "get_practice_dashboard": practice(P.practice_read),
+    "get_readiness_weights": msp(P.msp_read), "set_readiness_weights": msp(P.msp_manage),
+    "get_portfolio": msp(P.msp_read),
+    "create_practice_report": practice(P.practice_operate), "list_practice_reports": practice(P.practice_read),
+    "download_practice_report": practice(P.practice_read),
 }
 
 
@@ -308,6 +314,13 @@ async def make_role_assignment(ctx: Ctx, target: Target) -> str:
                          u=target.tenant["practice_staff"].user_id, n=f"role-{uuid.uuid4().hex[:8]}")
 
 
+async def make_readiness_report(ctx: Ctx, target: Target) -> str:
+    return await _insert(ctx, "INSERT INTO readiness_report (msp_id, id, created_at, practice_id, kind, period_start, period_end,"
+                         " generated_at, generated_by_label, sha256, size_bytes, pdf) VALUES (:m, :id, now(), :p, 'on_demand',"
+                         " date_trunc('month', now())::date, (date_trunc('month', now()) + interval '1 month')::date, now(),"
+                         " 'matrix', repeat('0', 64), 9, '%PDF-1.4 '::bytea)", m=target.msp_id, id=uuid.uuid4(), p=target.practice.id)
+
+
 MAKERS: dict[str, Callable[[Ctx, Target], Awaitable[str]]] = {
     "practice_id": make_practice,
     "invitation_id": make_invitation,
@@ -329,6 +342,7 @@ MAKERS: dict[str, Callable[[Ctx, Target], Awaitable[str]]] = {
     "channel_id": make_notification_channel,
     "route_id": make_notification_route,
     "outbox_id": make_dead_letter,
+    "report_id": make_readiness_report,
 }
 
 # Who calls: the people of tests/factories.build_tenant, a read-only token, and nobody.

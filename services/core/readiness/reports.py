@@ -71,7 +71,7 @@ SELECT l.id, l.name, l.role, s.name AS site, sum(a.samples)::bigint AS samples, 
           AND f.started_at >= :start AND f.started_at < :end) AS failovers
 FROM link l JOIN site s ON s.msp_id = l.msp_id AND s.id = l.site_id
 LEFT JOIN link_sample_5m a ON a.msp_id = l.msp_id AND a.link_id = l.id AND a.bucket >= :start AND a.bucket < :end
-WHERE l.msp_id = :msp AND l.practice_id = :practice GROUP BY l.id, l.name, l.role, s.name ORDER BY s.name, l.role, l.name
+WHERE l.msp_id = :msp AND l.practice_id = :practice GROUP BY l.msp_id, l.id, l.name, l.role, s.name ORDER BY s.name, l.role, l.name
 """)
 _INCIDENTS = text("""
 SELECT title, severity, status, opened_at, resolved_at FROM incident

@@ -141,7 +141,8 @@ async def _on_state_changed(session: AsyncSession, msp_id: uuid.UUID, practice_i
     await mark_dirty_many(session, msp_id, practice_ids)
 
 
-ON_STATE_CHANGED.append(_on_state_changed)
+if _on_state_changed not in ON_STATE_CHANGED:
+    ON_STATE_CHANGED.append(_on_state_changed)
 
 _CLAIM = text("""
 DELETE FROM readiness_dirty WHERE msp_id = :msp AND practice_id IN (

@@ -1,0 +1,147 @@
+"""GET /api/v1/live: Server-Sent Events over a real HTTP server, filtered by what the caller may see."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from services.api.routers import live
+from services.core.db import Scope
+from services.core.readiness.events import publish
+from tests.factories import sign_in
+
+
+class Stream:
+    """An open SSE stream collecting (event, data) frames in the background."""
+
+    def __init__(self, client: httpx.AsyncClient):
+        self.client = client
+        self.frames: list[tuple[str, dict]] = []
+        self.comments: list[str] = []
+        self.ended = asyncio.Event()
+        self.connected = asyncio.Event()
+        self.status: int | None = None
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self):
+        try:
+            async with self.client.stream("GET", "/api/v1/live", timeout=httpx.Timeout(30, read=30)) as r:
+                self.status = r.status_code
+                event = None
+                async for line in r.aiter_lines():
+                    if line.startswith(":"):
+                        self.comments.append(line)
+                        self.connected.set()
+                    elif line.startswith("event: "):
+                        event = line[7:]
+                    elif line.startswith("data: ") and event:
+                        self.frames.append((event, json.loads(line[6:])))
+                        event = None
+        finally:
+            self.connected.set()
+            self.ended.set()
+
+    def of_type(self, type_: str) -> list[dict]:
+        return [d for e, d in self.frames if e == type_]
+
+    async def close(self):
+        self.task.cancel()
+        try:
+            await self.task
+        except (asyncio.CancelledError, Exception):
+            pass
+
+
+@pytest.fixture
+async def live_client(live_server):
+    async with httpx.AsyncClient(base_url=live_server.url) as c:
+        yield c
+
+
+async def sign_in_live(client, live_client, person) -> None:
+    """Sign in through the in-process app, then carry the session cookie to the plain-HTTP server.
+
+    The auth router marks cookies Secure from the global settings, so a browser-like client would
+    not send them over the live server's http:// URL.
+    """
+    await sign_in(client, person)
+    live_client.cookies.set("seawall_session", client.cookies.get("seawall_session"))
+
+
+async def publish_all(db, tenant, other_tenant, type_="readiness.changed"):
+    for t, practice in ((tenant, tenant.practice), (tenant, tenant.sibling), (other_tenant, other_tenant.practice)):
+        async with db.transaction(Scope(t.msp_id)) as s:
+            await publish(s, t.msp_id, practice.id, type_, {"score": 42, "marker": str(practice.id)})
+
+
+async def open_stream(client) -> Stream:
+    stream = Stream(client)
+    await asyncio.wait_for(stream.connected.wait(), 20)
+    assert stream.status == 200
+    return stream
+
+
+@pytest.mark.parametrize("person,sees_sibling", [("msp_technician", True), ("assigned_technician", False),
+                                                 ("practice_staff", False), ("practice_owner", False)])
+async def test_each_user_receives_only_events_of_practices_they_may_see(db, client, live_client, tenant, other_tenant, person, sees_sibling):
+    await sign_in_live(client, live_client, tenant[person])
+    stream = await open_stream(live_client)
+    try:
+        await publish_all(db, tenant, other_tenant)
+        async with db.transaction(Scope(tenant.msp_id)) as s:  # rolled back: never delivered
+            await publish(s, tenant.msp_id, tenant.practice.id, "incident.opened", {"marker": "rolled-back"})
+            await s.rollback()
+        expected = {str(tenant.practice.id)} | ({str(tenant.sibling.id)} if sees_sibling else set())
+        for _ in range(100):
+            if {d["practice_id"] for d in stream.of_type("readiness.changed")} >= expected:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        got = {d["practice_id"] for d in stream.of_type("readiness.changed")}
+        assert got == expected
+        assert stream.of_type("incident.opened") == []
+    finally:
+        await stream.close()
+
+
+async def test_the_stream_heartbeats_and_ends_when_the_session_ends(db, owner_db, client, live_client, tenant, monkeypatch):
+    monkeypatch.setattr(live, "HEARTBEAT_SECONDS", 0.3)
+    await sign_in_live(client, live_client, tenant["practice_staff"])
+    stream = await open_stream(live_client)
+    try:
+        await asyncio.sleep(1.0)
+        assert any("heartbeat" in c for c in stream.comments)
+        async with owner_db.transaction() as s:
+            await s.execute(text("UPDATE user_session SET ended_at = now() WHERE user_id = :u AND ended_at IS NULL"),
+                            {"u": tenant["practice_staff"].user_id})
+        await asyncio.wait_for(stream.ended.wait(), 10)
+        assert stream.frames[-1][0] == "session.ended"
+    finally:
+        await stream.close()
+
+
+async def test_anonymous_callers_get_401(live_client):
+    r = await live_client.get("/api/v1/live")
+    assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_other_msp_gets_404(db, client, live_client, tenant, other_tenant):
+    """The stream has no object in its path; another MSP's events simply never arrive."""
+    await sign_in_live(client, live_client, other_tenant["msp_owner"])
+    stream = await open_stream(live_client)
+    try:
+        await publish_all(db, tenant, other_tenant)
+        for _ in range(100):
+            if stream.of_type("readiness.changed"):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        assert {d["practice_id"] for d in stream.of_type("readiness.changed")} == {str(other_tenant.practice.id)}
+    finally:
+        await stream.close()
+    r = await live_client.get(f"/api/v1/practices/{tenant.practice.id}/readiness")
+    assert r.status_code == 404
