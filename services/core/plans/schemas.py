@@ -74,9 +74,13 @@ class SectionPatch(BaseModel):
     body: str | None = Field(default=None, max_length=50_000)
 
 
+# Dates a plan can sensibly take effect on (also keeps the next review date computable).
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
 class ApproveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    effective_date: date | None = Field(default=None, description="Defaults to today")
+    effective_date: date | None = Field(default=None, ge=EARLIEST, le=LATEST, description="Defaults to today")
     review_interval_months: int | None = Field(default=None, ge=1, le=36)
 
 
@@ -144,7 +148,7 @@ class RoleAssignmentIn(BaseModel):
     role_name: str = Field(min_length=1, max_length=120)
     duties: str = Field(default="", max_length=4000)
     contact_id: uuid.UUID | None = None
-    trained_at: date | None = None
+    trained_at: date | None = Field(default=None, ge=EARLIEST, le=LATEST)
 
 
 class RoleAssignmentPatch(BaseModel):
@@ -152,7 +156,7 @@ class RoleAssignmentPatch(BaseModel):
     role_name: str | None = Field(default=None, min_length=1, max_length=120)
     duties: str | None = Field(default=None, max_length=4000)
     contact_id: uuid.UUID | None = None
-    trained_at: date | None = None
+    trained_at: date | None = Field(default=None, ge=EARLIEST, le=LATEST)
 
 
 class RoleAssignmentOut(BaseModel):

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.audit.service import Actor, record
@@ -139,7 +140,11 @@ async def create_plan(session: AsyncSession, practice: Practice, actor: Actor, t
         raise NotFound("No such plan template.", errors=[FieldError("template_id", "no such template")]) from exc
     plan = Plan(msp_id=practice.msp_id, practice_id=practice.id, template_name=name)
     session.add(plan)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:  # created by a concurrent request a moment ago
+        raise Conflict("This practice already has a plan; edit its draft or start a new draft.") from exc
     version = _new_version(plan, 1, content, actor)
     session.add(version)
     await session.flush()
