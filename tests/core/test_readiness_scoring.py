@@ -71,3 +71,21 @@ def test_docs_readiness_md_documents_the_default_weights_exactly():
         assert re.search(rf"\|\s*{component.value}\s*\|\s*{points}\s*\|", doc), f"{component.value} = {points} not in docs"
     for severity, points in DEFAULT_WEIGHTS.deductions.items():
         assert re.search(rf"\|\s*{severity.value}\s*\|\s*{points}\s*\|", doc), f"{severity.value} = {points} not in docs"
+
+
+def test_the_worked_example_of_docs_readiness_md_scores_55():
+    def f(rule: str, component: Component, severity: Severity, subject: str) -> Sourced:
+        return Sourced(Finding(rule, component, severity, "x", subject, "t", "r"), "docs")
+
+    result = score([
+        f("backup.rpo_breached", Component.backups, Severity.critical, "ehr"),
+        f("inventory.no_baa", Component.backups, Severity.high, "cloud"),
+        f("inventory.backup_not_encrypted", Component.backups, Severity.medium, "nas"),
+        f("inventory.single_link", Component.connectivity, Severity.high, "site1"),
+        f("link.single_circuit", Component.connectivity, Severity.medium, "site1"),
+        f("plan.acknowledgement_missing", Component.people, Severity.medium, "lead"),
+    ], DEFAULT_WEIGHTS)
+    assert (result.score, result.status) == (55, "at_risk")
+    assert {x["rule_id"]: x["points"] for x in result.findings} == {
+        "backup.rpo_breached": 20, "inventory.no_baa": 10, "inventory.backup_not_encrypted": 0, "inventory.single_link": 10,
+        "link.single_circuit": 0, "plan.acknowledgement_missing": 5}
