@@ -13,5 +13,6 @@ export type PageRegistry = Partial<Record<PageKey, ComponentType>>;
 export const PAGES: PageRegistry = {
   portfolio: lazy(() => import("../pages/msp/PortfolioPage")),
   incidents: lazy(() => import("../pages/msp/IncidentsPage")),
+  plan: lazy(() => import("../pages/practice/PlanPage")),
   systems: lazy(() => import("../pages/practice/SystemsPage")),
 };

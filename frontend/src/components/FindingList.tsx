@@ -6,7 +6,8 @@ export type Severity = "critical" | "high" | "medium" | "low";
 /** The fields every finding carries (plan checks, live rules, inventory and readiness). */
 export interface FindingLike {
   rule_id: string;
-  severity: Severity;
+  /** One of Severity; typed as the API sends it (a plain string in some schemas). */
+  severity: string;
   component: string;
   subject_type: string;
   subject_id: string;
@@ -18,16 +19,21 @@ export interface FindingLike {
 }
 
 const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
+
+export function asSeverity(value: string): Severity {
+  return value in SEVERITY_ORDER ? (value as Severity) : "low";
+}
 const SEVERITY_ICONS: Record<Severity, string> = { critical: "✕", high: "!", medium: "•", low: "i" };
 
 /** Worst first, then by title, so the list reads as a to-do list. */
 export function sortFindings<T extends FindingLike>(findings: readonly T[]): T[] {
   return [...findings].sort(
-    (a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.title.localeCompare(b.title),
+    (a, b) => SEVERITY_ORDER[asSeverity(a.severity)] - SEVERITY_ORDER[asSeverity(b.severity)] || a.title.localeCompare(b.title),
   );
 }
 
-export function SeverityBadge({ severity }: { severity: Severity }) {
+export function SeverityBadge({ severity: raw }: { severity: string }) {
+  const severity = asSeverity(raw);
   return (
     <span className={`severity severity--${severity}`} data-severity={severity}>
       <span aria-hidden="true">{SEVERITY_ICONS[severity]} </span>

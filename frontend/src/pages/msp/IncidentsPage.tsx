@@ -15,7 +15,7 @@ import { usePractices } from "../../api/practices";
 import { ApiProblem } from "../../api/problem";
 import { LiveIndicator } from "../../app/LiveContext";
 import { EmptyState } from "../../components/EmptyState";
-import { SeverityBadge, type Severity } from "../../components/FindingList";
+import { SeverityBadge } from "../../components/FindingList";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 import { ProblemMessage } from "../../components/ProblemMessage";
@@ -29,9 +29,6 @@ const STATUS_LABELS: Record<IncidentStatusFilter, string> = {
 };
 const SEVERITIES: SeverityFilter[] = ["critical", "high", "medium", "low"];
 
-function asSeverity(value: string): Severity {
-  return (SEVERITIES as string[]).includes(value) ? (value as Severity) : "low";
-}
 
 export function incidentFilters(search: URLSearchParams): IncidentFilters {
   const status = search.get("status") ?? "";
@@ -128,7 +125,7 @@ function IncidentRow({ incident, practiceName }: { incident: Incident; practiceN
   return (
     <li className={`incident incident--${incident.status}`}>
       <div className="finding__head">
-        <SeverityBadge severity={asSeverity(incident.severity)} />
+        <SeverityBadge severity={incident.severity} />
         <Link to={`/incidents/${incident.practice_id}/${incident.id}`} className="incident__title">
           {incident.title}
         </Link>
@@ -173,7 +170,7 @@ function IncidentDetailPage() {
       <dl className="details">
         <dt>Severity</dt>
         <dd>
-          <SeverityBadge severity={asSeverity(inc.severity)} />
+          <SeverityBadge severity={inc.severity} />
         </dd>
         <dt>Status</dt>
         <dd data-testid="incident-status">

@@ -6,11 +6,13 @@ import { ProblemMessage } from "../../components/ProblemMessage";
 import { PracticeProvider } from "../../practice/PracticeContext";
 import { PracticeOverviewView } from "../../views/PracticeOverviewView";
 import { SystemsView } from "../../views/SystemsView";
+import { PlanView } from "../../views/plan/PlanView";
 
 // The practice views an MSP technician can open, in the order of the practice's own app.
 const SECTIONS = [
   { path: "overview", label: "Overview", element: <PracticeOverviewView /> },
   { path: "systems", label: "Systems", element: <SystemsView /> },
+  { path: "plan", label: "Plan", element: <PlanView /> },
 ] as const;
 
 /** One practice, seen by its MSP: the same views the practice has, under a section menu. */
