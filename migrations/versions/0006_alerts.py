@@ -15,9 +15,10 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-PRACTICE_SCOPED = ("alert_override", "maintenance_window", "incident", "incident_event", "notification_route",
-                   "notification_outbox")
-MSP_WIDE = ("alert_policy", "notification_channel")
+PRACTICE_SCOPED = ("alert_override", "maintenance_window", "incident", "incident_event")
+# Routes and the outbox are MSP configuration and delivery plumbing (managed and read by MSP managers
+# and the worker), even where a row names a practice.
+MSP_WIDE = ("alert_policy", "notification_channel", "notification_route", "notification_outbox")
 
 # The worker cannot see across tenants; these tell it which MSPs have work, and nothing else.
 FUNCTIONS = """

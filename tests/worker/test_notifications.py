@@ -269,3 +269,17 @@ async def test_rows_written_for_an_incident_change_that_rolls_back_never_exist(d
             raise RuntimeError("the telemetry batch failed after the rules ran")
     assert await fa.outbox(db, tenant.msp_id) == [] and await fa.incidents(db, tenant.msp_id) == []
     assert minutes(1)
+
+
+def test_the_python_snippet_in_docs_webhooks_md_verifies_our_signatures():
+    import re
+    import time
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text()
+    snippet = re.search(r"```python\n(.*?)```", doc, re.S).group(1)
+    scope: dict = {}
+    exec(snippet, scope)
+    body, ts = b'{"type":"test"}', int(time.time())
+    assert scope["verify"]("whsec_x", str(ts), webhook.sign("whsec_x", ts, body), body)
+    assert not scope["verify"]("whsec_x", str(ts - 301), webhook.sign("whsec_x", ts - 301, body), body)

@@ -25,6 +25,7 @@ from services.core.alerts.schemas import (
     PolicyOut,
     RouteIn,
     RouteOut,
+    RoutePatch,
     RuleOut,
 )
 from services.core.errors import Forbidden
@@ -180,9 +181,9 @@ async def create_notification_route(body: RouteIn, principal: MspManager, db: Db
     return await channels.create_route(db, principal.msp_id, actor_of(principal), body)
 
 
-@router.put("/api/v1/notification-routes/{route_id}", operation_id="update_notification_route", response_model=RouteOut)
-async def update_notification_route(route_id: uuid.UUID, body: RouteIn, principal: CurrentPrincipal, db: DbSession):
-    """Replace a routing rule."""
+@router.patch("/api/v1/notification-routes/{route_id}", operation_id="update_notification_route", response_model=RouteOut)
+async def update_notification_route(route_id: uuid.UUID, body: RoutePatch, principal: CurrentPrincipal, db: DbSession):
+    """Change a routing rule (fields left out keep their value)."""
     r = await channels.get_route(db, principal.msp_id, route_id)
     _manager(principal)
     return await channels.update_route(db, r, actor_of(principal), body)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.alerts import outbox, ssrf
 from services.core.alerts.models import ChannelKind, NotificationChannel, NotificationOutbox, NotificationRoute, OutboxStatus
-from services.core.alerts.schemas import ChannelIn, ChannelPatch, RouteIn
+from services.core.alerts.schemas import ChannelIn, ChannelPatch, RouteIn, RoutePatch
 from services.core.audit.service import Actor, record
 from services.core.base import utcnow
 from services.core.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -190,7 +190,9 @@ async def get_route(session: AsyncSession, msp_id: uuid.UUID, route_id: uuid.UUI
     return r
 
 
-async def update_route(session: AsyncSession, r: NotificationRoute, actor: Actor, body: RouteIn) -> NotificationRoute:
+async def update_route(session: AsyncSession, r: NotificationRoute, actor: Actor, patch: RoutePatch) -> NotificationRoute:
+    current = {k: getattr(r, k) for k in RouteIn.model_fields}
+    body = RouteIn(**(current | patch.model_dump(exclude_unset=True)))
     await _check_route(session, r.msp_id, body)
     before = {k: getattr(r, k) for k in body.model_dump()}
     for k, v in body.model_dump().items():

@@ -207,6 +207,16 @@ class RouteIn(_In):
     enabled: bool = True
 
 
+class RoutePatch(_In):
+    channel_id: uuid.UUID | None = None
+    practice_id: uuid.UUID | None = None
+    min_severity: Severity | None = None
+    include_low_urgency: bool | None = None
+    escalate_after_minutes: int | None = Field(default=None, ge=1, le=10080)
+    escalation_channel_id: uuid.UUID | None = None
+    enabled: bool | None = None
+
+
 class RouteOut(_Out):
     id: uuid.UUID
     channel_id: uuid.UUID
