@@ -246,3 +246,23 @@ async def test_openapi_shows_the_closed_sets_as_enums(app):
     assert schemas["LinkRole"]["enum"] == ["primary", "backup", "hotspot"]
     assert "5g_lte" in schemas["LinkMedium"]["enum"] and "vendor" in schemas["ContactKind"]["enum"]
     assert schemas["SystemIn"]["properties"]["category"]["$ref"].endswith("/SystemCategory")
+
+
+async def test_hostile_or_odd_input_gets_a_problem_naming_the_field_never_a_500(client, tenant, db):
+    await sign_in(client, tenant["msp_technician"])
+    server = await create_system(db, tenant.practice, "Server", external_id="SRV")
+    sibling_contact = await create_contact(db, tenant.sibling, "Sibling manager")
+    cases = [
+        ("post", "systems", {**EHR, "name": "Bad\u0000name"}, 422, "name"),
+        ("post", "systems", {**EHR, "external_id": "SRV"}, 409, "external_id"),
+        ("post", "systems", {**EHR, "depends_on": [str(server.id)] * 201}, 422, "depends_on"),
+        ("post", "systems", {**EHR, "tier": 5}, 422, "tier"),
+        ("post", "systems", {**EHR, "colour": "red"}, 422, "colour"),
+        ("post", "contacts", {"name": "Alt", "alternate_for_id": str(sibling_contact.id)}, 422, "alternate_for_id"),
+        ("patch", f"systems/{server.id}", {"depends_on": ["not-a-uuid"]}, 422, "depends_on.0"),
+    ]
+    for method, path, body, status, field in cases:
+        r = await client.request(method.upper(), f"{base(tenant)}/{path}", json=body)
+        assert (r.status_code, r.json()["errors"][0]["field"]) == (status, field), (path, body, r.text)
+    r = await client.post(f"{base(tenant)}/systems", json={**EHR, "depends_on": [str(server.id), str(server.id)]})
+    assert r.status_code == 201 and r.json()["depends_on"] == [str(server.id)]  # a repeated id counts once

@@ -28,6 +28,14 @@ def check_email(value: str) -> str:
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL; refused here it is a 422 naming the field, not a 500.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("may not contain NUL characters")
+        return value
+
 
 class _Patch(_In):
     """Partial update: omitted fields stay; an explicit null is refused unless the field may be empty."""
