@@ -15,6 +15,7 @@ from pathlib import Path
 
 os.environ.setdefault("SEAWALL_ENVIRONMENT", "test")
 os.environ.setdefault("SEAWALL_LOGIN_RATE_LIMIT", "1000/minute")
+os.environ.setdefault("SEAWALL_LOGIN_IP_RATE_LIMIT", "100000/minute")
 os.environ.setdefault("SEAWALL_LOG_LEVEL", "WARNING")
 
 import httpx  # noqa: E402

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 
@@ -11,12 +12,19 @@ import pyotp
 from services.core.base import utcnow
 from services.core.db import Database, Scope, set_scope
 from services.core.identity.models import Membership, Role, TechnicianAssignment, User
+from services.core.identity.passwords import hash_password
 from services.core.identity.service import create_api_token, create_msp, get_or_create_user
 from services.core.audit.service import SYSTEM
 from services.core.practices.models import Practice, Site
 from services.core.secrets import encrypt
 
 PASSWORD = "correct horse battery staple"
+
+
+@functools.cache
+def password_hash() -> str:
+    """argon2 is slow by design: hash the shared test password once per run, not once per person."""
+    return hash_password(PASSWORD)
 
 
 def unique(prefix: str) -> str:
@@ -69,7 +77,8 @@ async def create_person(db: Database, msp_id: uuid.UUID, role: Role, practice_id
     mfa = role.is_msp_role if mfa is None else mfa
     secret = pyotp.random_base32() if mfa else None
     async with db.transaction(Scope(msp_id)) as s:
-        user = await get_or_create_user(s, email, role.value.replace("_", " ").title(), PASSWORD)
+        user = await get_or_create_user(s, email, role.value.replace("_", " ").title())
+        user.password_hash = password_hash()
         if secret:
             user.mfa_secret_encrypted = encrypt(secret)
             user.mfa_enabled_at = utcnow()
@@ -83,7 +92,8 @@ async def create_person(db: Database, msp_id: uuid.UUID, role: Role, practice_id
 
 async def build_tenant(db: Database) -> Tenant:
     async with db.transaction() as s:
-        msp, owner = await create_msp(s, unique("MSP"), f"{unique('owner')}@example.test", "Owner", PASSWORD)
+        msp, owner = await create_msp(s, unique("MSP"), f"{unique('owner')}@example.test", "Owner")
+        owner.password_hash = password_hash()
         secret = pyotp.random_base32()
         owner.mfa_secret_encrypted = encrypt(secret)
         owner.mfa_enabled_at = utcnow()

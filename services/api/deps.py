@@ -37,7 +37,10 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
 
 
-DbSession = Annotated[AsyncSession, Depends(db_session)]
+# scope="function": the commit happens before the response is sent, so a client never sees a 2xx
+# for a change that then fails to commit, and its next request reads what it just wrote.
+# A streamed response therefore cannot use this session; it opens its own transaction.
+DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
 
 
 def client_ip(request: Request) -> str | None:

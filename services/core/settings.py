@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     cookie_secure: bool = True
     session_idle_minutes: int = Field(default=15, ge=1)
     session_absolute_hours: int = Field(default=12, ge=1)
-    login_rate_limit: str = "10/minute"
+    login_rate_limit: str = "10/minute"  # per email address
+    login_ip_rate_limit: str = "60/minute"  # per client IP
     # Rate limits: in-memory unless a Redis URL is given (shared across API replicas).
     redis_url: str | None = None
     # Telemetry in: per agent for POST /api/v1/ingest, per ping key for /ping/… (`limits` syntax).

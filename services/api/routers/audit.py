@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from services.api.deps import DbSession, MspManager
@@ -62,10 +62,17 @@ async def list_audit_events(
 
 @router.get("/export.csv", operation_id="export_audit_events", response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}, "description": "The matching events as CSV, oldest first"}})
-async def export_audit_events(principal: MspManager, db: DbSession, f: Filters) -> StreamingResponse:
+async def export_audit_events(request: Request, principal: MspManager, f: Filters) -> StreamingResponse:
     """The filtered audit events as a CSV file (streamed; cells that a spreadsheet would run as formulas are quoted)."""
     name = f"seawall-audit-{utcnow():%Y%m%dT%H%M%SZ}.csv"
-    return StreamingResponse(export.stream_csv(db, principal.msp_id, f), media_type="text/csv; charset=utf-8",
+
+    async def rows():
+        # The request's transaction has ended by the time the body streams: read in a transaction of its own.
+        async with request.app.state.db.transaction(principal.scope) as session:
+            async for chunk in export.stream_csv(session, principal.msp_id, f):
+                yield chunk
+
+    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 

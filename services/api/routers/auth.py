@@ -131,7 +131,7 @@ async def login(body: LoginIn, request: Request, response: Response, db: DbSessi
     email = body.email.lower()
     limit = get_settings().login_rate_limit
     await ratelimit.hit(limit, "login-email", email)
-    await ratelimit.hit("60/minute", "login-ip", ip)
+    await ratelimit.hit(get_settings().login_ip_rate_limit, "login-ip", ip)
     user = await db.scalar(select(User).where(func.lower(User.email) == email))
     ok = verify_password(body.password, user.password_hash if user else None)
     memberships = await sessions.memberships_of(db, user.id) if user else []
