@@ -24,7 +24,7 @@ from services.core.inventory.schemas import (
     ContactIn,
     ContactOut,
     ContactPatch,
-    FindingOut,
+    InventoryFindingOut,
     ImportReport,
     LinkIn,
     LinkOut,
@@ -244,7 +244,7 @@ async def import_contacts_csv(request: Request, access: PracticeOperator, db: Db
 
 # ----- findings -----
 
-@router.get("/inventory-findings", operation_id="list_inventory_findings", response_model=list[FindingOut])
+@router.get("/inventory-findings", operation_id="list_inventory_findings", response_model=list[InventoryFindingOut])
 async def list_inventory_findings(access: PracticeReader, db: DbSession):
     """What the inventory already says is missing (no backup, no off-site copy, single link …), most severe first."""
     return await inventory_findings(db, access.msp_id, access.practice_id, utcnow())

@@ -286,7 +286,7 @@ class ImportReport(BaseModel):
     errors: list[ImportRowError]
 
 
-class FindingOut(BaseModel):
+class InventoryFindingOut(BaseModel):
     """One computed finding (services/core/findings.py: Finding)."""
 
     model_config = ConfigDict(from_attributes=True)
