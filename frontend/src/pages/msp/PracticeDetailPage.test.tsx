@@ -8,7 +8,7 @@ import { renderApp } from "../../test/render";
 const PRACTICE = { id: PRACTICE_ID, name: "Bayside Dental", kind: "dental", timezone: "America/New_York", active: true, created_at: "2026-01-01T00:00:00Z" };
 
 describe("practice detail", () => {
-  it("opens on the overview with sites, backup jobs, links and the call tree", async () => {
+  it("shows sites, backup jobs, links and the call tree", async () => {
     fakeApi({
       "GET /api/v1/auth/session": json(MSP_SESSION),
       [`GET ${practiceUrl("")}`]: json(PRACTICE),
@@ -20,11 +20,10 @@ describe("practice detail", () => {
           alternates: [{ id: "c2", practice_id: PRACTICE_ID, name: "Sam Office", kind: "staff", organization: "", role_title: "", phone: "", email: "", call_order: 2, alternate_for_id: "c1", user_id: null, notes: "", external_id: null, created_at: "2026-01-01T00:00:00Z", alternates: [] }] },
       ]),
     });
-    const { router } = renderApp(`/practices/${PRACTICE_ID}`, PAGES);
+    renderApp(`/practices/${PRACTICE_ID}/overview`, PAGES);
     expect(await screen.findByRole("heading", { level: 1, name: "Bayside Dental" })).toBeInTheDocument();
-    expect(router.state.location.pathname).toBe(`/practices/${PRACTICE_ID}/overview`);
     const sections = screen.getByRole("navigation", { name: "Practice sections" });
-    await waitFor(() => expect(within(sections).getByRole("link", { name: "Overview" })).toHaveAttribute("aria-current", "page"));
+    await waitFor(() => expect(within(sections).getByRole("link", { name: "Sites and inventory" })).toHaveAttribute("aria-current", "page"));
     expect(await screen.findByText("Main office")).toBeInTheDocument();
     expect(screen.getByRole("rowheader", { name: "Nightly to NAS" })).toBeInTheDocument();
     expect(screen.getByText("Onsite (Main office)")).toBeInTheDocument();

@@ -5,12 +5,14 @@ import { Page } from "../../components/Page";
 import { ProblemMessage } from "../../components/ProblemMessage";
 import { PracticeProvider } from "../../practice/PracticeContext";
 import { PracticeOverviewView } from "../../views/PracticeOverviewView";
+import { ReadinessView } from "../../views/ReadinessView";
 import { SystemsView } from "../../views/SystemsView";
 import { PlanView } from "../../views/plan/PlanView";
 
 // The practice views an MSP technician can open, in the order of the practice's own app.
 const SECTIONS = [
-  { path: "overview", label: "Overview", element: <PracticeOverviewView /> },
+  { path: "readiness", label: "Readiness", element: <ReadinessView /> },
+  { path: "overview", label: "Sites and inventory", element: <PracticeOverviewView /> },
   { path: "systems", label: "Systems", element: <SystemsView /> },
   { path: "plan", label: "Plan", element: <PlanView /> },
 ] as const;
@@ -45,7 +47,7 @@ export default function PracticeDetailPage() {
           </ul>
         </nav>
         <Routes>
-          <Route index element={<Navigate to={`/practices/${practiceId}/overview`} replace />} />
+          <Route index element={<Navigate to={`/practices/${practiceId}/readiness`} replace />} />
           {SECTIONS.map((s) => (
             <Route key={s.path} path={s.path} element={s.element} />
           ))}
