@@ -20,6 +20,7 @@ from services.core.alerts.facts import PracticeFacts
 from services.core.alerts.models import Incident, IncidentStatus, Urgency
 from services.core.alerts.rules import INTERNET_OUTAGE, SINGLE_CIRCUIT, Hit, catalogue, get
 from services.core.alerts.outbox import enqueue
+from services.core.practices.models import Practice
 from services.core.telemetry.hooks import ON_STATE_CHANGED
 
 # A plan/inventory finding that says the same as a live rule, about the same subject, gives way to it.
@@ -130,8 +131,9 @@ async def escalate_due(session: AsyncSession, msp_id: uuid.UUID, now: datetime) 
         inc.escalated_at = now
         minutes = min(r.escalate_after_minutes for r in due)
         if channels:
-            await enqueue(session, inc, list(channels.values()), "escalate", {}, now,
-                          {"escalated_after_minutes": minutes})
+            practice = await session.get(Practice, (inc.msp_id, inc.practice_id))
+            await enqueue(session, inc, list(channels.values()), "escalate", {"practice": practice.name if practice else ""},
+                          now, {"escalated_after_minutes": minutes})
         incidents.event(session, inc, "escalated", f"Not acknowledged within {minutes} minutes; escalated to "
                         f"{', '.join(c.name for c in channels.values()) or 'no enabled channel'}.", at=now,
                         data={"channels": [str(c) for c in channels]})
