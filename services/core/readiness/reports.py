@@ -18,8 +18,6 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
 from services.core.audit.service import SYSTEM, Actor, record
 from services.core.db import Database, Scope
@@ -32,13 +30,6 @@ from services.core.readiness.models import ReadinessReport, ReadinessSnapshot
 TEMPLATES = Path(__file__).parent / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
 STATUS_WORDS = {"ready": "Ready", "at_risk": "At risk", "not_ready": "Not ready", None: "Not measured"}
-
-
-class NoNetwork(URLFetcher):
-    """Refuses every URL: the report is self-contained."""
-
-    def fetch(self, url, headers=None):  # noqa: ANN001 — WeasyPrint's signature
-        raise ValueError(f"the practice report fetches nothing: {url}")
 
 
 def month_bounds(month: str | None, today: date) -> tuple[date, date]:
@@ -120,8 +111,7 @@ async def gather(session: AsyncSession, practice: Practice, start: date, end: da
     for r in (await session.execute(_LINKS, params)).mappings():
         links.append({**r, "uptime_pct": round(100 * r["up_samples"] / r["samples"], 2) if r["samples"] else None})
     return {
-        "msp_name": msp.name if msp else "", "practice": practice, "start": start, "end": end, "last_day": end.toordinal(),
-        "period": f"{start:%B %Y}", "generated_at": now, "current": current, "status_words": STATUS_WORDS,
+        "msp_name": msp.name if msp else "", "practice": practice, "start": start, "end": end, "period": f"{start:%B %Y}", "generated_at": now, "current": current, "status_words": STATUS_WORDS,
         "findings": [f for f in current.findings if f["points"] > 0 or f.get("counted_under") is None],
         "snapshots": snaps, "trend_svg": trend_svg(snaps, start, end),
         "days_measured": len(snaps), "days_ready": sum(1 for s in snaps if s["status"] == "ready"),
@@ -135,7 +125,20 @@ async def gather(session: AsyncSession, practice: Practice, start: date, end: da
 
 
 def render(context: dict[str, Any]) -> bytes:
-    """Blocking: call it through asyncio.to_thread."""
+    """Blocking: call it through asyncio.to_thread.
+
+    WeasyPrint is imported here, not at module load: it costs the API process ~40 MB of memory that
+    only report generation needs.
+    """
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    class NoNetwork(URLFetcher):
+        """Refuses every URL: the report is self-contained."""
+
+        def fetch(self, url, headers=None):  # noqa: ANN001 — WeasyPrint's signature
+            raise ValueError(f"the practice report fetches nothing: {url}")
+
     html = _env.get_template("report.html.j2").render(**context)
     return HTML(string=html, base_url=None, url_fetcher=NoNetwork()).write_pdf()
 
