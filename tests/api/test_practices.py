@@ -71,3 +71,12 @@ async def test_msp_admin_removes_a_practice_and_a_technician_cannot(client, tena
     await sign_in(client, tenant["msp_admin"])
     assert (await client.delete(f"/api/v1/practices/{tenant.sibling.id}")).status_code == 204
     assert (await client.get(f"/api/v1/practices/{tenant.sibling.id}")).status_code == 404
+
+
+async def test_null_for_a_required_field_is_a_422_not_a_conflict(client, tenant):
+    await sign_in(client, tenant["msp_owner"])
+    r = await client.patch(f"/api/v1/practices/{tenant.practice.id}", json={"name": None})
+    assert r.status_code == 422
+    assert "name cannot be null" in r.json()["errors"][0]["message"]
+    r = await client.patch(f"/api/v1/practices/{tenant.practice.id}/sites/{tenant.site.id}", json={"address": None})
+    assert r.status_code == 200

@@ -3,7 +3,21 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Patch(BaseModel):
+    """A partial update: a field left out keeps its value; null is refused where the value is required."""
+
+    model_config = ConfigDict(extra="forbid")
+    _nullable: frozenset[str] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self):
+        bad = [k for k in self.model_fields_set if getattr(self, k) is None and k not in self._nullable]
+        if bad:
+            raise ValueError(f"{', '.join(sorted(bad))} cannot be null; leave the field out to keep its value")
+        return self
 
 
 class PracticeIn(BaseModel):
@@ -13,8 +27,7 @@ class PracticeIn(BaseModel):
     timezone: str = Field(default="America/New_York", min_length=1, max_length=64)
 
 
-class PracticePatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PracticePatch(_Patch):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     kind: str | None = Field(default=None, min_length=1, max_length=40)
     timezone: str | None = Field(default=None, min_length=1, max_length=64)
@@ -37,8 +50,8 @@ class SiteIn(BaseModel):
     address: str | None = Field(default=None, max_length=500)
 
 
-class SitePatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SitePatch(_Patch):
+    _nullable = frozenset({"address"})
     name: str | None = Field(default=None, min_length=1, max_length=200)
     address: str | None = Field(default=None, max_length=500)
 

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select
+from psycopg.errors import UniqueViolation
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,11 +16,13 @@ from services.core.practices.models import Practice, Site
 
 
 async def _flush_unique(session: AsyncSession, field: str, what: str) -> None:
+    """Flush, turning a duplicate name into a 409 that names the field (the request then rolls back)."""
     try:
-        async with session.begin_nested():
-            await session.flush()
+        await session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"A {what} with that {field} already exists.", errors=[FieldError(field, "already taken")]) from exc
+        if isinstance(exc.orig, UniqueViolation):
+            raise Conflict(f"A {what} with that {field} already exists.", errors=[FieldError(field, "already taken")]) from exc
+        raise
 
 
 async def list_practices(session: AsyncSession, msp_id: uuid.UUID) -> list[Practice]:
