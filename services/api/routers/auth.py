@@ -61,14 +61,14 @@ class StatusOut(BaseModel):
     status: SessionStatus
 
 
-class UserOut(BaseModel):
+class SessionUserOut(BaseModel):
     id: str
     email: str
     name: str
     mfa_enabled: bool
 
 
-class MembershipOut(BaseModel):
+class SessionMembershipOut(BaseModel):
     id: str
     msp_id: str
     msp_name: str
@@ -78,10 +78,10 @@ class MembershipOut(BaseModel):
 
 
 class SessionOut(BaseModel):
-    user: UserOut
+    user: SessionUserOut
     status: SessionStatus
     csrf_token: str
-    memberships: list[MembershipOut]
+    memberships: list[SessionMembershipOut]
 
 
 def set_session_cookies(response: Response, token: str, csrf: str) -> None:
@@ -217,16 +217,16 @@ async def logout(request: Request, db: DbSession) -> Response:
 async def get_session(state: SessionState, db: DbSession) -> SessionOut:
     """Who is signed in, what the session still needs, and their memberships."""
     memberships = await sessions.memberships_of(db, state.user.id)
-    out: list[MembershipOut] = []
+    out: list[SessionMembershipOut] = []
     for m in memberships:
         await set_scope(db, Scope(m.msp_id, None, state.user.id))
         msp = await db.get(Msp, m.msp_id)
         practice = await db.get(Practice, (m.msp_id, m.practice_id)) if m.practice_id else None
-        out.append(MembershipOut(id=str(m.id), msp_id=str(m.msp_id), msp_name=msp.name if msp else "",
+        out.append(SessionMembershipOut(id=str(m.id), msp_id=str(m.msp_id), msp_name=msp.name if msp else "",
                                  practice_id=str(m.practice_id) if m.practice_id else None,
                                  practice_name=practice.name if practice else None, role=m.role))
     u = state.user
-    return SessionOut(user=UserOut(id=str(u.id), email=u.email, name=u.name, mfa_enabled=u.mfa_enabled_at is not None),
+    return SessionOut(user=SessionUserOut(id=str(u.id), email=u.email, name=u.name, mfa_enabled=u.mfa_enabled_at is not None),
                       status=state.status, csrf_token=state.session.csrf_token, memberships=out)
 
 
