@@ -13,6 +13,7 @@ pytestmark = pytest.mark.e2e
 MAIN_PAGES = [
     ("msp_technician", "/portfolio", "Portfolio", "msp-portfolio"),
     ("msp_technician", "/incidents", "Incidents", "msp-incidents"),
+    ("msp_technician", "/agents", "Agents", "msp-agents"),
     ("msp_technician", "/practices/{practice}/readiness", "Bayside Dental", "msp-practice-readiness"),
     ("msp_technician", "/practices/{practice}/overview", "Bayside Dental", "msp-practice-inventory"),
     ("msp_technician", "/practices/{practice}/systems", "Bayside Dental", "msp-practice-systems"),

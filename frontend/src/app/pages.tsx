@@ -13,6 +13,7 @@ export type PageRegistry = Partial<Record<PageKey, ComponentType>>;
 export const PAGES: PageRegistry = {
   portfolio: lazy(() => import("../pages/msp/PortfolioPage")),
   incidents: lazy(() => import("../pages/msp/IncidentsPage")),
+  agents: lazy(() => import("../pages/msp/AgentsPage")),
   readiness: lazy(() => import("../pages/practice/ReadinessPage")),
   plan: lazy(() => import("../pages/practice/PlanPage")),
   systems: lazy(() => import("../pages/practice/SystemsPage")),

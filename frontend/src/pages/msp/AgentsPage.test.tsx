@@ -1,0 +1,40 @@
+import { screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import { PAGES } from "../../app/pages";
+import { fakeApi, json } from "../../test/fakeApi";
+import { MSP_SESSION, PRACTICE_ID, practiceUrl } from "../../test/fixtures";
+import { renderApp } from "../../test/render";
+import { agentState } from "./AgentsPage";
+
+describe("agents", () => {
+  const now = new Date("2026-03-01T12:00:00Z");
+  it("calls an agent online within three heartbeats", () => {
+    const base = { revoked_at: null, heartbeat_interval_seconds: 60 };
+    expect(agentState({ ...base, last_seen_at: "2026-03-01T11:58:00Z" }, now)).toBe("online");
+    expect(agentState({ ...base, last_seen_at: "2026-03-01T11:56:00Z" }, now)).toBe("silent");
+    expect(agentState({ ...base, last_seen_at: null }, now)).toBe("never seen");
+    expect(agentState({ ...base, last_seen_at: "2026-03-01T11:59:00Z", revoked_at: "2026-03-01T11:59:30Z" }, now)).toBe("revoked");
+  });
+
+  it("shows the one-time install and enrol command for a chosen site", async () => {
+    const api = fakeApi({
+      "GET /api/v1/auth/session": json(MSP_SESSION),
+      "GET /api/v1/agents": json([]),
+      "GET /api/v1/practices": json([{ id: PRACTICE_ID, name: "Bayside Dental", kind: "dental", timezone: "UTC", active: true, created_at: "2026-01-01T00:00:00Z" }]),
+      [`GET ${practiceUrl("/sites")}`]: json([{ id: "site-1", practice_id: PRACTICE_ID, name: "Main office", address: null, created_at: "2026-01-01T00:00:00Z" }]),
+      [`POST ${practiceUrl("/sites/site-1/enrollment-tokens")}`]: json(
+        { token: "swe_abc", expires_at: "2026-03-02T00:00:00Z", site_id: "site-1", install_command: "curl -fsSL https://seawall.example/install | sh -s swe_abc" },
+        201,
+      ),
+    });
+    renderApp("/agents", PAGES);
+    const user = userEvent.setup();
+    expect(await screen.findByRole("heading", { name: "No agents yet" })).toBeInTheDocument();
+    await user.selectOptions(screen.getByRole("combobox", { name: "Practice" }), "Bayside Dental");
+    await user.selectOptions(await screen.findByRole("combobox", { name: "Site" }), "Main office");
+    await user.click(screen.getByRole("button", { name: "Get the install command" }));
+    expect(await screen.findByLabelText("Install and enrol command")).toHaveTextContent("curl -fsSL https://seawall.example/install | sh -s swe_abc");
+    expect(api.sent(`POST ${practiceUrl("/sites/site-1/enrollment-tokens")}`)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,166 @@
+import { useId, useState } from "react";
+import { useAgents, useCreateEnrollmentToken, useRevokeAgent, type Agent } from "../../api/agents";
+import { usePractices, useSites } from "../../api/practices";
+import { useSignedInSession } from "../../auth/RequireSession";
+import { can } from "../../auth/permissions";
+import { EmptyState } from "../../components/EmptyState";
+import { Loading } from "../../components/Loading";
+import { Page } from "../../components/Page";
+import { ProblemMessage } from "../../components/ProblemMessage";
+import { formatAgo, formatDateTime } from "../../lib/format";
+
+/** Seen within three heartbeats: online. The server's offline alert uses its own, stricter rule. */
+export function agentState(agent: Pick<Agent, "revoked_at" | "last_seen_at" | "heartbeat_interval_seconds">, now = new Date()) {
+  if (agent.revoked_at) return "revoked" as const;
+  if (!agent.last_seen_at) return "never seen" as const;
+  const silentFor = (now.getTime() - new Date(agent.last_seen_at).getTime()) / 1000;
+  return silentFor <= agent.heartbeat_interval_seconds * 3 ? ("online" as const) : ("silent" as const);
+}
+
+const STATE_ICONS = { online: "●", silent: "!", "never seen": "○", revoked: "✕" } as const;
+
+export default function AgentsPage() {
+  const agents = useAgents();
+  const practices = usePractices();
+  const names = new Map((practices.data ?? []).map((p) => [p.id, p.name]));
+  return (
+    <Page title="Agents" description="The small program at each site that reports backups and internet links to Seawall.">
+      <EnrolForm />
+      <h2>Enrolled agents</h2>
+      {agents.isPending ? (
+        <Loading label="Loading agents…" />
+      ) : agents.isError ? (
+        <ProblemMessage error={agents.error} />
+      ) : agents.data.length === 0 ? (
+        <EmptyState title="No agents yet" nextStep="Enrol the first one above: pick a practice and a site, then run the command on a computer at that site." />
+      ) : (
+        <div className="table-scroll" tabIndex={0} role="region" aria-label="Enrolled agents">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Computer</th>
+                <th scope="col">Practice</th>
+                <th scope="col">State</th>
+                <th scope="col">Version</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {agents.data.map((a) => (
+                <AgentRow key={a.id} agent={a} practiceName={names.get(a.practice_id) ?? "—"} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Page>
+  );
+}
+
+function AgentRow({ agent, practiceName }: { agent: Agent; practiceName: string }) {
+  const revoke = useRevokeAgent();
+  const { memberships } = useSignedInSession();
+  const state = agentState(agent);
+  return (
+    <tr>
+      <th scope="row">{agent.hostname || "unnamed computer"}</th>
+      <td>{practiceName}</td>
+      <td>
+        <span aria-hidden="true">{STATE_ICONS[state]} </span>
+        {state}
+        <span className="table__sub">last seen {formatAgo(agent.last_seen_at)}</span>
+      </td>
+      <td>{agent.agent_version || "—"}</td>
+      <td>
+        {state !== "revoked" && can(memberships, "practice_operate") && (
+          <button
+            type="button"
+            className="button"
+            disabled={revoke.isPending}
+            onClick={() => {
+              if (window.confirm(`Revoke the agent on ${agent.hostname || "this computer"}? It stops reporting at once.`)) {
+                revoke.mutate({ practiceId: agent.practice_id, agentId: agent.id });
+              }
+            }}
+          >
+            Revoke<span className="visually-hidden"> {agent.hostname}</span>
+          </button>
+        )}
+        <ProblemMessage error={revoke.error} />
+      </td>
+    </tr>
+  );
+}
+
+function EnrolForm() {
+  const practices = usePractices();
+  const [practiceId, setPracticeId] = useState("");
+  const [siteId, setSiteId] = useState("");
+  const sites = useSites(practiceId);
+  const create = useCreateEnrollmentToken();
+  const id = useId();
+  return (
+    <section className="actions-panel" aria-labelledby={`${id}-h`}>
+      <h2 id={`${id}-h`}>Enrol a site</h2>
+      <form
+        className="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          create.mutate({ practiceId, siteId });
+        }}
+      >
+        <div className="field">
+          <label htmlFor={`${id}-practice`}>Practice</label>
+          <select
+            id={`${id}-practice`}
+            required
+            value={practiceId}
+            onChange={(e) => {
+              setPracticeId(e.target.value);
+              setSiteId("");
+              create.reset();
+            }}
+          >
+            <option value="">Choose a practice</option>
+            {(practices.data ?? []).map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-site`}>Site</label>
+          <select id={`${id}-site`} required value={siteId} disabled={practiceId === ""} onChange={(e) => setSiteId(e.target.value)}>
+            <option value="">{practiceId === "" ? "Choose a practice first" : "Choose a site"}</option>
+            {(practiceId ? (sites.data ?? []) : []).map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="submit" className="button button--primary" disabled={!siteId || create.isPending}>
+          Get the install command
+        </button>
+      </form>
+      <ProblemMessage error={create.error} />
+      {create.data && (
+        <div className="notice" role="status">
+          <p>
+            Run this once on a computer at the site, as an administrator. It installs the agent and enrols it. The
+            command works once and expires {formatDateTime(create.data.expires_at)}; it is not shown again.
+          </p>
+          <pre className="command" tabIndex={0} aria-label="Install and enrol command">
+            {create.data.install_command}
+          </pre>
+          <button type="button" className="button" onClick={() => void navigator.clipboard?.writeText(create.data.install_command)}>
+            Copy the command
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}
