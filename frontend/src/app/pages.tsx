@@ -14,6 +14,7 @@ export const PAGES: PageRegistry = {
   portfolio: lazy(() => import("../pages/msp/PortfolioPage")),
   incidents: lazy(() => import("../pages/msp/IncidentsPage")),
   agents: lazy(() => import("../pages/msp/AgentsPage")),
+  users: lazy(() => import("../pages/msp/UsersPage")),
   readiness: lazy(() => import("../pages/practice/ReadinessPage")),
   plan: lazy(() => import("../pages/practice/PlanPage")),
   systems: lazy(() => import("../pages/practice/SystemsPage")),
