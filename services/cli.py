@@ -81,6 +81,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_agents(args: argparse.Namespace) -> int:
+    """Simulated agents for the demo practices, through the real enrollment and ingest API."""
+    if get_settings().is_production:
+        print("seawall demo-agents refuses to run in production (SEAWALL_ENVIRONMENT=production).", file=sys.stderr)
+        return 2
+    from services.demo.agents import run_demo_agents
+
+    async def run(db):
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        await run_demo_agents(db, stop, args.server)
+
+    asyncio.run(_with_db(run))
+    return 0
+
+
 def cmd_create_msp(args: argparse.Namespace) -> int:
     from services.core.identity.service import create_msp
 
@@ -174,6 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("demo", help="create or refresh the demo data (not in production)")
     p.add_argument("--code", metavar="EMAIL", help="print the current TOTP code of a demo user")
     p.set_defaults(fn=cmd_demo)
+
+    p = sub.add_parser("demo-agents", help="simulated agents pushing demo telemetry (not in production)")
+    p.add_argument("--server", help="the API's URL (default: SEAWALL_PUBLIC_URL)")
+    p.set_defaults(fn=cmd_demo_agents)
 
     p = sub.add_parser("run", help="development: migrate, demo data, API and worker together")
     p.set_defaults(fn=cmd_run)
