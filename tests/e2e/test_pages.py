@@ -14,6 +14,8 @@ MAIN_PAGES = [
     ("msp_technician", "/portfolio", "Portfolio", "msp-portfolio"),
     ("msp_technician", "/incidents", "Incidents", "msp-incidents"),
     ("msp_technician", "/agents", "Agents", "msp-agents"),
+    ("msp_admin", "/users", "Users and roles", "msp-users"),
+    ("msp_admin", "/audit-log", "Audit log", "msp-audit-log"),
     ("msp_technician", "/practices/{practice}/readiness", "Bayside Dental", "msp-practice-readiness"),
     ("msp_technician", "/practices/{practice}/overview", "Bayside Dental", "msp-practice-inventory"),
     ("msp_technician", "/practices/{practice}/systems", "Bayside Dental", "msp-practice-systems"),

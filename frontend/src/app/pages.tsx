@@ -15,6 +15,7 @@ export const PAGES: PageRegistry = {
   incidents: lazy(() => import("../pages/msp/IncidentsPage")),
   agents: lazy(() => import("../pages/msp/AgentsPage")),
   users: lazy(() => import("../pages/msp/UsersPage")),
+  "audit-log": lazy(() => import("../pages/msp/AuditLogPage")),
   readiness: lazy(() => import("../pages/practice/ReadinessPage")),
   plan: lazy(() => import("../pages/practice/PlanPage")),
   systems: lazy(() => import("../pages/practice/SystemsPage")),
