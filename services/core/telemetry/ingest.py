@@ -32,7 +32,7 @@ from services.core.telemetry.inbox import Row, Submission, writer_for
 MAX_BODY = 1024 * 1024  # as sent (compressed or not)
 MAX_DECOMPRESSED = 8 * 1024 * 1024
 MAX_REPORTED_ERRORS = 50
-IDENTITY_TTL = 60.0  # the facts cached never change for an agent; validity is checked per request
+IDENTITY_TTL = 600.0  # the facts cached never change for an agent; validity is checked per request
 REFERENCE_TTL = 5.0
 
 

@@ -31,7 +31,7 @@ SECRET_KIND = "ping"
 KEY_PREFIX = "swp"
 MAX_BODY = 100_000  # Healthchecks' default PING_BODY_LIMIT
 SIGNALS = ("start", "fail", "log")
-IDENTITY_TTL = 60.0
+IDENTITY_TTL = 600.0  # a key's job never changes; whether the key is current is checked per ping
 
 
 # --- the URL, for people ------------------------------------------------------------------------
