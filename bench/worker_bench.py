@@ -74,7 +74,9 @@ class World:
                 kind, payload = "link_sample", {"link_id": str(links[self.rng.randrange(2)]), "up": self.rng.random() > 0.02,
                                                 "latency_ms": round(self.rng.uniform(5, 60), 1), "loss_pct": 0.0,
                                                 "jitter_ms": round(self.rng.uniform(0, 5), 1)}
-            rows.append((agent, f"b{self.counter}", practice, site, kind, now, json.dumps(payload)))
+            # Agents report in order: each event a little later than the one before it.
+            rows.append((agent, f"b{self.counter}", practice, site, kind, now + timedelta(microseconds=len(rows)),
+                         json.dumps(payload)))
         return rows
 
 

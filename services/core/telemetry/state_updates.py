@@ -171,7 +171,9 @@ async def update_links(session: AsyncSession, msp_id: uuid.UUID, samples: list[S
         state = states.get(link_id)
         if state is None:
             state = states[link_id] = LinkNow(batch[0].practice_id, batch[0].site_id, None, None, None, [])
-        if state.last_sample_at is None or min(s.at for s in batch) > state.last_sample_at:
+        # In order (the usual case, an agent replays its spool in order): apply incrementally. A
+        # sample equal to the newest seen, up included, changes nothing and needs no rebuild.
+        if state.last_sample_at is None or min(Sample.order(s) for s in batch) >= (state.last_sample_at, state.up):
             advance(state, batch)
         else:
             await rebuild(session, msp_id, link_id, state)
