@@ -3404,6 +3404,30 @@ export interface components {
             /** Duplicates */
             duplicates: number;
         };
+        /**
+         * InventoryFindingOut
+         * @description One computed finding (services/core/findings.py: Finding).
+         */
+        InventoryFindingOut: {
+            component: components["schemas"]["Component"];
+            /** Hipaa */
+            hipaa: string;
+            /** Measured */
+            measured: string | null;
+            /** Remediation */
+            remediation: string;
+            /** Rule Id */
+            rule_id: string;
+            severity: components["schemas"]["Severity"];
+            /** Subject Id */
+            subject_id: string;
+            /** Subject Type */
+            subject_type: string;
+            /** Target */
+            target: string | null;
+            /** Title */
+            title: string;
+        };
         /** InvitationAcceptIn */
         InvitationAcceptIn: {
             /**
@@ -3745,6 +3769,37 @@ export interface components {
             timezone: string;
             /** Weekdays */
             weekdays: string[];
+        };
+        /** MembershipOut */
+        MembershipOut: {
+            /**
+             * All Practices
+             * @description For a technician: sees every practice (else only assigned_practice_ids)
+             */
+            all_practices: boolean;
+            /** Assigned Practice Ids */
+            assigned_practice_ids: string[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Practice Id */
+            practice_id: string | null;
+            /** Practice Name */
+            practice_name: string | null;
+            /** Role */
+            role: string;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
         };
         /** MembershipPatch */
         MembershipPatch: {
@@ -4543,18 +4598,44 @@ export interface components {
             /** Title */
             title?: string | null;
         };
+        /** SessionMembershipOut */
+        SessionMembershipOut: {
+            /** Id */
+            id: string;
+            /** Msp Id */
+            msp_id: string;
+            /** Msp Name */
+            msp_name: string;
+            /** Practice Id */
+            practice_id: string | null;
+            /** Practice Name */
+            practice_name: string | null;
+            /** Role */
+            role: string;
+        };
         /** SessionOut */
         SessionOut: {
             /** Csrf Token */
             csrf_token: string;
             /** Memberships */
-            memberships: components["schemas"]["services__api__routers__auth__MembershipOut"][];
+            memberships: components["schemas"]["SessionMembershipOut"][];
             /**
              * Status
              * @enum {string}
              */
             status: "ok" | "mfa_required" | "mfa_enrollment_required";
-            user: components["schemas"]["services__api__routers__auth__UserOut"];
+            user: components["schemas"]["SessionUserOut"];
+        };
+        /** SessionUserOut */
+        SessionUserOut: {
+            /** Email */
+            email: string;
+            /** Id */
+            id: string;
+            /** Mfa Enabled */
+            mfa_enabled: boolean;
+            /** Name */
+            name: string;
         };
         /**
          * Severity
@@ -4913,6 +4994,24 @@ export interface components {
             /** Status */
             status: string;
         };
+        /** UserOut */
+        UserOut: {
+            /** Email */
+            email: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Is Active */
+            is_active: boolean;
+            /** Memberships */
+            memberships: components["schemas"]["MembershipOut"][];
+            /** Mfa Enabled */
+            mfa_enabled: boolean;
+            /** Name */
+            name: string;
+        };
         /** VersionOut */
         VersionOut: {
             /** Approved At */
@@ -5056,105 +5155,6 @@ export interface components {
              * @enum {string}
              */
             source: "default" | "msp";
-        };
-        /** MembershipOut */
-        services__api__routers__auth__MembershipOut: {
-            /** Id */
-            id: string;
-            /** Msp Id */
-            msp_id: string;
-            /** Msp Name */
-            msp_name: string;
-            /** Practice Id */
-            practice_id: string | null;
-            /** Practice Name */
-            practice_name: string | null;
-            /** Role */
-            role: string;
-        };
-        /** UserOut */
-        services__api__routers__auth__UserOut: {
-            /** Email */
-            email: string;
-            /** Id */
-            id: string;
-            /** Mfa Enabled */
-            mfa_enabled: boolean;
-            /** Name */
-            name: string;
-        };
-        /** MembershipOut */
-        services__api__routers__users__MembershipOut: {
-            /**
-             * All Practices
-             * @description For a technician: sees every practice (else only assigned_practice_ids)
-             */
-            all_practices: boolean;
-            /** Assigned Practice Ids */
-            assigned_practice_ids: string[];
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /**
-             * Id
-             * Format: uuid
-             */
-            id: string;
-            /** Practice Id */
-            practice_id: string | null;
-            /** Practice Name */
-            practice_name: string | null;
-            /** Role */
-            role: string;
-            /**
-             * User Id
-             * Format: uuid
-             */
-            user_id: string;
-        };
-        /** UserOut */
-        services__api__routers__users__UserOut: {
-            /** Email */
-            email: string;
-            /**
-             * Id
-             * Format: uuid
-             */
-            id: string;
-            /** Is Active */
-            is_active: boolean;
-            /** Memberships */
-            memberships: components["schemas"]["services__api__routers__users__MembershipOut"][];
-            /** Mfa Enabled */
-            mfa_enabled: boolean;
-            /** Name */
-            name: string;
-        };
-        /**
-         * FindingOut
-         * @description One computed finding (services/core/findings.py: Finding).
-         */
-        services__core__inventory__schemas__FindingOut: {
-            component: components["schemas"]["Component"];
-            /** Hipaa */
-            hipaa: string;
-            /** Measured */
-            measured: string | null;
-            /** Remediation */
-            remediation: string;
-            /** Rule Id */
-            rule_id: string;
-            severity: components["schemas"]["Severity"];
-            /** Subject Id */
-            subject_id: string;
-            /** Subject Type */
-            subject_type: string;
-            /** Target */
-            target: string | null;
-            /** Title */
-            title: string;
         };
         /** FindingOut */
         services__core__plans__schemas__FindingOut: {
@@ -8458,7 +8458,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["services__api__routers__users__MembershipOut"];
+                    "application/json": components["schemas"]["MembershipOut"];
                 };
             };
             /** @description Bad request */
@@ -8583,7 +8583,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["services__api__routers__users__MembershipOut"];
+                    "application/json": components["schemas"]["MembershipOut"];
                 };
             };
             /** @description Bad request */
@@ -14954,7 +14954,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["services__core__inventory__schemas__FindingOut"][];
+                    "application/json": components["schemas"]["InventoryFindingOut"][];
                 };
             };
             /** @description Bad request */
@@ -21612,7 +21612,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["services__api__routers__users__UserOut"][];
+                    "application/json": components["schemas"]["UserOut"][];
                 };
             };
             /** @description Bad request */
@@ -22334,7 +22334,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["services__api__routers__users__UserOut"][];
+                    "application/json": components["schemas"]["UserOut"][];
                 };
             };
             /** @description Bad request */

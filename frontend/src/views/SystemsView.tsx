@@ -1,10 +1,11 @@
 import { useBackupJobs, useInventoryFindings, useSystems, type BackupJob, type System } from "../api/inventory";
+import { useSystemRecovery, type SystemRecovery } from "../api/telemetry";
 import { EmptyState } from "../components/EmptyState";
 import { FindingList } from "../components/FindingList";
 import { Loading } from "../components/Loading";
 import { ProblemMessage } from "../components/ProblemMessage";
 import { RecoveryGauge } from "../components/RecoveryGauge";
-import { formatMinutes, humanize } from "../lib/format";
+import { formatDateTime, formatMinutes, humanize } from "../lib/format";
 import { usePracticeId } from "../practice/PracticeContext";
 
 const TIER_WORDS: Record<number, string> = {
@@ -19,12 +20,39 @@ export function sortSystems(systems: readonly System[]): System[] {
   return [...systems].sort((a, b) => a.tier - b.tier || a.name.localeCompare(b.name));
 }
 
+export interface RecoveryGaugeInput {
+  label: string;
+  target: number;
+  achieved: number | null;
+}
+
+/**
+ * The gauges a system shows: one RPO gauge per copy its plan requires (on-site, off-site), then
+ * RTO. Without telemetry for it yet, the achieved values are unknown, never zero.
+ */
+export function recoveryGauges(system: System, recovery: SystemRecovery | undefined): RecoveryGaugeInput[] {
+  const gauges: RecoveryGaugeInput[] = [];
+  const copies: [boolean, string, number | null | undefined][] = [
+    [system.requires_onsite_copy, "on-site copy", recovery?.achieved_onsite_rpo_minutes],
+    [system.requires_offsite_copy, "off-site copy", recovery?.achieved_offsite_rpo_minutes],
+  ];
+  for (const [required, where, achieved] of copies) {
+    if (required) gauges.push({ label: `Data loss (RPO), ${where}`, target: system.rpo_minutes, achieved: achieved ?? null });
+  }
+  if (gauges.length === 0) {
+    gauges.push({ label: "Data loss (RPO)", target: system.rpo_minutes, achieved: null });
+  }
+  gauges.push({ label: "Time to recover (RTO)", target: system.rto_minutes, achieved: recovery?.achieved_rto_minutes ?? null });
+  return gauges;
+}
+
 /** A practice's systems: their recovery targets against what the backups achieve, and what to fix. */
 export function SystemsView() {
   const practiceId = usePracticeId();
   const systems = useSystems(practiceId);
   const jobs = useBackupJobs(practiceId);
   const findings = useInventoryFindings(practiceId);
+  const recovery = useSystemRecovery(practiceId);
 
   if (systems.isPending) return <Loading label="Loading systems…" />;
   if (systems.isError) return <ProblemMessage error={systems.error} />;
@@ -38,6 +66,7 @@ export function SystemsView() {
   }
   const jobsById = new Map((jobs.data ?? []).map((j) => [j.id, j]));
   const allFindings = findings.data ?? [];
+  const recoveryById = new Map((recovery.data ?? []).map((r) => [r.system_id, r]));
   return (
     <>
       <ul className="cards">
@@ -45,6 +74,7 @@ export function SystemsView() {
           <li key={system.id} className="card">
             <SystemCard
               system={system}
+              recovery={recoveryById.get(system.id)}
               jobs={system.backup_job_ids.map((id) => jobsById.get(id)).filter((j): j is BackupJob => j !== undefined)}
             />
             <FindingList
@@ -70,7 +100,7 @@ export function SystemsView() {
   );
 }
 
-function SystemCard({ system, jobs }: { system: System; jobs: BackupJob[] }) {
+function SystemCard({ system, jobs, recovery }: { system: System; jobs: BackupJob[]; recovery: SystemRecovery | undefined }) {
   return (
     <article aria-labelledby={`system-${system.id}`}>
       <h2 id={`system-${system.id}`} className="card__title">
@@ -81,13 +111,21 @@ function SystemCard({ system, jobs }: { system: System; jobs: BackupJob[] }) {
         {system.holds_ephi && <> · holds patient data (ePHI)</>}
       </p>
       <div className="gauges">
-        {/* Achieved values come from backup telemetry; until the agent reports, they are unknown. */}
-        <RecoveryGauge label="Data loss (RPO)" targetMinutes={system.rpo_minutes} achievedMinutes={null} />
-        <RecoveryGauge label="Time to recover (RTO)" targetMinutes={system.rto_minutes} achievedMinutes={null} />
+        {recoveryGauges(system, recovery).map((g) => (
+          <RecoveryGauge key={g.label} label={g.label} targetMinutes={g.target} achievedMinutes={g.achieved} />
+        ))}
       </div>
       <dl className="details details--compact">
         <dt>Longest it may be down (MTD)</dt>
         <dd>{formatMinutes(system.mtd_minutes)}</dd>
+        {recovery?.last_restore_test_at && (
+          <>
+            <dt>Last restore test</dt>
+            <dd>
+              {formatDateTime(recovery.last_restore_test_at)}: {recovery.last_restore_test_success ? "succeeded" : "failed"}
+            </dd>
+          </>
+        )}
         <dt>Backed up by</dt>
         <dd>{jobs.length > 0 ? jobs.map((j) => `${j.name} (${humanize(j.location)})`).join(", ") : "no backup job"}</dd>
         {system.dependencies.length > 0 && (

@@ -14,6 +14,11 @@ describe("systems page", () => {
         system({ backup_job_ids: [backupJob().id] }),
       ]),
       [`GET ${practiceUrl("/backup-jobs")}`]: json([backupJob()]),
+      [`GET ${practiceUrl("/telemetry/systems/recovery")}`]: json([
+        { system_id: system().id, name: "Dentrix EHR", tier: 1, target_rpo_minutes: 60, target_rto_minutes: 240, requires_onsite_copy: true, requires_offsite_copy: true,
+          onsite_jobs: 1, offsite_jobs: 0, onsite_restore_point_at: null, offsite_restore_point_at: null, achieved_onsite_rpo_minutes: 30,
+          achieved_offsite_rpo_minutes: null, rpo_compliant: false, last_restore_test_at: null, last_restore_test_success: null, achieved_rto_minutes: null, rto_compliant: null },
+      ]),
       [`GET ${practiceUrl("/inventory-findings")}`]: json([
         finding(),
         finding({ subject_type: "practice", subject_id: "p", title: "No contacts", severity: "medium" }),
@@ -27,7 +32,9 @@ describe("systems page", () => {
     const card = within(ehr as HTMLElement);
     expect(card.getByText(/holds patient data/)).toBeInTheDocument();
     expect(card.getByText("Nightly to NAS (Onsite)")).toBeInTheDocument();
-    expect(card.getByRole("img", { name: "Data loss (RPO): Target 1 h; achieved not measured yet." })).toBeInTheDocument();
+    expect(card.getByRole("img", { name: "Data loss (RPO), on-site copy: Achieved 30 min against a target of 1 h: within target." })).toBeInTheDocument();
+    expect(card.getByRole("img", { name: "Data loss (RPO), off-site copy: Target 1 h; achieved not measured yet." })).toBeInTheDocument();
+    expect(card.getByRole("img", { name: "Time to recover (RTO): Target 4 h; achieved not measured yet." })).toBeInTheDocument();
     expect(card.getByRole("heading", { name: "No offsite copy" })).toBeInTheDocument();
     expect(card.getByText("Add a backup job that copies this system offsite.")).toBeInTheDocument();
     expect(screen.getByRole("heading", { name: "No contacts" })).toBeInTheDocument();
