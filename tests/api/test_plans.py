@@ -97,7 +97,7 @@ async def test_duplicate_section_keys_are_refused_and_the_draft_is_left_as_it_wa
     before = (await client.get(v_url)).json()["sections"]
     sections = [{"key": "a", "title": "A"}, {"key": "a", "title": "Again"}]
     r = await client.patch(v_url, json={"sections": sections})
-    assert r.status_code == 422
+    assert r.status_code == 409
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["errors"][0]["field"] == "sections.1.key"
     assert (await client.get(v_url)).json()["sections"] == before

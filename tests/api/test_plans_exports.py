@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from html.parser import HTMLParser
@@ -11,15 +12,28 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from services.core.db import Scope
-from services.core.plans.export_pdf import OfflineFetcher, render_pdf
+from services.core.plans.export_pdf import INSTALL_HINT, PdfUnavailable, _weasyprint, offline_fetcher, render_pdf
 from services.core.plans.models import PlanExport
 from services.core.plans.templates import default_sections
+from tests.conftest import REQUIRE_ALL
 from tests.factories import sign_in
 from tests.factories_inventory import create_contact, well_prepared
 from tests.factories_plans import acknowledge, assign_role, create_plan, filled_sections
 
 HOSTILE = ('<img src="https://evil.example/pixel.png"><script src="//evil.example/x.js"></script>'
            '<a href="http://evil.example/">click</a><style>body{background:url(https://evil.example/bg.png)}</style>')
+
+
+@pytest.fixture
+def weasyprint():
+    """PDF tests need WeasyPrint's system libraries; skip locally (fail in CI) when they are missing."""
+    try:
+        return _weasyprint()
+    except PdfUnavailable as exc:
+        message = f"WeasyPrint cannot render here ({exc.detail}); install: {INSTALL_HINT}"
+        if REQUIRE_ALL:
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 def _text(pdf: bytes) -> str:
@@ -40,7 +54,7 @@ async def _practice_with_everything(db, tenant):
     return inv, v
 
 
-async def test_pdf_binder_holds_the_call_tree_every_system_with_its_targets_and_every_section(client, tenant, db):
+async def test_pdf_binder_holds_the_call_tree_every_system_with_its_targets_and_every_section(client, tenant, db, weasyprint):
     _, v = await _practice_with_everything(db, tenant)
     await sign_in(client, tenant["practice_staff"])
     r = await client.get(f"/api/v1/practices/{tenant.practice.id}/plan/versions/{v.id}/export.pdf")
@@ -76,7 +90,6 @@ async def test_every_export_is_recorded_and_audited(client, tenant, db):
     assert (await client.get(url)).json()["last_exported_at"] is not None
     async with db.transaction(Scope(tenant.msp_id)) as s:
         row = await s.scalar(select(PlanExport).where(PlanExport.msp_id == tenant.msp_id, PlanExport.plan_version_id == v.id))
-    import hashlib
     assert row.sha256 == hashlib.sha256(r.content).hexdigest()
 
 
@@ -126,15 +139,15 @@ async def test_offline_html_refers_to_nothing_outside_itself(client, tenant, db)
     assert "Dana Lee" in html and "RTO 4 h" in html
 
 
-async def test_pdf_rendering_fetches_nothing_from_the_network():
-    fetcher = OfflineFetcher()
+async def test_pdf_rendering_fetches_nothing_from_the_network(weasyprint):
+    fetcher = offline_fetcher()
     pdf = render_pdf('<html><body><p>Binder</p><img src="https://example.com/logo.png">'
                      '<div style="background: url(http://example.com/bg.png)">x</div></body></html>', fetcher)
     assert pdf.startswith(b"%PDF")
     assert sorted(fetcher.refused) == ["http://example.com/bg.png", "https://example.com/logo.png"]
 
 
-async def test_a_draft_export_says_it_is_not_approved(client, tenant, db):
+async def test_a_draft_export_says_it_is_not_approved(client, tenant, db, weasyprint):
     v = await create_plan(db, tenant.practice, state="draft")
     await sign_in(client, tenant["msp_technician"])
     r = await client.get(f"/api/v1/practices/{tenant.practice.id}/plan/versions/{v.id}/export.pdf")

@@ -62,7 +62,7 @@ async def test_the_built_in_template_cannot_be_changed(client, tenant):
 async def test_duplicate_section_keys_name_the_section(client, tenant):
     await sign_in(client, tenant["msp_admin"])
     r = await client.post(URL, json={"name": "Broken", "sections": [{"key": "a", "title": "A"}, {"key": "a", "title": "B"}]})
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "sections.1.key"
+    assert r.status_code == 409 and r.json()["errors"][0]["field"] == "sections.1.key"
     assert all(t["name"] != "Broken" for t in (await client.get(URL)).json())
     r = await client.post(URL, json={"name": "Bad key", "sections": [{"key": "Not A Key", "title": "A"}]})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "sections.0.key"

@@ -17,26 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.base import utcnow
 from services.core.identity.models import User
+from services.core.inventory.checks import duration  # one way of saying durations, in findings and the binder
 from services.core.inventory.models import BackupJob, BackupJobSystem, Contact, Link, System, SystemDependency
 from services.core.plans import templates as T
 from services.core.plans.models import PlanVersion
 from services.core.plans.people import acknowledgements, list_assignments
 from services.core.practices.models import Practice, Site
-
-
-def duration(minutes: int | None) -> str:
-    """Recovery targets in the words people use: 30 min, 4 h, 2 d, 1 d 6 h."""
-    if minutes is None:
-        return "—"
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes < 48 * 60 or minutes % (24 * 60):
-        hours, rest = divmod(minutes, 60)
-        if hours >= 48:
-            days, hours = divmod(hours, 24)
-            return f"{days} d {hours} h" if hours else f"{days} d"
-        return f"{hours} h {rest} min" if rest else f"{hours} h"
-    return f"{minutes // (24 * 60)} d"
 
 
 @dataclass

@@ -6,19 +6,21 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 SECTION_KEY = r"^[a-z][a-z0-9_]{0,59}$"
+# PostgreSQL text cannot hold NUL; saying so in the schema refuses it with the field named.
+NO_NUL = r"^[^\x00]*$"
 MAX_SECTIONS = 40
 
 
 class SectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     key: str = Field(pattern=SECTION_KEY, description="Stable identifier, used to compare versions")
-    title: str = Field(min_length=1, max_length=200)
-    guidance: str = Field(default="", max_length=4000)
-    required: bool = True
-    body: str = Field(default="", max_length=50_000)
+    title: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    guidance: str = Field(default="", max_length=4000, pattern=NO_NUL)
+    required: StrictBool = True  # 0/1 or "yes" are refused, not guessed at
+    body: str = Field(default="", max_length=50_000, pattern=NO_NUL)
 
 
 class SectionOut(BaseModel):
@@ -34,16 +36,16 @@ class TemplateIn(BaseModel):
     """A new template: a copy of another (the built-in one when no source is named), or given sections."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=2000)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    description: str = Field(default="", max_length=2000, pattern=NO_NUL)
     source_template_id: uuid.UUID | None = None
     sections: list[SectionIn] | None = Field(default=None, max_length=MAX_SECTIONS)
 
 
 class TemplatePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
+    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
+    description: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
     sections: list[SectionIn] | None = Field(default=None, min_length=1, max_length=MAX_SECTIONS)
 
 
@@ -70,8 +72,8 @@ class VersionPatch(BaseModel):
 
 class SectionPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    body: str | None = Field(default=None, max_length=50_000)
+    title: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
+    body: str | None = Field(default=None, max_length=50_000, pattern=NO_NUL)
 
 
 # Dates a plan can sensibly take effect on (also keeps the next review date computable).
@@ -86,7 +88,7 @@ class ApproveIn(BaseModel):
 
 class ReturnIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    comment: str = Field(default="", max_length=2000, description="What should change before approval")
+    comment: str = Field(default="", max_length=2000, pattern=NO_NUL, description="What should change before approval")
 
 
 class VersionSummary(BaseModel):
@@ -145,16 +147,16 @@ class DiffOut(BaseModel):
 class RoleAssignmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user_id: uuid.UUID = Field(description="A user of this practice")
-    role_name: str = Field(min_length=1, max_length=120)
-    duties: str = Field(default="", max_length=4000)
+    role_name: str = Field(min_length=1, max_length=120, pattern=NO_NUL)
+    duties: str = Field(default="", max_length=4000, pattern=NO_NUL)
     contact_id: uuid.UUID | None = None
     trained_at: date | None = Field(default=None, ge=EARLIEST, le=LATEST)
 
 
 class RoleAssignmentPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    role_name: str | None = Field(default=None, min_length=1, max_length=120)
-    duties: str | None = Field(default=None, max_length=4000)
+    role_name: str | None = Field(default=None, min_length=1, max_length=120, pattern=NO_NUL)
+    duties: str | None = Field(default=None, max_length=4000, pattern=NO_NUL)
     contact_id: uuid.UUID | None = None
     trained_at: date | None = Field(default=None, ge=EARLIEST, le=LATEST)
 

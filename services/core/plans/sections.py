@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from services.core.errors import FieldError, ValidationFailed
+from services.core.errors import Conflict, FieldError
 from services.core.plans.templates import is_incomplete
 
 FIELDS = ("key", "title", "guidance", "required", "body")
 
 
 def normalise(sections: Iterable[Any], field: str = "sections") -> list[dict[str, Any]]:
-    """Plain dicts in a fixed shape, with unique keys (a duplicate names its position)."""
+    """Plain dicts in a fixed shape, with unique keys (a duplicate is a conflict naming its position)."""
     out: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     errors: list[FieldError] = []
@@ -25,7 +25,8 @@ def normalise(sections: Iterable[Any], field: str = "sections") -> list[dict[str
         seen.setdefault(row["key"], i)
         out.append(row)
     if errors:
-        raise ValidationFailed("Each section needs its own key.", errors=errors)
+        # Like any other name already taken (practice, site…): 409, naming the field.
+        raise Conflict("Each section needs its own key.", errors=errors)
     return out
 
 
