@@ -23,6 +23,7 @@ MAIN_PAGES = [
     ("practice_owner", "/readiness", "Readiness", "practice-readiness"),
     ("practice_owner", "/systems", "Systems", "practice-systems"),
     ("practice_owner", "/plan", "Continuity plan", "practice-plan"),
+    ("practice_owner", "/links", "Internet links", "practice-links"),
     ("practice_staff", "/account", "Your account", "practice-account"),
 ]
 
