@@ -42,6 +42,22 @@ def _problem_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 
 
+# Text PostgreSQL cannot store: the API refuses it (422), and the document says so.
+NO_NUL = "^[^\\x00]*$"
+
+
+def _refuse_nul(node: Any) -> None:
+    """Give every free-text string schema a pattern excluding NUL characters."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and not ({"pattern", "format", "enum", "const"} & node.keys()):
+            node["pattern"] = NO_NUL
+        for value in node.values():
+            _refuse_nul(value)
+    elif isinstance(node, list):
+        for value in node:
+            _refuse_nul(value)
+
+
 def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -59,6 +75,11 @@ def install(app: FastAPI) -> None:
                     if existing and "application/problem+json" not in existing.get("content", {}) and code != "422" and existing.get("content"):
                         continue
                     responses[code] = _problem_response(existing.get("description", description) if existing else description)
+        _refuse_nul(spec["components"]["schemas"])
+        for methods in spec.get("paths", {}).values():
+            for op in methods.values():
+                _refuse_nul(op.get("parameters", []))
+                _refuse_nul(op.get("requestBody", {}))
         app.openapi_schema = spec
         return spec
 

@@ -32,6 +32,23 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or (str(loc[0]) if loc else "")
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        route_methods = getattr(route, "methods", None)
+        if route_methods and match != Match.NONE and _path_matches(route, request):
+            methods |= set(route_methods)
+    return sorted(methods)
+
+
+def _path_matches(route: Any, request: Request) -> bool:
+    regex = getattr(route, "path_regex", None)
+    return bool(regex and regex.match(request.url.path))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
@@ -53,9 +70,14 @@ def install(app: FastAPI) -> None:
             page = frontend_response(request)
             if page is not None:
                 return page
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names only the first matching route's methods; a path served by several
+            # routes (GET list + POST create) must list them all.
+            headers["Allow"] = ", ".join(_allowed_methods(request))
         titles = {404: "Not found", 405: "Method not allowed", 401: "Sign-in required", 403: "Not allowed"}
         return problem(exc.status_code, f"http-{exc.status_code}", titles.get(exc.status_code, "Error"), str(exc.detail), request,
-                       headers=getattr(exc, "headers", None))
+                       headers=headers or None)
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> JSONResponse:

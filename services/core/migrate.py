@@ -18,7 +18,10 @@ from services.core.database_server import libpq
 from services.core.settings import PROJECT_ROOT
 
 # Tables whose rows, once written, are never changed or removed by the application.
-APPEND_ONLY_TABLES = ("audit_event",)
+# Evidence for auditors (HIPAA 164.308(a)(7)) is among them: who acknowledged which plan version,
+# which version was exported when. Deleting a practice still removes them: foreign-key actions run
+# with the table owner's rights.
+APPEND_ONLY_TABLES = ("audit_event", "plan_acknowledgement", "plan_export")
 
 
 def alembic_config(owner_url: str) -> Config:
