@@ -12,10 +12,11 @@ import json
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import require_program
@@ -91,13 +92,32 @@ def run(coro):
         return pool.submit(asyncio.run, coro).result()
 
 
-async def _build_world(database_urls) -> World:
+def _history(world_now, job: str, link: str) -> list[dict]:
+    """Six hours of link samples and five nights of good backups (the newest an hour old), as the agent would report them."""
+    events = []
+    for i in range(36):
+        at = world_now - timedelta(minutes=10 * i)
+        up = True  # a healthy link: the portfolio's ranking depends on Bayside being the best practice
+        events.append({"id": f"e2e-sample-{i}", "type": "link_sample", "occurred_at": at.isoformat(), "link": link, "up": up,
+                       "latency_ms": 18.0 + (i % 6) * 4 if up else None, "loss_pct": 0.0 if i % 5 else 0.5,
+                       "jitter_ms": 2.0})
+    # The newest an hour ago, so the EHR's RPO (one day) stays met.
+    for night in range(5):
+        finished = world_now - timedelta(days=night, hours=1)
+        events.append({"id": f"e2e-run-{night}", "type": "backup_run", "occurred_at": finished.isoformat(), "job": job,
+                       "status": "success", "exit_code": 0, "started_at": (finished - timedelta(minutes=20)).isoformat(),
+                       "finished_at": finished.isoformat(), "bytes": 12_000_000_000, "restore_point_at": finished.isoformat()})
+    return events
+
+
+async def _build_world(database_urls, app_url: str) -> World:
     from services.core.db import Database, Scope
     from services.core.practices.models import Practice
     from services.core.readiness import service as readiness
     from tests.factories import build_tenant, create_practice
     from tests.factories_plans import assign_role, create_plan
     from tests.factories_readiness import build_perfect_practice, seed_scores
+    from services.core.telemetry.processing import drain
     from tests.factories_telemetry import create_agent
 
     db = Database.connect(database_urls[1], pool_size=2)
@@ -110,6 +130,12 @@ async def _build_world(database_urls) -> World:
                 row.name = name
         perfect = await build_perfect_practice(db, tenant.practice, tenant.site)
         middle, _ = await create_practice(db, tenant.msp_id, name="Harbor View Pediatrics")
+        agent = await create_agent(db, tenant.site)
+        async with httpx.AsyncClient(base_url=app_url, timeout=30) as http:
+            r = await http.post("/api/v1/ingest", headers=agent.headers,
+                                json={"events": _history(datetime.now(timezone.utc), perfect.onsite.name, perfect.primary.name)})
+            assert r.status_code == 202, r.text
+        await drain(db, tenant.msp_id)
         async with db.transaction(Scope(tenant.msp_id)) as s:
             await readiness.recompute(s, tenant.msp_id, [tenant.practice.id, tenant.sibling.id])
         async with db.transaction(Scope(tenant.msp_id)) as s:
@@ -119,7 +145,6 @@ async def _build_world(database_urls) -> World:
         # A version waiting for the owner's approval, and a role for the staff member to acknowledge.
         await create_plan(db, tenant.practice, state="in_review")
         await assign_role(db, tenant.practice, tenant["practice_staff"], "Front desk lead", duties="Call patients to reschedule")
-        agent = await create_agent(db, tenant.site)
         return World(tenant.msp_id, tenant, middle.id, agent, perfect.onsite.name, database_urls)
     finally:
         await db.dispose()
@@ -128,7 +153,7 @@ async def _build_world(database_urls) -> World:
 
 @pytest.fixture(scope="session")
 def world(app_url, database_urls) -> World:
-    return run(_build_world(database_urls))
+    return run(_build_world(database_urls, app_url))
 
 
 async def process_telemetry(world: World) -> None:

@@ -46,11 +46,15 @@ def test_a_failed_backup_pushed_through_ingest_drops_the_practice_in_the_open_po
     expect(page.locator("[data-live]")).to_have_attribute("data-live", "live")
     page.evaluate("window.__notReloaded = true")
 
+    # The nightly job fails, and fails again on both retries: enough for the "failed in a row" rule.
     now = datetime.now(timezone.utc)
-    event = {"id": f"e2e-{now.timestamp()}", "type": "backup_run", "occurred_at": now.isoformat(), "job": world.job_name,
-             "status": "failed", "exit_code": 1, "started_at": (now - timedelta(minutes=5)).isoformat(),
-             "finished_at": now.isoformat()}
-    r = httpx.post(f"{app_url}/api/v1/ingest", json={"events": [event]}, headers=world.agent.headers, timeout=10)
+    events = []
+    for attempt in range(3):
+        finished = now - timedelta(minutes=10 * (2 - attempt))
+        events.append({"id": f"e2e-failed-{now.timestamp()}-{attempt}", "type": "backup_run", "occurred_at": finished.isoformat(),
+                       "job": world.job_name, "status": "failed", "exit_code": 1,
+                       "started_at": (finished - timedelta(minutes=5)).isoformat(), "finished_at": finished.isoformat()})
+    r = httpx.post(f"{app_url}/api/v1/ingest", json={"events": events}, headers=world.agent.headers, timeout=10)
     assert r.status_code == 202, r.text
     run(process_telemetry(world))
 

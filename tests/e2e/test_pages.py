@@ -24,6 +24,7 @@ MAIN_PAGES = [
     ("practice_owner", "/systems", "Systems", "practice-systems"),
     ("practice_owner", "/plan", "Continuity plan", "practice-plan"),
     ("practice_owner", "/links", "Internet links", "practice-links"),
+    ("practice_owner", "/backups", "Backups", "practice-backups"),
     ("practice_staff", "/account", "Your account", "practice-account"),
 ]
 

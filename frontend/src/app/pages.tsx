@@ -17,6 +17,7 @@ export const PAGES: PageRegistry = {
   users: lazy(() => import("../pages/msp/UsersPage")),
   "audit-log": lazy(() => import("../pages/msp/AuditLogPage")),
   readiness: lazy(() => import("../pages/practice/ReadinessPage")),
+  backups: lazy(() => import("../pages/practice/BackupsPage")),
   links: lazy(() => import("../pages/practice/LinksPage")),
   plan: lazy(() => import("../pages/practice/PlanPage")),
   systems: lazy(() => import("../pages/practice/SystemsPage")),

@@ -5,6 +5,7 @@ import { Page } from "../../components/Page";
 import { ProblemMessage } from "../../components/ProblemMessage";
 import { PracticeProvider } from "../../practice/PracticeContext";
 import { PracticeOverviewView } from "../../views/PracticeOverviewView";
+import { BackupsView } from "../../views/BackupsView";
 import { LinksView } from "../../views/LinksView";
 import { ReadinessView } from "../../views/ReadinessView";
 import { SystemsView } from "../../views/SystemsView";
@@ -15,6 +16,7 @@ const SECTIONS = [
   { path: "readiness", label: "Readiness", element: <ReadinessView /> },
   { path: "overview", label: "Sites and inventory", element: <PracticeOverviewView /> },
   { path: "systems", label: "Systems", element: <SystemsView /> },
+  { path: "backups", label: "Backups", element: <BackupsView /> },
   { path: "links", label: "Links", element: <LinksView /> },
   { path: "plan", label: "Plan", element: <PlanView /> },
 ] as const;

@@ -1,0 +1,122 @@
+import { useMemo } from "react";
+import { since, useBackupRuns, useTelemetryState, type BackupJobState } from "../api/telemetry";
+import { useBackupJobs } from "../api/inventory";
+import { EmptyState } from "../components/EmptyState";
+import { Loading } from "../components/Loading";
+import { ProblemMessage } from "../components/ProblemMessage";
+import { formatAgo, formatDate, formatDateTime, formatMinutes, humanize } from "../lib/format";
+import { usePracticeId } from "../practice/PracticeContext";
+import { backupTimeline, timelineSummary, type DayOutcome } from "./backupTimeline";
+
+const DAYS = 30;
+const OUTCOME = {
+  success: { icon: "✓", words: "good backup" },
+  warning: { icon: "!", words: "finished with warnings" },
+  failed: { icon: "✕", words: "failed" },
+  none: { icon: "", words: "no finished run" },
+} satisfies Record<DayOutcome, { icon: string; words: string }>;
+
+function bytes(n: number | null | undefined): string {
+  if (n === null || n === undefined) return "—";
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let v = n;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u += 1;
+  }
+  return `${v >= 10 || u === 0 ? Math.round(v) : v.toFixed(1)} ${units[u]}`;
+}
+
+/** Each backup job: how it is doing now and a 30-day timeline of its runs. */
+export function BackupsView() {
+  const practiceId = usePracticeId();
+  const jobs = useBackupJobs(practiceId);
+  const state = useTelemetryState(practiceId);
+  const from = useMemo(() => since(DAYS * 24), []);
+  if (jobs.isPending || state.isPending) return <Loading label="Loading backups…" />;
+  if (jobs.isError) return <ProblemMessage error={jobs.error} />;
+  if (state.isError) return <ProblemMessage error={state.error} />;
+  if (jobs.data.length === 0) {
+    return <EmptyState title="No backup jobs recorded" nextStep="Ask your MSP to add the backup jobs that protect your systems; the agent then reports every run here." />;
+  }
+  const stateById = new Map(state.data.backup_jobs.map((j) => [j.backup_job_id, j]));
+  return (
+    <ul className="cards cards--wide">
+      {jobs.data.map((job) => (
+        <li key={job.id} className="card">
+          <JobCard practiceId={practiceId} jobId={job.id} name={job.name} meta={`${humanize(job.location)} · ${humanize(job.tool)} · expected every ${formatMinutes(job.expected_interval_minutes)}`} state={stateById.get(job.id)} from={from} />
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function JobCard({ practiceId, jobId, name, meta, state, from }: { practiceId: string; jobId: string; name: string; meta: string; state: BackupJobState | undefined; from: string }) {
+  const runs = useBackupRuns(practiceId, jobId, from);
+  const cells = useMemo(() => backupTimeline(runs.data?.items ?? [], DAYS), [runs.data]);
+  const status = state?.last_status ?? null;
+  return (
+    <article aria-labelledby={`job-${jobId}`}>
+      <h3 id={`job-${jobId}`} className="card__title">
+        {name}
+      </h3>
+      <p className="card__meta">{meta}</p>
+      {status === null ? (
+        <p>
+          <strong>No runs reported yet.</strong> Once the agent at the site runs this job, each run shows here.
+        </p>
+      ) : (
+        <dl className="details details--compact">
+          <dt>Last run</dt>
+          <dd className={`job-status job-status--${status}`}>
+            <span aria-hidden="true">{status === "success" ? "✓ " : status === "failed" ? "✕ " : "! "}</span>
+            {humanize(status)} {formatAgo(state?.last_run_at)}
+            {state?.last_exit_code !== null && state?.last_exit_code !== undefined && status !== "success" && ` (exit code ${state.last_exit_code})`}
+          </dd>
+          <dt>Last good backup</dt>
+          <dd>{formatAgo(state?.last_success_at)}</dd>
+          <dt>Newest restore point</dt>
+          <dd>{formatDateTime(state?.last_restore_point_at)}</dd>
+          {(state?.consecutive_failures ?? 0) > 0 && (
+            <>
+              <dt>Failed in a row</dt>
+              <dd>{state?.consecutive_failures} times</dd>
+            </>
+          )}
+          {state?.running_since && (
+            <>
+              <dt>Running since</dt>
+              <dd>{formatDateTime(state.running_since)}</dd>
+            </>
+          )}
+          <dt>Size</dt>
+          <dd>
+            {bytes(state?.last_bytes)}
+            {state?.baseline_bytes ? ` (usually ${bytes(state.baseline_bytes)})` : ""}
+          </dd>
+        </dl>
+      )}
+      <h4 className="chart__title">Last {DAYS} days</h4>
+      {runs.isPending ? (
+        <Loading label="Loading runs…" />
+      ) : runs.isError ? (
+        <ProblemMessage error={runs.error} />
+      ) : (
+        <figure className="timeline-strip">
+          <ol className="timeline-strip__days" aria-label={`${name}: ${timelineSummary(cells)}`}>
+            {cells.map((c) => (
+              <li key={c.day} className={`timeline-strip__day timeline-strip__day--${c.outcome}`} title={`${formatDate(c.day)}: ${OUTCOME[c.outcome].words}`}>
+                <span aria-hidden="true">{OUTCOME[c.outcome].icon}</span>
+                <span className="visually-hidden">
+                  {formatDate(c.day)}: {OUTCOME[c.outcome].words}
+                </span>
+              </li>
+            ))}
+          </ol>
+          <figcaption className="chart__caption">{timelineSummary(cells)}</figcaption>
+        </figure>
+      )}
+    </article>
+  );
+}
