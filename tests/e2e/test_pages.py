@@ -25,6 +25,7 @@ MAIN_PAGES = [
     ("practice_owner", "/plan", "Continuity plan", "practice-plan"),
     ("practice_owner", "/links", "Internet links", "practice-links"),
     ("practice_owner", "/backups", "Backups", "practice-backups"),
+    ("practice_owner", "/reports", "Monthly reports", "practice-reports"),
     ("practice_staff", "/account", "Your account", "practice-account"),
 ]
 

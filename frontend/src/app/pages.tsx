@@ -20,5 +20,6 @@ export const PAGES: PageRegistry = {
   backups: lazy(() => import("../pages/practice/BackupsPage")),
   links: lazy(() => import("../pages/practice/LinksPage")),
   plan: lazy(() => import("../pages/practice/PlanPage")),
+  reports: lazy(() => import("../pages/practice/ReportsPage")),
   systems: lazy(() => import("../pages/practice/SystemsPage")),
 };

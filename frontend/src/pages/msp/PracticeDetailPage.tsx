@@ -8,6 +8,7 @@ import { PracticeOverviewView } from "../../views/PracticeOverviewView";
 import { BackupsView } from "../../views/BackupsView";
 import { LinksView } from "../../views/LinksView";
 import { ReadinessView } from "../../views/ReadinessView";
+import { ReportsView } from "../../views/ReportsView";
 import { SystemsView } from "../../views/SystemsView";
 import { PlanView } from "../../views/plan/PlanView";
 
@@ -19,6 +20,7 @@ const SECTIONS = [
   { path: "backups", label: "Backups", element: <BackupsView /> },
   { path: "links", label: "Links", element: <LinksView /> },
   { path: "plan", label: "Plan", element: <PlanView /> },
+  { path: "reports", label: "Reports", element: <ReportsView /> },
 ] as const;
 
 /** One practice, seen by its MSP: the same views the practice has, under a section menu. */
