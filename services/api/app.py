@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from services.api import openapi, problems
+from services.api.request_context import RequestContext
 from services.api.routers import ROUTERS
 from services.core.database_server import resolve
 from services.core.db import Database
 from services.core.logging import configure
 from services.core.settings import Settings, get_settings
-
-log = structlog.get_logger("seawall.api")
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -41,18 +37,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.state.db = database
     problems.install(app)
 
-    @app.middleware("http")
-    async def request_context(request: Request, call_next):
-        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request_id
-        if not request.url.path.startswith(("/api/v1/ingest", "/ping/")):
-            log.info("request", method=request.method, path=request.url.path, status=response.status_code,
-                     ms=round((time.perf_counter() - started) * 1000, 1))
-        return response
+    app.add_middleware(RequestContext)
 
     for router in ROUTERS:
         app.include_router(router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import psycopg
@@ -33,20 +34,19 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    from starlette.routing import Match
-
+    """The documented methods of the path, from the OpenAPI document (compiled once per app)."""
+    table = getattr(request.app.state, "allowed_methods", None)
+    if table is None:
+        table = []
+        for template, operations in request.app.openapi().get("paths", {}).items():
+            pattern = re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)) + "$")
+            table.append((pattern, {m.upper() for m in operations if m in ("get", "post", "put", "patch", "delete")}))
+        request.app.state.allowed_methods = table
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        route_methods = getattr(route, "methods", None)
-        if route_methods and match != Match.NONE and _path_matches(route, request):
-            methods |= set(route_methods)
+    for pattern, allowed in table:
+        if pattern.match(request.url.path):
+            methods |= allowed
     return sorted(methods)
-
-
-def _path_matches(route: Any, request: Request) -> bool:
-    regex = getattr(route, "path_regex", None)
-    return bool(regex and regex.match(request.url.path))
 
 
 def install(app: FastAPI) -> None:
