@@ -17,6 +17,7 @@ MAIN_PAGES = [
     ("msp_admin", "/users", "Users and roles", "msp-users"),
     ("msp_admin", "/audit-log", "Audit log", "msp-audit-log"),
     ("msp_admin", "/alert-policies", "Alert policies", "msp-alert-policies"),
+    ("msp_admin", "/templates", "Plan templates", "msp-templates"),
     ("msp_technician", "/practices/{practice}/readiness", "Bayside Dental", "msp-practice-readiness"),
     ("msp_technician", "/practices/{practice}/overview", "Bayside Dental", "msp-practice-inventory"),
     ("msp_technician", "/practices/{practice}/systems", "Bayside Dental", "msp-practice-systems"),

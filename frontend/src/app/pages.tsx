@@ -13,6 +13,7 @@ export type PageRegistry = Partial<Record<PageKey, ComponentType>>;
 export const PAGES: PageRegistry = {
   portfolio: lazy(() => import("../pages/msp/PortfolioPage")),
   incidents: lazy(() => import("../pages/msp/IncidentsPage")),
+  templates: lazy(() => import("../pages/msp/TemplatesPage")),
   "alert-policies": lazy(() => import("../pages/msp/AlertPoliciesPage")),
   agents: lazy(() => import("../pages/msp/AgentsPage")),
   users: lazy(() => import("../pages/msp/UsersPage")),
