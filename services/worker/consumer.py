@@ -6,6 +6,11 @@ through `telemetry_pending_msps()` — the only cross-tenant question the worker
 few seconds and after every (re)connection. MSPs are served round-robin one batch at a time, so
 a tenant with a deep backlog cannot starve the others; several processes may run this at once
 (processing.py lets one worker hold an MSP at a time, the others skip it).
+
+Batch sizes adapt per MSP: a full batch doubles the next one (up to MAX_BATCH_SIZE), a partial one
+goes back to the base size. Much of a batch's cost is per batch, not per event (the state hooks
+evaluate alert rules once per practice per batch), so a backlog drains in fewer, larger batches
+while a quiet MSP keeps small ones.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from sqlalchemy import text
 
 from services.core.db import Database
 from services.core.telemetry.inbox import CHANNEL
-from services.core.telemetry.processing import BATCH_SIZE, BUSY, process_batch
+from services.core.telemetry.processing import BATCH_SIZE, BUSY, MAX_BATCH_SIZE, process_batch
 
 log = structlog.get_logger("seawall.worker.consumer")
 
@@ -41,6 +46,8 @@ class TelemetryConsumer:
         self._queued: set[uuid.UUID] = set()
         self._busy: set[uuid.UUID] = set()
         self._again: set[uuid.UUID] = set()  # notified while being processed: one more pass after
+        self._sizes: dict[uuid.UUID, int] = {}  # the next batch size per MSP
+        self.max_batch_size = max(batch_size, MAX_BATCH_SIZE)
         self._ready = asyncio.Condition()
         self.listening = asyncio.Event()
         self.processed = 0
@@ -122,12 +129,17 @@ class TelemetryConsumer:
         while True:
             msp_id = await self._next()
             more, n = False, 0
+            size = self._sizes.get(msp_id, self.batch_size)
             try:
-                n = await process_batch(self.db, msp_id, self.batch_size)
+                n = await process_batch(self.db, msp_id, size)
                 self.processed += max(n, 0)
                 # A full batch means more is waiting; BUSY means another worker has the MSP
                 # (it drains it, and the sweep catches anything it leaves).
-                more = n == self.batch_size
+                more = n == size
+                if more:
+                    self._sizes[msp_id] = min(size * 2, self.max_batch_size)
+                else:
+                    self._sizes.pop(msp_id, None)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -1,5 +1,5 @@
-"""Appending a batch's events to history: backup runs (from agents and from pings), restore tests,
-failovers, raw link samples and their 5-minute aggregates.
+"""Appending a batch's events to history: backup runs (from agents and from pings), restore tests and
+failovers (raw link samples and their 5-minute aggregates: claim.py).
 
 Every write is set-based (one statement per kind per batch) and order-independent:
 - an agent's backup run is identified by (job, started_at); of several reports of one run the
@@ -264,6 +264,8 @@ async def append_failovers(session: AsyncSession, msp_id: uuid.UUID, events: lis
 
 
 # --- link samples -------------------------------------------------------------------------------
+# Raw samples and their 5-minute aggregates are appended in SQL by the claim statement (claim.py);
+# the link state machine (state_updates.py) gets each sample's link, time and up/down.
 
 @dataclass(frozen=True)
 class Sample:
@@ -273,49 +275,6 @@ class Sample:
     site_id: uuid.UUID
     at: datetime
     up: bool
-    latency_ms: float | None
-    loss_pct: float | None
-    jitter_ms: float | None
 
     def order(self) -> tuple:
         return (self.at, self.up)
-
-
-def sample_of(e: Claimed) -> Sample:
-    p = e.payload
-    return Sample(e.seq, uuid.UUID(p["link_id"]), e.practice_id, e.site_id, e.occurred_at, p["up"], p.get("latency_ms"),
-                  p.get("loss_pct"), p.get("jitter_ms"))
-
-
-_SAMPLE_COLUMNS = {"link_id": "uuid", "sampled_at": "timestamptz", "event_seq": "int8", "practice_id": "uuid", "site_id": "uuid",
-                   "up": "bool", "latency_ms": "float8", "loss_pct": "float8", "jitter_ms": "float8"}
-_ADDITIVE = ("samples", "up_samples", "latency_sum", "latency_count", "loss_sum", "loss_count", "jitter_sum", "jitter_count")
-# One round trip: raw rows (unless already past raw retention) and the 5-minute aggregates. Sums
-# are numeric, so adding batches in any grouping gives exactly the same aggregate (floats would not).
-_APPEND_SAMPLES = text(
-    f"WITH v AS (SELECT * FROM {_unnest(_SAMPLE_COLUMNS)}),"
-    f" raw AS (INSERT INTO link_sample (msp_id, {', '.join(_SAMPLE_COLUMNS)})"
-    f"  SELECT CAST(:msp AS uuid), {', '.join(_SAMPLE_COLUMNS)} FROM v WHERE sampled_at >= :raw_cutoff)"
-    " INSERT INTO link_sample_5m (msp_id, link_id, bucket, practice_id, site_id, samples, up_samples, latency_sum,"
-    " latency_count, latency_max, loss_sum, loss_count, jitter_sum, jitter_count, last_sampled_at)"
-    " SELECT CAST(:msp AS uuid), link_id, date_bin('5 minutes', sampled_at, TIMESTAMPTZ '2000-01-01 00:00:00+00'),"
-    " practice_id, site_id, count(*), count(*) FILTER (WHERE up), coalesce(sum(latency_ms::numeric), 0), count(latency_ms),"
-    " max(latency_ms), coalesce(sum(loss_pct::numeric), 0), count(loss_pct), coalesce(sum(jitter_ms::numeric), 0),"
-    " count(jitter_ms), max(sampled_at)"
-    " FROM v GROUP BY 1, 2, 3, 4, 5"
-    " ON CONFLICT (msp_id, link_id, bucket) DO UPDATE SET "
-    + ", ".join(f"{c} = link_sample_5m.{c} + EXCLUDED.{c}" for c in _ADDITIVE)
-    + ", latency_max = greatest(link_sample_5m.latency_max, EXCLUDED.latency_max),"
-    " last_sampled_at = greatest(link_sample_5m.last_sampled_at, EXCLUDED.last_sampled_at)"
-)
-
-
-async def append_link_samples(session: AsyncSession, msp_id: uuid.UUID, samples: list[Sample], now: datetime) -> None:
-    if not samples:
-        return
-    await session.execute(_APPEND_SAMPLES, {
-        "msp": msp_id, "raw_cutoff": now - RAW_SAMPLE_RETENTION,
-        "link_id": [s.link_id for s in samples], "sampled_at": [s.at for s in samples], "event_seq": [s.seq for s in samples],
-        "practice_id": [s.practice_id for s in samples], "site_id": [s.site_id for s in samples], "up": [s.up for s in samples],
-        "latency_ms": [s.latency_ms for s in samples], "loss_pct": [s.loss_pct for s in samples],
-        "jitter_ms": [s.jitter_ms for s in samples]})

@@ -5,15 +5,17 @@ batch is applied exactly once. Only one worker applies an MSP's telemetry at a t
 per MSP; other workers move on to other MSPs), so reading history back while applying a batch
 never races another batch of the same tenant. Within a batch, events are applied in occurred_at
 order, and every update is a function of the events rather than of their arrival order
-(history.py, state_updates.py).
+(history.py, state_updates.py). The bulk of a batch — claiming and marking, link samples,
+heartbeats — is one SQL statement (claim.py); Python handles the link state machine, the rare
+event kinds and the hooks.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import datetime
 
+import psycopg
 import structlog
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError
@@ -21,75 +23,55 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.db import Database, Scope
 from services.core.telemetry import hooks
+from services.core.telemetry.claim import AGENT_TYPES, ClaimedBatch, claim_and_append
 from services.core.telemetry.history import (
     Claimed,
     append_agent_runs,
     append_failovers,
-    append_link_samples,
     append_restore_tests,
     apply_pings,
-    sample_of,
 )
-from services.core.telemetry.state_updates import (
-    apply_heartbeats,
-    recompute_backup_jobs,
-    update_links,
-    update_on_backup,
-)
+from services.core.telemetry.state_updates import recompute_backup_jobs, update_links, update_on_backup
 
 log = structlog.get_logger("seawall.telemetry.processing")
 
 BATCH_SIZE = 1_000
+MAX_BATCH_SIZE = 8_000  # when backlogged: the per-batch costs (hooks above all) are paid once per batch
 BUSY = -1  # another worker holds this MSP
 
 _TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtextextended('telemetry:' || CAST(:msp AS text), 0)), now()")
-_CLAIM = text(
+_CLAIM_ONE = text(
     "SELECT seq, source_id, event_id, practice_id, site_id, type, occurred_at, payload FROM telemetry_event"
-    " WHERE msp_id = :msp AND processed_at IS NULL ORDER BY seq LIMIT :n FOR UPDATE SKIP LOCKED"
+    " WHERE msp_id = :msp AND processed_at IS NULL ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED"
 )
-_MARK = text("UPDATE telemetry_event SET processed_at = clock_timestamp()"
-             " WHERE msp_id = :msp AND seq = ANY(CAST(:seqs AS bigint[]))")
 _MARK_ONE_FAILED = text("UPDATE telemetry_event SET processed_at = clock_timestamp() WHERE msp_id = :msp AND seq = :seq")
 
-AGENT_TYPES = {"heartbeat", "backup_run", "restore_test", "link_sample", "failover"}
-KNOWN_TYPES = AGENT_TYPES | {"ping"}
+KNOWN_TYPES = set(AGENT_TYPES) | {"ping"}
+# Errors that say "this batch cannot be applied" (bad data, a bug), as opposed to a lost connection.
+UNAPPLICABLE = (DataError, IntegrityError, psycopg.DataError, psycopg.IntegrityError, ValueError, KeyError, TypeError)
 
 
-async def apply_batch(session: AsyncSession, msp_id: uuid.UUID, events: list[Claimed], now: datetime) -> set[uuid.UUID]:
-    """Apply claimed events inside the caller's transaction; returns the practices whose state changed."""
+async def apply_batch(session: AsyncSession, msp_id: uuid.UUID, batch: ClaimedBatch) -> set[uuid.UUID]:
+    """Apply what the claim statement left to Python, inside the caller's transaction; returns the
+    practices whose state changed. The batch's rows are already marked processed (same transaction)."""
     by_type: dict[str, list[Claimed]] = defaultdict(list)
-    for e in sorted(events, key=lambda e: (e.occurred_at, e.event_id)):
+    for e in sorted(batch.others, key=lambda e: (e.occurred_at, e.event_id)):
         by_type[e.type].append(e)
     for unknown in set(by_type) - KNOWN_TYPES:
         log.warning("telemetry_unknown_type", msp_id=str(msp_id), type=unknown, count=len(by_type[unknown]))
 
-    seqs = [e.seq for e in events]
+    seqs = [e.seq for e in batch.others]
     jobs = await append_agent_runs(session, msp_id, by_type["backup_run"])
     jobs |= await apply_pings(session, msp_id, by_type["ping"], seqs)
     await append_restore_tests(session, msp_id, by_type["restore_test"])
     sites = await append_failovers(session, msp_id, by_type["failover"])
-    # A sample whose site was deleted meanwhile has no link left to describe.
-    samples = [sample_of(e) for e in by_type["link_sample"] if e.site_id is not None]
-    await append_link_samples(session, msp_id, samples, now)
 
     await recompute_backup_jobs(session, msp_id, jobs, seqs)
-    await update_links(session, msp_id, samples)
+    await update_links(session, msp_id, batch.samples, batch.links)
     await update_on_backup(session, msp_id, sites)
-    await apply_heartbeats(session, msp_id, by_type["heartbeat"], {e.source_id for e in events if e.type in AGENT_TYPES})
 
-    practices = {e.practice_id for e in events}
-    await hooks.state_changed(session, msp_id, practices, now)
-    # Last, so processed_at − received_at is the whole lag: recorded → state updated, hooks run.
-    await session.execute(_MARK, {"msp": msp_id, "seqs": seqs})
-    return practices
-
-
-async def _claim(session: AsyncSession, msp_id: uuid.UUID, limit: int) -> tuple[list[Claimed], datetime] | None:
-    locked, now = (await session.execute(_TRY_LOCK, {"msp": msp_id})).one()
-    if not locked:
-        return None
-    rows = (await session.execute(_CLAIM, {"msp": msp_id, "n": limit})).all()
-    return [Claimed(*row) for row in rows], now
+    await hooks.state_changed(session, msp_id, batch.practices, batch.now)
+    return batch.practices
 
 
 async def process_batch(db: Database, msp_id: uuid.UUID, batch_size: int = BATCH_SIZE) -> int:
@@ -102,14 +84,13 @@ async def process_batch(db: Database, msp_id: uuid.UUID, batch_size: int = BATCH
     """
     try:
         async with db.transaction(Scope(msp_id)) as session:
-            claimed = await _claim(session, msp_id, batch_size)
-            if claimed is None:
+            batch = await claim_and_append(session, msp_id, batch_size)
+            if batch is None:
                 return BUSY
-            events, now = claimed
-            if events:
-                await apply_batch(session, msp_id, events, now)
-            return len(events)
-    except (DataError, IntegrityError, ValueError, KeyError, TypeError) as error:
+            if batch.count:
+                await apply_batch(session, msp_id, batch)
+            return batch.count
+    except UNAPPLICABLE as error:
         if batch_size > 1:
             log.warning("telemetry_batch_failed_retrying_smaller", msp_id=str(msp_id), batch_size=batch_size, error=str(error))
             return await process_batch(db, msp_id, max(1, batch_size // 2))
@@ -119,10 +100,12 @@ async def process_batch(db: Database, msp_id: uuid.UUID, batch_size: int = BATCH
 
 async def _set_aside(db: Database, msp_id: uuid.UUID, error: Exception) -> None:
     async with db.transaction(Scope(msp_id)) as session:
-        claimed = await _claim(session, msp_id, 1)
-        if not claimed or not claimed[0]:
+        if not await session.scalar(_TRY_LOCK, {"msp": msp_id}):
             return
-        (event,), _ = claimed
+        row = (await session.execute(_CLAIM_ONE, {"msp": msp_id})).first()
+        if row is None:
+            return
+        event = Claimed(*row)
         log.error("telemetry_event_set_aside", msp_id=str(msp_id), seq=event.seq, event_id=event.event_id, type=event.type,
                   error=repr(error))
         await session.execute(_MARK_ONE_FAILED, {"msp": msp_id, "seq": event.seq})

@@ -1,4 +1,5 @@
-"""Current state from history: backup job state, link state and the agents' liveness.
+"""Current state from history: backup job state and link state (agents' liveness is applied by the
+claim statement, claim.py).
 
 State is a pure function of the events processed so far, never "whatever came last": a backup
 job's state is recomputed from its run history, a link's from its samples (incrementally when the
@@ -133,23 +134,22 @@ async def rebuild(session: AsyncSession, msp_id: uuid.UUID, link_id: uuid.UUID, 
     old.transitions = [t for t in transitions if t > newest - FLAP_WINDOW]
 
 
-_ROLLING = text(
-    "SELECT a.link_id, sum(a.loss_sum) / nullif(sum(a.loss_count), 0), sum(a.latency_sum) / nullif(sum(a.latency_count), 0),"
-    " sum(a.jitter_sum) / nullif(sum(a.jitter_count), 0)"
-    " FROM link_sample_5m a JOIN unnest(CAST(:links AS uuid[]), CAST(:newest AS timestamptz[])) AS v(link_id, newest)"
-    "  ON a.link_id = v.link_id"
-    " WHERE a.msp_id = :msp AND a.bucket > v.newest - make_interval(mins => :minutes) AND a.bucket <= v.newest"
-    " GROUP BY a.link_id"
-)
 _LINK_COLUMNS = {"link_id": "uuid", "practice_id": "uuid", "site_id": "uuid", "up": "bool", "state_since": "timestamptz",
-                 "last_sample_at": "timestamptz", "loss_pct": "float8", "latency_ms": "float8", "jitter_ms": "float8",
-                 "flaps_last_hour": "int4", "transitions": "text"}
+                 "last_sample_at": "timestamptz", "flaps_last_hour": "int4", "transitions": "text"}
+_ROLLING_COLUMNS = ("loss_pct", "latency_ms", "jitter_ms")
+# The rolling figures come straight from the 5-minute aggregates (the batch's samples are already
+# in them): the newest sample's bucket and the ones before it, in the same statement as the upsert.
 _UPSERT_LINKS = text(
-    f"INSERT INTO link_state (msp_id, {', '.join(_LINK_COLUMNS)}, updated_at)"
-    f" SELECT CAST(:msp AS uuid), {', '.join(c if c != 'transitions' else 'CAST(transitions AS timestamptz[])' for c in _LINK_COLUMNS)}, now()"
+    f"INSERT INTO link_state (msp_id, {', '.join(_LINK_COLUMNS)}, {', '.join(_ROLLING_COLUMNS)}, updated_at)"
+    f" SELECT CAST(:msp AS uuid), {', '.join('v.' + c if c != 'transitions' else 'CAST(v.transitions AS timestamptz[])' for c in _LINK_COLUMNS)},"
+    " r.loss, r.latency, r.jitter, now()"
     f" FROM unnest({', '.join(f'CAST(:{c} AS {t}[])' for c, t in _LINK_COLUMNS.items())}) AS v({', '.join(_LINK_COLUMNS)})"
+    " LEFT JOIN LATERAL (SELECT sum(a.loss_sum) / nullif(sum(a.loss_count), 0) AS loss,"
+    "   sum(a.latency_sum) / nullif(sum(a.latency_count), 0) AS latency, sum(a.jitter_sum) / nullif(sum(a.jitter_count), 0) AS jitter"
+    "   FROM link_sample_5m a WHERE a.msp_id = CAST(:msp AS uuid) AND a.link_id = v.link_id"
+    "    AND a.bucket > v.last_sample_at - make_interval(mins => :minutes) AND a.bucket <= v.last_sample_at) r ON true"
     " ON CONFLICT (msp_id, link_id) DO UPDATE SET "
-    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _LINK_COLUMNS if c not in ("link_id", "practice_id", "site_id"))
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in (*_LINK_COLUMNS, *_ROLLING_COLUMNS) if c not in ("link_id", "practice_id", "site_id"))
     + ", updated_at = now()"
 )
 
@@ -158,15 +158,20 @@ def _pg_array(values: list[datetime]) -> str:
     return "{" + ",".join(f'"{v.isoformat()}"' for v in values) + "}"
 
 
-async def update_links(session: AsyncSession, msp_id: uuid.UUID, samples: list[Sample]) -> None:
-    """Link state after the batch's samples (the samples must already be in history)."""
+async def update_links(session: AsyncSession, msp_id: uuid.UUID, samples: list[Sample],
+                       states: dict[uuid.UUID, LinkNow] | None = None) -> None:
+    """Link state after the batch's samples (the samples must already be in history).
+
+    states: the sampled links' current state when the caller has read it already (the claim does).
+    """
     if not samples:
         return
     by_link: dict[uuid.UUID, list[Sample]] = defaultdict(list)
     for s in samples:
         by_link[s.link_id].append(s)
-    rows = (await session.execute(_LINK_STATES, {"msp": msp_id, "links": list(by_link)})).all()
-    states = {r[0]: LinkNow(r[1], r[2], r[3], r[4], r[5], list(r[6] or [])) for r in rows}
+    if states is None:
+        rows = (await session.execute(_LINK_STATES, {"msp": msp_id, "links": list(by_link)})).all()
+        states = {r[0]: LinkNow(r[1], r[2], r[3], r[4], r[5], list(r[6] or [])) for r in rows}
     for link_id, batch in by_link.items():
         state = states.get(link_id)
         if state is None:
@@ -179,18 +184,13 @@ async def update_links(session: AsyncSession, msp_id: uuid.UUID, samples: list[S
             await rebuild(session, msp_id, link_id, state)
             if state.last_sample_at is None:  # nothing kept raw: fall back to the batch alone
                 advance(state, batch)
-    links = list(states)
-    rolling = {r[0]: r[1:] for r in await session.execute(_ROLLING, {
-        "msp": msp_id, "links": links, "newest": [states[link].last_sample_at for link in links],
-        "minutes": 5 * ROLLING_WINDOW_BUCKETS})}
     columns: dict[str, list[Any]] = {c: [] for c in _LINK_COLUMNS}
-    for link_id in links:
+    for link_id in by_link:
         st = states[link_id]
-        loss, latency, jitter = (float(v) if v is not None else None for v in rolling.get(link_id, (None, None, None)))
         for c, value in zip(columns.values(), (link_id, st.practice_id, st.site_id, st.up, st.state_since, st.last_sample_at,
-                                               loss, latency, jitter, len(st.transitions), _pg_array(st.transitions))):
+                                               len(st.transitions), _pg_array(st.transitions))):
             c.append(value)
-    await session.execute(_UPSERT_LINKS, {"msp": msp_id, **columns})
+    await session.execute(_UPSERT_LINKS, {"msp": msp_id, "minutes": 5 * ROLLING_WINDOW_BUCKETS, **columns})
 
 
 # Where the site's traffic is now: the latest failover (by start) decides. A failover that has not
@@ -213,43 +213,3 @@ ON CONFLICT (msp_id, link_id) DO UPDATE SET on_backup_since = EXCLUDED.on_backup
 async def update_on_backup(session: AsyncSession, msp_id: uuid.UUID, site_ids: set[uuid.UUID]) -> None:
     if site_ids:
         await session.execute(_ON_BACKUP, {"msp": msp_id, "sites": list(site_ids)})
-
-
-# --- agents -------------------------------------------------------------------------------------
-
-# The API also touches last_seen_at when a request arrives; the newest heartbeat processed (kept
-# in agent_state) decides whose reported version and hostname win, whatever the delivery order.
-_HEARTBEATS = text("""
-WITH v AS (SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:ts AS timestamptz[]), CAST(:ver AS text[]), CAST(:host AS text[]))
-           AS v(id, t, ver, host)),
-prev AS (SELECT s.agent_id, s.last_heartbeat_at FROM agent_state s JOIN v ON s.agent_id = v.id WHERE s.msp_id = :msp),
-a AS (UPDATE agent a SET last_seen_at = greatest(a.last_seen_at, v.t),
-        agent_version = CASE WHEN v.ver IS NOT NULL AND v.t > coalesce(prev.last_heartbeat_at, '-infinity') THEN v.ver
-                             ELSE a.agent_version END,
-        hostname = CASE WHEN v.host IS NOT NULL AND v.t > coalesce(prev.last_heartbeat_at, '-infinity') THEN v.host
-                        ELSE a.hostname END
-      FROM v LEFT JOIN prev ON prev.agent_id = v.id
-      WHERE a.msp_id = :msp AND a.id = v.id RETURNING a.id, a.practice_id)
-INSERT INTO agent_state AS s (msp_id, agent_id, practice_id, last_heartbeat_at, silent_since, updated_at)
-SELECT CAST(:msp AS uuid), a.id, a.practice_id, v.t, NULL, now() FROM a JOIN v ON v.id = a.id
-ON CONFLICT (msp_id, agent_id) DO UPDATE SET last_heartbeat_at = greatest(s.last_heartbeat_at, EXCLUDED.last_heartbeat_at),
-    silent_since = NULL, updated_at = now()
-""")
-_HEARD = text("UPDATE agent_state SET silent_since = NULL, updated_at = now()"
-              " WHERE msp_id = :msp AND agent_id = ANY(CAST(:ids AS uuid[])) AND silent_since IS NOT NULL")
-
-
-async def apply_heartbeats(session: AsyncSession, msp_id: uuid.UUID, heartbeats: list[Claimed], heard_from: set[uuid.UUID]) -> None:
-    """agent.last_seen_at from heartbeats; any event from a silent agent lifts its dead man's switch."""
-    newest: dict[uuid.UUID, Claimed] = {}
-    for e in heartbeats:
-        if e.source_id not in newest or (e.occurred_at, e.event_id) > (newest[e.source_id].occurred_at, newest[e.source_id].event_id):
-            newest[e.source_id] = e
-    if newest:
-        hb = list(newest.values())
-        await session.execute(_HEARTBEATS, {
-            "msp": msp_id, "ids": [e.source_id for e in hb], "ts": [e.occurred_at for e in hb],
-            "ver": [e.payload.get("agent_version") for e in hb], "host": [e.payload.get("hostname") for e in hb]})
-    rest = heard_from - set(newest)
-    if rest:
-        await session.execute(_HEARD, {"msp": msp_id, "ids": list(rest)})

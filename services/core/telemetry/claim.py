@@ -1,0 +1,160 @@
+"""The batch's bulk work in one statement: claim, mark processed, append samples, apply heartbeats.
+
+Profiling the batch path showed its time going into moving rows through Python: every claimed
+payload decoded from JSON into dicts, then re-encoded as arrays for the next statements, plus
+one round trip per step. Link samples (~2/3 of traffic) and heartbeats (~1/3) need no Python at
+all, so one statement of data-modifying CTEs does, inside the database:
+
+- claims the MSP's oldest pending rows (FOR UPDATE SKIP LOCKED) and marks them processed in the
+  same UPDATE (they commit or roll back with everything else the batch does);
+- appends the link samples to raw history and adds them to the 5-minute aggregates (jsonb → columns
+  in SQL);
+- applies heartbeats (newest per agent wins) and lifts the dead man's switch of every agent heard;
+- returns only what Python still needs: the samples' (link, time, up) for the link state machine,
+  the current state of those links, the rare event types in full, and the practices touched.
+
+All CTEs see one snapshot, so nothing here reads what another CTE writes; what must (rolling link
+figures from the aggregates, backup job state from run history) runs in later statements.
+The claim is gated on the MSP's advisory lock: the caller tries it first in the same pipeline, and
+the lock is re-entrant, so rows are only ever claimed while this transaction holds the MSP.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import psycopg
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.telemetry.history import RAW_SAMPLE_RETENTION, Claimed, Sample
+from services.core.telemetry.state_updates import LinkNow
+
+AGENT_TYPES = ("heartbeat", "backup_run", "restore_test", "link_sample", "failover")
+LOCK_KEY = "hashtextextended('telemetry:' || CAST(%(msp)s AS text), 0)"
+
+TRY_LOCK = f"SELECT pg_try_advisory_xact_lock({LOCK_KEY}), now()"
+
+CLAIM_AND_APPEND = f"""
+WITH claimed AS (
+  UPDATE telemetry_event e SET processed_at = clock_timestamp()
+   WHERE e.msp_id = %(msp)s AND e.seq IN (
+     SELECT p.seq FROM telemetry_event p
+      WHERE p.msp_id = %(msp)s AND p.processed_at IS NULL AND (SELECT pg_try_advisory_xact_lock({LOCK_KEY}))
+      ORDER BY p.seq LIMIT %(n)s FOR UPDATE SKIP LOCKED)
+  RETURNING e.seq, e.source_id, e.event_id, e.practice_id, e.site_id, e.type, e.occurred_at, e.payload
+),
+s AS (
+  -- A sample whose site was deleted meanwhile has no link left to describe.
+  SELECT c.seq, (c.payload->>'link_id')::uuid AS link_id, c.practice_id, c.site_id, c.occurred_at AS sampled_at,
+         (c.payload->'up')::boolean AS up, (c.payload->>'latency_ms')::float8 AS latency_ms,
+         (c.payload->>'loss_pct')::float8 AS loss_pct, (c.payload->>'jitter_ms')::float8 AS jitter_ms
+    FROM claimed c WHERE c.type = 'link_sample' AND c.site_id IS NOT NULL
+),
+raw AS (
+  INSERT INTO link_sample (msp_id, link_id, sampled_at, event_seq, practice_id, site_id, up, latency_ms, loss_pct, jitter_ms)
+  SELECT %(msp)s, link_id, sampled_at, seq, practice_id, site_id, up, latency_ms, loss_pct, jitter_ms FROM s
+   WHERE sampled_at >= now() - make_interval(secs => %(raw_seconds)s)
+),
+-- Sums are numeric, so adding batches in any grouping gives exactly the same aggregate.
+agg AS (
+  INSERT INTO link_sample_5m AS a (msp_id, link_id, bucket, practice_id, site_id, samples, up_samples, latency_sum,
+      latency_count, latency_max, loss_sum, loss_count, jitter_sum, jitter_count, last_sampled_at)
+  SELECT %(msp)s, link_id, date_bin('5 minutes', sampled_at, TIMESTAMPTZ '2000-01-01 00:00:00+00'), practice_id, site_id,
+         count(*), count(*) FILTER (WHERE up), coalesce(sum(latency_ms::numeric), 0), count(latency_ms), max(latency_ms),
+         coalesce(sum(loss_pct::numeric), 0), count(loss_pct), coalesce(sum(jitter_ms::numeric), 0), count(jitter_ms),
+         max(sampled_at)
+    FROM s GROUP BY 1, 2, 3, 4, 5
+  ON CONFLICT (msp_id, link_id, bucket) DO UPDATE SET
+    samples = a.samples + EXCLUDED.samples, up_samples = a.up_samples + EXCLUDED.up_samples,
+    latency_sum = a.latency_sum + EXCLUDED.latency_sum, latency_count = a.latency_count + EXCLUDED.latency_count,
+    loss_sum = a.loss_sum + EXCLUDED.loss_sum, loss_count = a.loss_count + EXCLUDED.loss_count,
+    jitter_sum = a.jitter_sum + EXCLUDED.jitter_sum, jitter_count = a.jitter_count + EXCLUDED.jitter_count,
+    latency_max = greatest(a.latency_max, EXCLUDED.latency_max), last_sampled_at = greatest(a.last_sampled_at, EXCLUDED.last_sampled_at)
+),
+-- The newest heartbeat per agent (ties by event id, in code-point order like Python's str) decides
+-- whose reported version and hostname win, whatever the delivery order; last_seen_at only grows.
+hb AS (
+  SELECT DISTINCT ON (c.source_id) c.source_id AS id, c.occurred_at AS t, c.payload->>'agent_version' AS ver,
+         c.payload->>'hostname' AS host
+    FROM claimed c WHERE c.type = 'heartbeat'
+   ORDER BY c.source_id, c.occurred_at DESC, c.event_id COLLATE "C" DESC
+),
+prev AS (SELECT st.agent_id, st.last_heartbeat_at FROM agent_state st JOIN hb ON st.agent_id = hb.id WHERE st.msp_id = %(msp)s),
+ag AS (
+  UPDATE agent a SET last_seen_at = greatest(a.last_seen_at, hb.t),
+         agent_version = CASE WHEN hb.ver IS NOT NULL AND hb.t > coalesce(prev.last_heartbeat_at, '-infinity') THEN hb.ver
+                              ELSE a.agent_version END,
+         hostname = CASE WHEN hb.host IS NOT NULL AND hb.t > coalesce(prev.last_heartbeat_at, '-infinity') THEN hb.host
+                         ELSE a.hostname END
+    FROM hb LEFT JOIN prev ON prev.agent_id = hb.id
+   WHERE a.msp_id = %(msp)s AND a.id = hb.id RETURNING a.id, a.practice_id
+),
+ast AS (
+  INSERT INTO agent_state AS st (msp_id, agent_id, practice_id, last_heartbeat_at, silent_since, updated_at)
+  SELECT %(msp)s, ag.id, ag.practice_id, hb.t, NULL, now() FROM ag JOIN hb ON hb.id = ag.id
+  ON CONFLICT (msp_id, agent_id) DO UPDATE SET last_heartbeat_at = greatest(st.last_heartbeat_at, EXCLUDED.last_heartbeat_at),
+      silent_since = NULL, updated_at = now()
+),
+-- Any other event from a silent agent lifts its dead man's switch too (disjoint rows from ast).
+heard AS (
+  UPDATE agent_state st SET silent_since = NULL, updated_at = now()
+   WHERE st.msp_id = %(msp)s AND st.silent_since IS NOT NULL
+     AND st.agent_id IN (SELECT c.source_id FROM claimed c WHERE c.type = ANY(%(agent_types)s::text[]) AND c.type <> 'heartbeat')
+     AND st.agent_id NOT IN (SELECT hb.id FROM hb)
+)
+SELECT 's' AS k, s.seq, NULL::uuid AS source_id, NULL::text AS event_id, s.practice_id, s.site_id, NULL::text AS type,
+       s.sampled_at AS at, NULL::jsonb AS payload, s.link_id, s.up, NULL::timestamptz AS since, NULL::timestamptz[] AS transitions
+  FROM s
+UNION ALL
+SELECT 'e', c.seq, c.source_id, c.event_id, c.practice_id, c.site_id, c.type, c.occurred_at, c.payload, NULL, NULL, NULL, NULL
+  FROM claimed c WHERE c.type NOT IN ('link_sample', 'heartbeat')
+UNION ALL
+SELECT 'p', count(*), NULL, NULL, c.practice_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM claimed c GROUP BY c.practice_id
+UNION ALL
+SELECT 'l', NULL, NULL, NULL, l.practice_id, l.site_id, NULL, l.last_sample_at, NULL, l.link_id, l.up, l.state_since, l.transitions
+  FROM link_state l WHERE l.msp_id = %(msp)s AND l.link_id IN (SELECT DISTINCT s.link_id FROM s)
+"""
+
+
+@dataclass
+class ClaimedBatch:
+    now: datetime
+    count: int = 0
+    practices: set[uuid.UUID] = field(default_factory=set)
+    samples: list[Sample] = field(default_factory=list)
+    others: list[Claimed] = field(default_factory=list)  # every type but link samples and heartbeats
+    links: dict[uuid.UUID, LinkNow] = field(default_factory=dict)  # current state of the sampled links
+
+
+async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection:
+    """The psycopg connection under the session's transaction (same transaction, no SQLAlchemy layer)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection  # type: ignore[return-value]
+
+
+async def claim_and_append(session: AsyncSession, msp_id: uuid.UUID, limit: int) -> ClaimedBatch | None:
+    """Claim up to `limit` events and do the batch's bulk work; None when another worker holds the MSP."""
+    pg = await driver_connection(session)
+    params = {"msp": msp_id, "n": limit, "raw_seconds": RAW_SAMPLE_RETENTION.total_seconds(), "agent_types": list(AGENT_TYPES)}
+    async with pg.pipeline():
+        lock = await pg.execute(TRY_LOCK, params)
+        claim = await pg.execute(CLAIM_AND_APPEND, params, binary=True)
+    locked, now = await lock.fetchone()  # type: ignore[misc]
+    rows = await claim.fetchall()
+    batch = ClaimedBatch(now)
+    if not rows and not locked:
+        return None
+    for k, seq, source_id, event_id, practice_id, site_id, type_, at, payload, link_id, up, since, transitions in rows:
+        if k == "s":
+            batch.samples.append(Sample(seq, link_id, practice_id, site_id, at, up))
+        elif k == "e":
+            batch.others.append(Claimed(seq, source_id, event_id, practice_id, site_id, type_, at, payload))
+        elif k == "p":
+            batch.count += seq
+            batch.practices.add(practice_id)
+        else:
+            batch.links[link_id] = LinkNow(practice_id, site_id, up, since, at, list(transitions or []))
+    return batch
