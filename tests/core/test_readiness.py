@@ -62,12 +62,13 @@ FAULTS = [
 
 
 @pytest.mark.parametrize("label,rule_id,breaks,fixes", FAULTS, ids=[f[0] for f in FAULTS])
-async def test_each_finding_lowers_the_score_by_its_documented_weight_and_fixing_it_restores_100(db, perfect, label, rule_id,
-                                                                                                  breaks, fixes):
+async def test_each_finding_lowers_the_score_by_its_documented_weight_and_fixing_it_restores_100(db, owner_db, perfect, label,
+                                                                                                  rule_id, breaks, fixes):
     ids = {"m": perfect.practice.msp_id, "p": perfect.practice.id, "offsite": perfect.offsite.id, "backup": perfect.backup.id,
            "ehr": perfect.ehr.id, "version": perfect.plan_version_id}
     assert (await readiness(db, perfect.practice)).score == 100
-    await execute(db, perfect.practice.msp_id, breaks, **{k: v for k, v in ids.items() if f":{k}" in breaks})
+    # As the owner: plan exports are append-only for the application role.
+    await execute(owner_db, perfect.practice.msp_id, breaks, **{k: v for k, v in ids.items() if f":{k}" in breaks})
     broken = await readiness(db, perfect.practice)
     charged = [f for f in broken.findings if f["points"] > 0]
     assert [f["rule_id"] for f in charged] == [rule_id], broken.findings
@@ -75,7 +76,7 @@ async def test_each_finding_lowers_the_score_by_its_documented_weight_and_fixing
     assert broken.score == 100 - expected
     assert charged[0]["points"] == charged[0]["deduction"] == expected
     assert charged[0]["remediation"] and charged[0]["hipaa"]
-    await execute(db, perfect.practice.msp_id, fixes, **{k: v for k, v in ids.items() if f":{k}" in fixes})
+    await execute(owner_db, perfect.practice.msp_id, fixes, **{k: v for k, v in ids.items() if f":{k}" in fixes})
     assert (await readiness(db, perfect.practice)).score == 100
 
 

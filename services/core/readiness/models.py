@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import (CheckConstraint, Date, ForeignKey, ForeignKeyConstraint, Index, LargeBinary, SmallInteger, String,
                         UniqueConstraint, text)
-from sqlalchemy.orm import Mapped, deferred, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from services.core.base import Base, TenantMixin, utcnow
 
@@ -139,4 +139,4 @@ class ReadinessReport(TenantMixin, Base):
     status: Mapped[str | None] = mapped_column(String(16))
     sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int]
-    pdf: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True, nullable=False)
