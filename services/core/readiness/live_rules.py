@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.alerts import gather, policy
-from services.core.alerts.rules import catalogue
+from services.core.alerts.evaluate import live_hits
 from services.core.findings import Finding
 
 
@@ -23,20 +23,11 @@ async def live_findings(session: AsyncSession, msp_id: uuid.UUID, practice_ids: 
                         now: datetime) -> dict[uuid.UUID, list[Finding]]:
     facts = await gather.load(session, msp_id, practice_ids)
     view = await policy.load(session, msp_id, list(facts))
-    rules = catalogue()
     out: dict[uuid.UUID, list[Finding]] = {pid: [] for pid in practice_ids}
     for pid, p in facts.items():
-        for r in rules:
-            if r.check is None:
-                continue
-            base = view.effective(r.id, pid)
-            hits = list(r.check(p, base.params, now)) if base.enabled else []
-            kept = [h for h in hits if h.site_id is None or view.effective(r.id, pid, h.site_id) == base]
-            for site_id in p.sites:
-                eff = view.effective(r.id, pid, site_id)
-                if eff != base and eff.enabled:
-                    kept += [h for h in r.check(p, eff.params, now) if h.site_id == site_id]
-            out[pid] += [h.finding for h in kept]
+        # The alerts engine's own selection (each hit judged with its site's thresholds), so an
+        # incident and a lost point always come from the same evaluation.
+        out[pid] = [h.finding for h in live_hits(p, view, now)]
     return out
 
 

@@ -22,9 +22,11 @@ from services.core.readiness.weights import Weights, status_for
 
 SEVERITY_ORDER = {Severity.critical: 0, Severity.high: 1, Severity.medium: 2, Severity.low: 3}
 
-# (rule, folded into rule): the live rule restates a written-inventory finding about the same site.
+# (rule, folded into rule): the written-inventory finding restates a live rule about the same site.
+# The same pairs as the alerts engine's SAME_AS_LIVE, so the incident and the lost points name the
+# same finding.
 SAME_FACT: dict[str, str] = {
-    "link.single_circuit": "inventory.single_link",
+    "inventory.single_link": "link.single_circuit",
 }
 
 
