@@ -1,18 +1,28 @@
-"""Worker benchmark: processing lag at a sustained rate, and backlog drain with 1 and 2 worker processes.
+"""Worker benchmark: processing lag at a sustained rate, and backlog drain with 1 and 2 worker processes,
+for events from many MSPs (a SaaS: 20 MSPs × 25 agents by default) and from a single MSP.
 
-    .venv/bin/python bench/worker_bench.py [--rate 5000] [--seconds 60] [--backlog 200000] [--workers 1 2]
+    .venv/bin/python bench/worker_bench.py [--rate 5000] [--seconds 60] [--backlog 100000] [--workers 1 2]
+                                            [--layouts multi single] [--in-process]
 
-Creates a throw-away embedded PostgreSQL under a temp dir, migrates it and seeds --msps MSPs with
---agents agents each (two links and a backup job per agent). Then, per worker count:
+Creates a throw-away embedded PostgreSQL under a temp dir, migrates it and seeds two worlds: --msps
+MSPs with --agents agents each ("multi"), and one MSP with --msps × --agents agents ("single"), five
+agents (sites) per practice, two links and a backup job per agent. Then, per layout and worker count:
 
 1. sustained: starts N real `seawall worker` processes and records events into the inbox at
    --rate events/s for --seconds (chunks every 50 ms, one transaction and one pg_notify per MSP
    per chunk, as the API does); the mix is about 2/3 link samples, 1/3 heartbeats, 1 % backup
-   runs. Lag = processed_at − received_at of each event (recorded → state updated, hooks run,
-   batch marked; commit follows within milliseconds), first 5 s excluded as warm-up.
-2. drain: stops the workers, records a backlog of --backlog events spread over the MSPs, starts
-   N workers and measures how fast the backlog empties (events / (last processed − first processed),
-   and the wall time including process start-up).
+   runs. Lag is measured from outside: a monitor polls each MSP's oldest pending seq every 20 ms,
+   and an event counts as done when that has moved past it, i.e. when its batch (state updated,
+   hooks run, marked processed) is COMMITTED and visible; lag = that moment − the moment the
+   event's own insert committed. First 5 s excluded as warm-up. (processed_at is set when the
+   batch is claimed, so processed_at − received_at would understate the lag by the batch's duration.)
+2. drain: stops the workers, records a backlog of --backlog events spread over the layout's MSPs,
+   starts N workers and measures how fast the backlog empties: events / (drained − first batch
+   committed), and the wall time including process start-up.
+
+--in-process additionally drains a backlog in this process through processing.process_batch with
+the production hooks registered, timing the hooks (alert rule evaluation, readiness dirty-marking)
+separately from the rest of the batch.
 
 Events are written straight into telemetry_event (the ingest API is benchmarked by
 bench/ingest_bench.py); everything else is the production code path. Not a test: the figures go
@@ -23,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -31,6 +42,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -42,8 +54,9 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 
 INSERT = (
-    "INSERT INTO telemetry_event (msp_id, source_id, event_id, practice_id, site_id, type, occurred_at, payload)"
+    "WITH ins AS (INSERT INTO telemetry_event (msp_id, source_id, event_id, practice_id, site_id, type, occurred_at, payload)"
     " SELECT %s, * FROM unnest(%s::uuid[], %s::text[], %s::uuid[], %s::uuid[], %s::text[], %s::timestamptz[], %s::jsonb[])"
+    " RETURNING seq) SELECT max(seq) FROM ins"
 )
 
 
@@ -80,16 +93,19 @@ class World:
         return rows
 
 
-def record(conn: psycopg.Connection, world: World, per_msp: dict[uuid.UUID, int], notify: bool = True) -> None:
+def record(conn: psycopg.Connection, world: World, per_msp: dict[uuid.UUID, int], notify: bool = True) -> dict[uuid.UUID, int]:
+    """One transaction; returns each MSP's highest seq recorded."""
     now = datetime.now(timezone.utc)
+    top = {}
     with conn.transaction():
         for msp_id, n in per_msp.items():
             if not n:
                 continue
             rows = world.events(msp_id, n, now)
-            conn.execute(INSERT, (msp_id, *map(list, zip(*rows))))
+            top[msp_id] = conn.execute(INSERT, (msp_id, *map(list, zip(*rows)))).fetchone()[0]
             if notify:
                 conn.execute("SELECT pg_notify('seawall_telemetry', %s)", (str(msp_id),))
+    return top
 
 
 async def seed(app_url: str, msps: int, agents: int) -> dict[uuid.UUID, list[tuple]]:
@@ -136,7 +152,8 @@ def start_workers(owner_url: str, n: int) -> list[subprocess.Popen]:
 
 def stop_workers(procs: list[subprocess.Popen]) -> None:
     for p in procs:
-        os.killpg(p.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGTERM)
     for p in procs:
         try:
             p.wait(timeout=30)
@@ -153,20 +170,72 @@ def wait_drained(conn: psycopg.Connection, timeout: float) -> float:
     while pending(conn):
         if time.monotonic() - started > timeout:
             raise SystemExit(f"not drained after {timeout:.0f} s ({pending(conn)} pending)")
-        time.sleep(0.1)
+        time.sleep(0.05)
     return time.monotonic() - started
+
+
+class Monitor(threading.Thread):
+    """Polls each MSP's oldest pending seq (a committed-state view of progress) every `every` seconds."""
+
+    def __init__(self, owner_url: str, every: float = 0.02) -> None:
+        super().__init__(daemon=True)
+        self.owner_url, self.every = owner_url, every
+        self.polls: list[tuple[float, dict[uuid.UUID, int], int]] = []  # (monotonic, msp → min pending seq, pending count)
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with psycopg.connect(self.owner_url, autocommit=True) as conn:
+            while not self.stop.is_set():
+                rows = conn.execute("SELECT msp_id, min(seq), count(*) FROM telemetry_event WHERE processed_at IS NULL"
+                                    " GROUP BY msp_id").fetchall()
+                self.polls.append((time.monotonic(), {r[0]: r[1] for r in rows}, sum(r[2] for r in rows)))
+                time.sleep(self.every)
+
+    def done_at(self, after: float, msp_id: uuid.UUID, seq: int) -> float | None:
+        """The first poll after `after` at which every event of msp_id up to seq was processed and committed."""
+        lo, hi = 0, len(self.polls)
+        while lo < hi:  # polls are in time order: find the first one after `after`
+            mid = (lo + hi) // 2
+            if self.polls[mid][0] <= after:
+                lo = mid + 1
+            else:
+                hi = mid
+        for at, low, _ in self.polls[lo:]:
+            if low.get(msp_id, seq + 1) > seq:
+                return at
+        return None
+
+
+def _percentile(weighted: list[tuple[float, int]], q: float) -> float:
+    weighted = sorted(weighted)
+    total = sum(w for _, w in weighted)
+    running = 0
+    for value, w in weighted:
+        running += w
+        if running >= q * total:
+            return value
+    return weighted[-1][0]
 
 
 def sustained(conn: psycopg.Connection, world: World, owner_url: str, workers: int, rate: int, seconds: float) -> dict:
     procs = start_workers(owner_url, workers)
-    time.sleep(4)  # start-up: imports, partition upkeep, LISTEN
+    try:
+        return _sustained(conn, world, owner_url, procs, rate, seconds)
+    finally:
+        stop_workers(procs)
+
+
+def _sustained(conn: psycopg.Connection, world: World, owner_url: str, procs: list, rate: int, seconds: float) -> dict:
+    time.sleep(6)  # start-up: imports, partition upkeep, LISTEN
+    monitor = Monitor(owner_url)
+    monitor.start()
     msps = list(world.msps)
     tick = 0.05
     per_tick = rate * tick
     t0 = time.monotonic()
-    start_ts = conn.execute("SELECT clock_timestamp()").fetchone()[0]
     sent, carry, next_at = 0, 0.0, t0
     behind = 0.0
+    chunks: list[tuple[float, dict[uuid.UUID, int], dict[uuid.UUID, int]]] = []
     while time.monotonic() - t0 < seconds:
         carry += per_tick
         n = int(carry)
@@ -174,7 +243,8 @@ def sustained(conn: psycopg.Connection, world: World, owner_url: str, workers: i
         per_msp = {m: 0 for m in msps}
         for i in range(n):
             per_msp[msps[(sent + i) % len(msps)]] += 1
-        record(conn, world, per_msp)
+        top = record(conn, world, per_msp)
+        chunks.append((time.monotonic(), top, per_msp))
         sent += n
         next_at += tick
         delay = next_at - time.monotonic()
@@ -184,15 +254,21 @@ def sustained(conn: psycopg.Connection, world: World, owner_url: str, workers: i
             behind = max(behind, -delay)
     elapsed = time.monotonic() - t0
     drain_after = wait_drained(conn, 600)
-    stop_workers(procs)
-    p50, p99, pmax, n = conn.execute(
-        "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY lag), percentile_cont(0.99) WITHIN GROUP (ORDER BY lag), max(lag), count(*)"
-        " FROM (SELECT extract(epoch FROM processed_at - received_at) * 1000 AS lag FROM telemetry_event"
-        "  WHERE received_at >= %s + interval '5 seconds') x", (start_ts,)).fetchone()
-    conn.execute("UPDATE telemetry_event SET received_at = received_at - interval '1 day' WHERE received_at >= %s", (start_ts,))
+    time.sleep(0.1)
+    monitor.stop.set()
+    monitor.join()
+    lags = []
+    for committed, top, per_msp in chunks:
+        if committed - t0 < 5:
+            continue
+        for msp_id, seq in top.items():
+            done = monitor.done_at(committed, msp_id, seq)
+            lags.append(((done - committed) * 1000 if done else float("inf"), per_msp[msp_id]))
+    conn.execute("UPDATE telemetry_event SET received_at = received_at - interval '1 day' WHERE processed_at IS NOT NULL"
+                 " AND received_at > now() - interval '1 hour'")
     return {"offered_events_per_s": round(sent / elapsed), "generator_max_behind_ms": round(behind * 1000),
-            "lag_p50_ms": round(float(p50), 1), "lag_p99_ms": round(float(p99), 1), "lag_max_ms": round(float(pmax), 1),
-            "measured_events": n,
+            "lag_p50_ms": round(_percentile(lags, 0.5)), "lag_p99_ms": round(_percentile(lags, 0.99)),
+            "lag_max_ms": round(max(v for v, _ in lags)), "measured_events": sum(w for _, w in lags),
             "left_pending_at_end_drained_in_s": round(drain_after, 2)}
 
 
@@ -202,27 +278,90 @@ def drain(conn: psycopg.Connection, world: World, owner_url: str, workers: int, 
     for start in range(0, backlog, chunk):
         n = min(chunk, backlog - start)
         record(conn, world, {m: n // len(msps) + (1 if i < n % len(msps) else 0) for i, m in enumerate(msps)}, notify=False)
-    mark = conn.execute("SELECT clock_timestamp()").fetchone()[0]
+    total = pending(conn)
+    monitor = Monitor(owner_url, every=0.05)
+    monitor.start()
     t0 = time.monotonic()
     procs = start_workers(owner_url, workers)
-    wall = wait_drained(conn, 1800)
-    stop_workers(procs)
-    first, last, n = conn.execute("SELECT min(processed_at), max(processed_at), count(*) FROM telemetry_event"
-                                  " WHERE processed_at >= %s", (mark,)).fetchone()
-    span = (last - first).total_seconds()
-    return {"backlog": backlog, "events_per_s": round(n / span) if span else None, "processing_span_s": round(span, 2),
-            "wall_s_including_startup": round(wall if wall else time.monotonic() - t0, 2)}
+    try:
+        wall = wait_drained(conn, 1800)
+        end = time.monotonic()
+    finally:
+        stop_workers(procs)
+    monitor.stop.set()
+    monitor.join()
+    # From the first committed batch on: the events still pending then, over the time they took.
+    first, left = next(((at, left) for at, _, left in monitor.polls if left < total), (end, 0))
+    span = end - first
+    return {"backlog": total, "events_per_s": round(left / span) if span > 0 else None,
+            "processing_span_s": round(span, 2), "wall_s_including_startup": round(wall, 2)}
+
+
+async def in_process(owner_url: str, app_url: str, world: World, backlog: int) -> dict:
+    """Drain a backlog through process_batch in this process, timing the state hooks separately."""
+    import services.core.alerts.evaluate  # noqa: F401  registers rule evaluation, as the worker does
+    import services.core.readiness.service  # noqa: F401  registers dirty-marking
+    from services.core.db import Database
+    from services.core.telemetry import hooks, processing
+
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        msps = list(world.msps)
+        for start in range(0, backlog, 10_000):
+            n = min(10_000, backlog - start)
+            record(conn, world, {m: n // len(msps) + (1 if i < n % len(msps) else 0) for i, m in enumerate(msps)}, notify=False)
+    spent: dict[str, float] = {}
+    calls = {"batches": 0, "practices": 0}
+    original = list(hooks.ON_STATE_CHANGED)
+
+    def timed(hook):
+        async def run(session, msp_id, practice_ids, now):
+            t = time.perf_counter()
+            await hook(session, msp_id, practice_ids, now)
+            spent[hook.__module__] = spent.get(hook.__module__, 0.0) + time.perf_counter() - t
+        return run
+
+    hooks.ON_STATE_CHANGED[:] = [timed(h) for h in original]
+    db = Database.connect(app_url, pool_size=2)
+    results = {}
+    try:
+        # Half the backlog with the base batch size, the rest with the largest (a backlogged MSP's).
+        for size, goal in ((processing.BATCH_SIZE, backlog // 2), (processing.MAX_BATCH_SIZE, backlog)):
+            spent.clear()
+            t0, c0, done, batches = time.perf_counter(), time.process_time(), 0, 0
+            while done < goal:
+                n_round = 0
+                for m in msps:
+                    n = await processing.process_batch(db, m, size)
+                    if n > 0:
+                        n_round += n
+                        batches += 1
+                done += n_round
+                if not n_round:
+                    break
+            wall = time.perf_counter() - t0
+            hook_s = sum(spent.values())
+            results[f"batch {size}"] = {
+                "events": done, "batches": batches, "events_per_s": round(done / wall),
+                "events_per_s_without_hooks": round(done / (wall - hook_s)),
+                "hooks_ms_per_batch": {k.rsplit(".", 1)[-1]: round(v / batches * 1000, 1) for k, v in spent.items()},
+                "hooks_share": f"{hook_s / wall:.0%}", "worker_cpu_ms_per_1000_events": round((time.process_time() - c0) / done * 1e6)}
+    finally:
+        hooks.ON_STATE_CHANGED[:] = original
+        await db.dispose()
+    return results
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--backlog", type=int, default=200_000)
+    parser.add_argument("--backlog", type=int, default=100_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--msps", type=int, default=20)
-    parser.add_argument("--agents", type=int, default=25, help="agents per MSP")
+    parser.add_argument("--agents", type=int, default=25, help="agents per MSP (the single MSP gets msps × agents)")
+    parser.add_argument("--layouts", nargs="+", choices=["multi", "single"], default=["multi", "single"])
     parser.add_argument("--skip-sustained", action="store_true")
+    parser.add_argument("--in-process", action="store_true")
     args = parser.parse_args()
 
     import pgserver
@@ -238,17 +377,31 @@ def main() -> int:
     owner = to_psycopg(server.get_uri())
     app = app_url_for(owner, get_settings())
     migrate.upgrade(owner, app)
-    world = World(asyncio.run(seed(app, args.msps, args.agents)))
+    worlds = {}
+    if "multi" in args.layouts:
+        worlds["multi"] = World(asyncio.run(seed(app, args.msps, args.agents)))
+    if "single" in args.layouts:
+        worlds["single"] = World(asyncio.run(seed(app, 1, args.msps * args.agents)))
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
     print(f"# worker benchmark {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.node()}: {os.cpu_count()} CPUs,"
-          f" Python {platform.python_version()}, {args.msps} MSPs × {args.agents} agents", flush=True)
+          f" Python {platform.python_version()}, load average at start {load}; multi = {args.msps} MSPs × {args.agents} agents,"
+          f" single = 1 MSP × {args.msps * args.agents} agents", flush=True)
     results = {}
     with psycopg.connect(libpq(owner), autocommit=True) as conn:
-        for n in args.workers:
-            if not args.skip_sustained:
-                results[f"sustained {args.rate}/s, {n} worker(s)"] = sustained(conn, world, libpq(owner), n, args.rate, args.seconds)
+        for layout, world in worlds.items():
+            for n in args.workers:
+                if not args.skip_sustained:
+                    results[f"{layout}: sustained {args.rate}/s, {n} worker(s)"] = sustained(
+                        conn, world, libpq(owner), n, args.rate, args.seconds)
+                    print(json.dumps(results, indent=2), flush=True)
+                results[f"{layout}: drain, {n} worker(s)"] = drain(conn, world, libpq(owner), n, args.backlog)
                 print(json.dumps(results, indent=2), flush=True)
-            results[f"drain, {n} worker(s)"] = drain(conn, world, libpq(owner), n, args.backlog)
-            print(json.dumps(results, indent=2), flush=True)
+            if args.in_process:
+                results[f"{layout}: in-process"] = asyncio.run(in_process(libpq(owner), app, world, args.backlog))
+                print(json.dumps(results, indent=2), flush=True)
+    with open("/proc/loadavg") as f:
+        print(f"# load average at end {' '.join(f.read().split()[:3])}", flush=True)
     server.cleanup()
     return 0
 

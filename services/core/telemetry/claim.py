@@ -38,11 +38,13 @@ TRY_LOCK = f"SELECT pg_try_advisory_xact_lock({LOCK_KEY}), now()"
 
 CLAIM_AND_APPEND = f"""
 WITH claimed AS (
+  -- = ANY(ARRAY(…)) keeps the update on the primary key; "IN (subquery)" was planned as a hash
+  -- join over every row the MSP ever sent.
   UPDATE telemetry_event e SET processed_at = clock_timestamp()
-   WHERE e.msp_id = %(msp)s AND e.seq IN (
+   WHERE e.msp_id = %(msp)s AND e.seq = ANY(ARRAY(
      SELECT p.seq FROM telemetry_event p
       WHERE p.msp_id = %(msp)s AND p.processed_at IS NULL AND (SELECT pg_try_advisory_xact_lock({LOCK_KEY}))
-      ORDER BY p.seq LIMIT %(n)s FOR UPDATE SKIP LOCKED)
+      ORDER BY p.seq LIMIT %(n)s FOR UPDATE SKIP LOCKED))
   RETURNING e.seq, e.source_id, e.event_id, e.practice_id, e.site_id, e.type, e.occurred_at, e.payload
 ),
 s AS (

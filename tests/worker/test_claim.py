@@ -1,0 +1,83 @@
+"""The set-based batch path (claim.py) and adaptive batch sizes: the same guarantees as before, in SQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import text
+
+from services.core.database_server import libpq
+from services.core.db import Scope
+from services.core.telemetry.processing import drain
+from services.worker import consumer as consumer_module
+from services.worker.consumer import TelemetryConsumer
+from tests.factories_inventory import create_link
+from tests.factories_telemetry import create_agent
+from tests.factories_worker import at, ev, one, pending, sample_event, send
+
+
+async def test_a_link_sample_the_database_cannot_read_is_set_aside_and_the_others_still_count(client, db, tenant):
+    agent = await create_agent(db, tenant.site)
+    link = await create_link(db, tenant.site, "Fiber")
+    moment = at(10)
+    await send(client, agent, [sample_event("Fiber", moment.replace(second=s, microsecond=0)) for s in (1, 2, 3)])
+    # As if written by a buggy release: "up" is no boolean, which the claim's SQL refuses.
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.execute(text("UPDATE telemetry_event SET payload = jsonb_set(payload, '{up}', '\"maybe\"')"
+                             " WHERE msp_id = :m AND seq = (SELECT min(seq) FROM telemetry_event WHERE msp_id = :m)"),
+                        {"m": tenant.msp_id})
+    assert await drain(db, tenant.msp_id) + await drain(db, tenant.msp_id) == 3
+    assert await pending(db, tenant.msp_id) == 0
+    agg = await one(db, tenant.msp_id, "SELECT sum(samples) AS n FROM link_sample_5m WHERE msp_id = :m")
+    raw = await one(db, tenant.msp_id, "SELECT count(*) AS n FROM link_sample WHERE msp_id = :m")
+    assert agg["n"] == 2 and raw["n"] == 2
+    state = await one(db, tenant.msp_id, "SELECT up, last_sample_at FROM link_state WHERE msp_id = :m AND link_id = :l", l=link.id)
+    assert state["up"] is True and state["last_sample_at"] == moment.replace(second=3, microsecond=0)
+
+
+async def test_of_two_heartbeats_at_the_same_instant_the_larger_event_id_in_code_point_order_wins(client, db, tenant):
+    agent = await create_agent(db, tenant.site)
+    moment = at(1)
+    # "a-Z" < "a-a" by code point (as Python compares); a linguistic collation would order them the other way.
+    first = {**ev("heartbeat", moment, agent_version="9.9.9-upper"), "id": "a-Z"}
+    second = {**ev("heartbeat", moment, agent_version="1.0.0-lower"), "id": "a-a"}
+    await send(client, agent, [second, first])
+    assert await drain(db, tenant.msp_id) == 2
+    row = await one(db, tenant.msp_id, "SELECT agent_version, last_seen_at FROM agent WHERE msp_id = :m AND id = :a",
+                    a=agent.agent_id)
+    assert row["agent_version"] == "1.0.0-lower" and row["last_seen_at"] >= moment
+    state = await one(db, tenant.msp_id, "SELECT last_heartbeat_at FROM agent_state WHERE msp_id = :m AND agent_id = :a",
+                      a=agent.agent_id)
+    assert state["last_heartbeat_at"] == moment
+
+
+async def test_a_backlogged_msp_gets_growing_batches_and_a_caught_up_one_the_base_size_again(
+        client, db, tenant, database_urls, monkeypatch):
+    agent = await create_agent(db, tenant.site)
+    await send(client, agent, [ev("heartbeat", at(10 - i / 10)) for i in range(10)])
+    sizes: list[int] = []
+    real = consumer_module.process_batch
+
+    async def recording(database, msp_id, batch_size):
+        sizes.append(batch_size)
+        return await real(database, msp_id, batch_size)
+
+    monkeypatch.setattr(consumer_module, "process_batch", recording)
+    consumer = TelemetryConsumer(db, libpq(database_urls[1]), workers=1, batch_size=2, sweep_seconds=3600)
+    task = asyncio.create_task(consumer.run())
+    try:
+        for _ in range(200):
+            if consumer.processed == 10:
+                break
+            await asyncio.sleep(0.05)
+        assert consumer.processed == 10
+        assert sizes[:3] == [2, 4, 8]  # 2 full, 4 full, then 4 of 8: caught up
+        await send(client, agent, [ev("heartbeat", at(0))])
+        for _ in range(200):
+            if consumer.processed == 11:
+                break
+            await asyncio.sleep(0.05)
+        assert consumer.processed == 11 and sizes[-1] == 2
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
