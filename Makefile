@@ -37,8 +37,11 @@ test: $(PY_STAMP) frontend test-frontend test-python
 test-frontend: $(FRONTEND_STAMP)
 	cd frontend && npm run check:api && npm test
 
+# Two runs: Playwright's sync API keeps an event loop running in its process, which would break the
+# async tests after it, so the browser tests run on their own after the rest (two xdist workers).
 test-python: $(PY_STAMP) frontend
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --ignore=tests/e2e $(PYTEST_ARGS)
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 ## make openapi: refresh frontend/openapi.json and the generated TypeScript types after an API change
 openapi: $(PY_STAMP) $(FRONTEND_STAMP)

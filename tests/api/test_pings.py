@@ -43,7 +43,7 @@ async def test_a_long_body_keeps_its_last_100_kb(client, tenant, db):
 async def test_unknown_keys_and_signals_answer_plain_not_found(client, tenant, db):
     job = await create_job(db, tenant.practice, "cron")
     url = await ping_url(db, job)
-    for bad in ("/ping/swp_nope", url + "/256", url + "/restart", url + "/-1"):
+    for bad in ("/ping/swp_nope", url + "/256", url + "/restart", url + "/-1", url + "/³³"):
         r = await client.get(bad)
         assert (r.status_code, r.text) == (404, "not found"), bad
         assert r.headers["content-type"].startswith("text/plain")

@@ -27,7 +27,7 @@ SessionStatus = Literal["ok", "mfa_required", "mfa_enrollment_required"]
 class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # Not EmailStr: sign-in must not reject an address an admin was allowed to create.
-    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s\x00]+@[^@\s\x00]+$")
     password: str = Field(min_length=1, max_length=1024)
 
 
@@ -232,7 +232,7 @@ async def get_session(state: SessionState, db: DbSession) -> SessionOut:
 
 class PasswordResetRequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s\x00]+@[^@\s\x00]+$")
 
 
 class PasswordResetConfirmIn(BaseModel):

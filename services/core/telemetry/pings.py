@@ -128,7 +128,7 @@ def parse_signal(signal: str | None) -> tuple[str, int | None] | None:
         return "success", None
     if signal in SIGNALS:
         return signal, None
-    if signal.isdigit() and len(signal) <= 3 and int(signal) <= 255:
+    if signal.isascii() and signal.isdigit() and len(signal) <= 3 and int(signal) <= 255:
         code = int(signal)
         return ("success" if code == 0 else "fail"), code
     return None
