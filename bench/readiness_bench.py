@@ -9,7 +9,9 @@ backup and link state, 90 days of backup runs (one per job and day), 90 days of 
 (5-minute buckets for the last 2 days, one bucket per hour before that), 90 days of readiness
 snapshots, restore tests, and open incidents at one practice in ten. Then it measures:
 
-* readiness recomputation of every practice (the worker's hourly pass, in this process);
+* each finding source alone over every practice (with a statement timeout), then the readiness
+  recomputation of every practice (the worker's hourly pass, in this process) with the sources
+  that finished;
 * `GET /api/v1/portfolio` first page and `GET /api/v1/practices/{id}/dashboard` (random practices)
   against the real API (`uvicorn services.api.main:app`, one process), sequential requests with an
   API token, p50/p95/p99;
@@ -160,10 +162,42 @@ async def generate(owner_url: str, app_url: str, n: int) -> tuple[uuid.UUID, str
     return msp_id, token, ids
 
 
-async def recompute(app_url: str, msp_id: uuid.UUID) -> tuple[float, int]:
-    from services.core.db import Database
-    from services.core.readiness import service
+async def time_sources(app_url: str, msp_id: uuid.UUID, ids: list[uuid.UUID], timeout_s: float) -> dict[str, str]:
+    """Each finding source alone over every practice (batches as in the hourly pass), with a
+    statement timeout so one pathological query cannot stall the benchmark."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
 
+    from services.core.base import utcnow
+    from services.core.db import Database, Scope
+    from services.core.readiness.service import FULL_BATCH
+    from services.core.readiness.sources import sources
+
+    db = Database.connect(app_url, pool_size=2)
+    out = {}
+    for spec in sources():
+        if spec.fn is None:
+            out[spec.name] = "unavailable"
+            continue
+        started = time.perf_counter()
+        try:
+            for i in range(0, len(ids), FULL_BATCH):
+                async with db.transaction(Scope(msp_id)) as s:
+                    await s.execute(text(f"SET LOCAL statement_timeout = {int(timeout_s * 1000)}"))
+                    await spec.fn(s, msp_id, ids[i:i + FULL_BATCH], utcnow())
+            out[spec.name] = f"{time.perf_counter() - started:.1f} s"
+        except DBAPIError as exc:
+            out[spec.name] = f"did not finish: a statement ran past {timeout_s:.0f} s ({str(exc.orig).splitlines()[0][:60]})"
+    await db.dispose()
+    return out
+
+
+async def recompute(app_url: str, msp_id: uuid.UUID, without: set[str]) -> tuple[float, int]:
+    from services.core.db import Database
+    from services.core.readiness import service, sources
+
+    for name in without:
+        sources.BUILTIN.pop(name, None)
     db = Database.connect(app_url, pool_size=2)
     started = time.perf_counter()
     done = await service.recompute_all(db, msp_ids=[msp_id])
@@ -192,6 +226,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--practices", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--source-timeout", type=float, default=120.0, help="statement timeout per finding source, seconds")
     args = parser.parse_args()
 
     import pgserver
@@ -216,10 +251,15 @@ def main() -> int:
         msp_id, token, practice_ids = asyncio.run(generate(owner, app_url, args.practices))
         print(f"generated {len(practice_ids)} practices in {time.perf_counter() - started:.0f} s")
 
-        elapsed, done = asyncio.run(recompute(app_url, msp_id))
-        print(f"readiness recomputation, all practices (first): {done} in {elapsed:.1f} s")
-        elapsed, done = asyncio.run(recompute(app_url, msp_id))
-        print(f"readiness recomputation, all practices (again): {done} in {elapsed:.1f} s")
+        timings = asyncio.run(time_sources(app_url, msp_id, practice_ids, args.source_timeout))
+        for name, figure in timings.items():
+            print(f"finding source {name}, all practices: {figure}")
+        without = {name for name, figure in timings.items() if not figure.endswith(" s")}
+        elapsed, done = asyncio.run(recompute(app_url, msp_id, without))
+        note = f" (without {', '.join(sorted(without))})" if without else ""
+        print(f"readiness recomputation, all practices{note}: {done} in {elapsed:.1f} s")
+        elapsed, done = asyncio.run(recompute(app_url, msp_id, without))
+        print(f"readiness recomputation again{note}: {done} in {elapsed:.1f} s")
 
         port = free_port()
         env = {**os.environ, "DATABASE_URL": owner, "SEAWALL_ENVIRONMENT": "development", "SEAWALL_LOG_LEVEL": "WARNING"}
