@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from services.api import openapi, problems
+from services.api.hotpath import SeawallAPI
 from services.api.request_context import RequestContext
 from services.api.routers import ROUTERS
 from services.core.database_server import resolve
@@ -31,7 +32,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if own:
             await app.state.db.dispose()
 
-    app = FastAPI(title="Seawall API", version="1.0.0", lifespan=lifespan,
+    # SeawallAPI: FastAPI with the agents' ingest and ping paths answered ahead of its stack (hotpath.py).
+    app = SeawallAPI(title="Seawall API", version="1.0.0", lifespan=lifespan,
                   description="Business-continuity readiness for MSPs and the healthcare practices they look after.")
     if database is not None:
         app.state.db = database

@@ -4,17 +4,22 @@ job's ping URL.
 Ping answers are plain text — "OK", "not found", "rate limited" — not problem+json: the tools that
 speak this protocol (borgmatic, curl in cron jobs, Healthchecks client libraries) were written
 against Healthchecks, and some of them log or compare the body they get back.
+
+In the running app, services/api/hotpath.py answers /ping/… before FastAPI's own stack; the ping
+routes here document the operations and serve them when the app is used without that front.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
 from services.api.deps import DbSession, PracticeOperator, PracticeReader, client_ip
 from services.core import ratelimit
+from services.core.db import Database
 from services.core.errors import RateLimited
 from services.core.settings import get_settings
 from services.core.telemetry import pings
@@ -25,15 +30,11 @@ router = APIRouter(tags=["pings"])
 MAX_UPLOAD = 10 * 1024 * 1024  # read at most this much of a ping body; its last 100 KB are kept
 
 
-def _not_found() -> PlainTextResponse:
-    return PlainTextResponse("not found", status_code=404)
-
-
-async def _log_tail(request: Request) -> str | None:
+async def _log_tail(chunks: AsyncIterator[bytes]) -> str | None:
     """The body's last 100 KB — the end of a backup log is what explains a failure (Healthchecks keeps
     the start; borgmatic already sends only the tail, so for it the two agree)."""
     tail, size = b"", 0
-    async for chunk in request.stream():
+    async for chunk in chunks:
         size += len(chunk)
         if size > MAX_UPLOAD:
             return None
@@ -41,29 +42,34 @@ async def _log_tail(request: Request) -> str | None:
     return tail.decode("utf-8", errors="replace")
 
 
-async def _ping(request: Request, key: str, signal: str | None) -> PlainTextResponse:
+async def answer_ping(database: Database, key: str, signal: str | None, rid: str | None, chunks: AsyncIterator[bytes],
+                      user_agent: str, remote_addr: str | None) -> tuple[int, str, dict[str, str]]:
+    """One ping, whichever front serves it (services/api/hotpath.py, or the routes below): status, text, headers."""
     parsed = pings.parse_signal(signal)
     if parsed is None:
-        return _not_found()
-    rid = request.query_params.get("rid")
+        return 404, "not found", {}
     if rid is not None and not 0 < len(rid) <= 64:
-        return PlainTextResponse("invalid rid", status_code=400)
-    database = request.app.state.db
+        return 400, "invalid rid", {}
     target = await pings.find_target(database, key)
     if target is None:
-        return _not_found()
+        return 404, "not found", {}
     try:
         await ratelimit.hit(get_settings().ping_rate_limit, "ping", str(target.job_id))
     except RateLimited as exc:
-        return PlainTextResponse("rate limited", status_code=429, headers={"Retry-After": str(exc.retry_after)})
-    body = await _log_tail(request)
+        return 429, "rate limited", {"Retry-After": str(exc.retry_after)}
+    body = await _log_tail(chunks)
     if body is None:
-        return PlainTextResponse("request body too large", status_code=413)
+        return 413, "request body too large", {}
     kind, exit_code = parsed
-    if not await pings.record_ping(database, target, kind, exit_code, rid, body, request.headers.get("user-agent", ""),
-                                   client_ip(request)):
-        return _not_found()
-    return PlainTextResponse("OK")
+    if not await pings.record_ping(database, target, kind, exit_code, rid, body, user_agent, remote_addr):
+        return 404, "not found", {}
+    return 200, "OK", {}
+
+
+async def _ping(request: Request, key: str, signal: str | None) -> PlainTextResponse:
+    status, words, headers = await answer_ping(request.app.state.db, key, signal, request.query_params.get("rid"),
+                                               request.stream(), request.headers.get("user-agent", ""), client_ip(request))
+    return PlainTextResponse(words, status_code=status, headers=headers or None)
 
 
 _DOC = {"responses": {"200": {"description": "OK", "content": {"text/plain": {}}},

@@ -9,6 +9,7 @@ transaction that stores them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -21,11 +22,12 @@ from pydantic import ValidationError
 from pydantic_core import to_json
 from sqlalchemy import text
 
-from services.core import secret_index
+from services.core import ratelimit, secret_index
 from services.core.audit.service import Actor, record
 from services.core.db import Database, Scope, set_scope
 from services.core.errors import DomainError, FieldError, PayloadTooLarge, Unauthorized, ValidationFailed
 from services.core.secrets import hash_token
+from services.core.settings import get_settings
 from services.core.telemetry.events import REFERENCES, IngestBatch, IngestResult, payload_of
 from services.core.telemetry.inbox import Row, Submission, writer_for
 
@@ -201,10 +203,13 @@ class Inventory:
 
 _inventories: dict[tuple[uuid.UUID, uuid.UUID], Inventory] = {}
 
+_inventories_loading: dict[tuple[uuid.UUID, uuid.UUID], asyncio.Future] = {}
+
+# ids as text: the cache maps strings to strings, and UUID objects would be built only to be printed.
 _INVENTORY = text(
-    "SELECT 'job', id, name FROM backup_job WHERE msp_id = :m AND practice_id = :p"
-    " UNION ALL SELECT 'system', id, name FROM system WHERE msp_id = :m AND practice_id = :p"
-    " UNION ALL SELECT 'link', id, name FROM link WHERE msp_id = :m AND practice_id = :p AND site_id = :s"
+    "SELECT 'job', id::text, name FROM backup_job WHERE msp_id = :m AND practice_id = :p"
+    " UNION ALL SELECT 'system', id::text, name FROM system WHERE msp_id = :m AND practice_id = :p"
+    " UNION ALL SELECT 'link', id::text, name FROM link WHERE msp_id = :m AND practice_id = :p AND site_id = :s"
 )
 
 
@@ -213,19 +218,37 @@ async def _load_inventory(database: Database, identity: AgentIdentity) -> Invent
         rows = (await session.execute(_INVENTORY, {"m": identity.msp_id, "p": identity.practice_id, "s": identity.site_id})).all()
     by_kind: dict[str, dict[str, str]] = {"job": {}, "system": {}, "link": {}}
     for kind, object_id, name in rows:
-        by_kind[kind][name] = str(object_id)
+        by_kind[kind][name] = object_id
     for kind, object_id, _ in rows:  # an id wins over a name that happens to look like one
-        by_kind[kind][str(object_id)] = str(object_id)
+        by_kind[kind][object_id] = object_id
     inventory = Inventory(by_kind, time.monotonic())
     _inventories[(identity.msp_id, identity.site_id)] = inventory
     return inventory
 
 
 async def inventory_for(database: Database, identity: AgentIdentity, fresh: bool = False) -> Inventory:
-    cached = _inventories.get((identity.msp_id, identity.site_id))
+    key = (identity.msp_id, identity.site_id)
+    cached = _inventories.get(key)
     if not fresh and cached is not None and time.monotonic() - cached.loaded_at < REFERENCE_TTL:
         return cached
-    return await _load_inventory(database, identity)
+    # One load per site at a time: when the cache expires under load, every concurrent request of
+    # the site would otherwise read the whole inventory itself. A caller that just missed a name
+    # (`fresh`) loads for itself: a load already under way may have begun before that name existed.
+    loop = asyncio.get_running_loop()
+    loading = _inventories_loading.get(key)
+    if not fresh and loading is not None and loading.get_loop() is loop:
+        shared = await asyncio.shield(loading)
+        if shared is not None:
+            return shared
+    loading = _inventories_loading[key] = loop.create_future()
+    inventory = None
+    try:
+        inventory = await _load_inventory(database, identity)
+        return inventory
+    finally:
+        loading.set_result(inventory)  # None: the load failed, and each waiter tries its own
+        if _inventories_loading.get(key) is loading:
+            del _inventories_loading[key]
 
 
 async def resolve_references(database: Database, identity: AgentIdentity, batch: IngestBatch) -> list[dict[str, str]]:
@@ -294,6 +317,14 @@ async def _audit_foreign(database: Database, identity: AgentIdentity, foreign: l
 
 
 # --- recording --------------------------------------------------------------------------------
+
+async def receive_batch(database: Database, headers: Any, chunks: AsyncIterator[bytes]) -> IngestResult:
+    """One POST /api/v1/ingest, whichever front serves it (services/api/hotpath.py, or the FastAPI route)."""
+    identity = await identify_agent(database, bearer_credential(headers.get("authorization", "")))
+    await ratelimit.hit(get_settings().ingest_rate_limit, "ingest", str(identity.agent_id))
+    body = await read_body(headers, chunks)
+    return await ingest(database, identity, body)
+
 
 async def ingest(database: Database, identity: AgentIdentity, body: bytes) -> IngestResult:
     """Validate and durably record one batch; answer how many events were new."""
