@@ -21,22 +21,38 @@ from services.core.telemetry.models_state import BackupJobState, LinkState
 
 # The two newest successful runs of each job (stale success), and the newest successful restore
 # test per system, directly or through a job protecting it (no restore test / RTO above target).
+# Both walk the (msp_id, job or system, finished_at) indexes from the newest end with a LIMIT per
+# job or system: the evaluation runs inside every telemetry batch, so it must never scan history.
 _LAST_TWO_SUCCESSES = text("""
-SELECT backup_job_id, restore_point_at FROM (
-  SELECT backup_job_id, restore_point_at,
-         row_number() OVER (PARTITION BY backup_job_id ORDER BY finished_at DESC NULLS LAST, run_at DESC) AS n
-  FROM backup_run
-  WHERE msp_id = :msp AND practice_id = ANY(:practices) AND status = 'success' AND restore_point_at IS NOT NULL
-) r WHERE n <= 2 ORDER BY backup_job_id, n
+SELECT j.id AS backup_job_id, r.restore_point_at
+FROM backup_job j
+CROSS JOIN LATERAL (
+  SELECT b.restore_point_at FROM backup_run b
+  WHERE b.msp_id = j.msp_id AND b.backup_job_id = j.id AND b.finished_at IS NOT NULL
+    AND b.status = 'success' AND b.restore_point_at IS NOT NULL
+  ORDER BY b.finished_at DESC, b.run_at DESC LIMIT 2
+) r
+WHERE j.msp_id = :msp AND j.practice_id = ANY(:practices)
+ORDER BY j.id
 """)
 _NEWEST_TESTS = text("""
-SELECT DISTINCT ON (s.id) s.id, t.finished_at, t.duration_seconds
+SELECT s.id, t.finished_at, t.duration_seconds
 FROM system s
-JOIN restore_test t ON t.msp_id = s.msp_id AND t.success
-  AND (t.system_id = s.id OR t.backup_job_id IN (
-        SELECT bjs.backup_job_id FROM backup_job_system bjs WHERE bjs.msp_id = s.msp_id AND bjs.system_id = s.id))
+CROSS JOIN LATERAL (
+  SELECT u.finished_at, u.duration_seconds FROM (
+    (SELECT d.finished_at, d.duration_seconds FROM restore_test d
+      WHERE d.msp_id = s.msp_id AND d.system_id = s.id AND d.success
+      ORDER BY d.finished_at DESC LIMIT 1)
+    UNION ALL
+    (SELECT j.finished_at, j.duration_seconds FROM backup_job_system bjs
+     CROSS JOIN LATERAL (
+       SELECT t.finished_at, t.duration_seconds FROM restore_test t
+       WHERE t.msp_id = bjs.msp_id AND t.backup_job_id = bjs.backup_job_id AND t.success
+       ORDER BY t.finished_at DESC LIMIT 1) j
+     WHERE bjs.msp_id = s.msp_id AND bjs.system_id = s.id)
+  ) u ORDER BY u.finished_at DESC LIMIT 1
+) t
 WHERE s.msp_id = :msp AND s.practice_id = ANY(:practices)
-ORDER BY s.id, t.finished_at DESC
 """)
 
 
