@@ -80,3 +80,25 @@ async def test_other_msp_gets_404(client, db, tenant, other_tenant):
     r = await client.post(f"/api/v1/practices/{tenant.practice.id}/incidents/{inc.id}/acknowledge")
     assert r.status_code == 404
     assert (await client.get("/api/v1/incidents")).json()["total"] == 0
+
+
+async def test_acknowledging_an_incident_tells_live_viewers_after_commit(client, db, tenant, database_urls):
+    import psycopg
+
+    from services.core.database_server import libpq
+    from services.core.readiness.events import CHANNEL
+
+    inc = await open_incident(db, tenant)
+    async with await psycopg.AsyncConnection.connect(libpq(database_urls[0]), autocommit=True) as listener:
+        await listener.execute(f"LISTEN {CHANNEL}")
+        await sign_in(client, tenant["msp_technician"])
+        r = await client.post(f"/api/v1/practices/{tenant.practice.id}/incidents/{inc.id}/acknowledge")
+        assert r.status_code == 200, r.text
+        received = []
+        async for note in listener.notifies(timeout=5, stop_after=5):
+            received.append(__import__("json").loads(note.payload))
+            if any(e["type"] == "incident.acknowledged" for e in received):
+                break
+    acked = [e for e in received if e["type"] == "incident.acknowledged"]
+    assert acked and acked[0]["data"]["incident_id"] == str(inc.id)
+    assert acked[0]["practice_id"] == str(tenant.practice.id)

@@ -19,6 +19,7 @@ from services.core.alerts import maintenance, outbox
 from services.core.alerts.models import Incident, IncidentEvent, IncidentStatus, MaintenanceWindow, Urgency
 from services.core.alerts.policy import PolicyView
 from services.core.alerts.rules import Hit
+from services.core.readiness import events as live_events
 
 
 @dataclass
@@ -84,6 +85,7 @@ async def fire(ctx: Ctx, practice_id: uuid.UUID, open_incident: Incident | None,
         await ctx.session.flush()
         event(ctx.session, inc, "reopened", f"The condition came back within {ctx.policy.reopen_cooldown_minutes} minutes "
               f"of resolving: {f.measured or f.title}.", at=now)
+        await _live(ctx, inc, "incident.opened")
     elif inc is None:
         inc = Incident(msp_id=ctx.msp_id, practice_id=practice_id, rule_id=f.rule_id, subject_type=f.subject_type,
                        subject_id=f.subject_id, severity=f.severity.value, component=f.component.value,
@@ -93,6 +95,7 @@ async def fire(ctx: Ctx, practice_id: uuid.UUID, open_incident: Incident | None,
         ctx.session.add(inc)
         await ctx.session.flush()
         event(ctx.session, inc, "opened", f.title, at=now, data={"measured": f.measured, "target": f.target})
+        await _live(ctx, inc, "incident.opened")
     else:
         if inc.clear_since is not None:
             event(ctx.session, inc, "fired_again", f"The condition is back before the incident resolved: {f.measured or ''}".strip(),
@@ -108,6 +111,12 @@ async def fire(ctx: Ctx, practice_id: uuid.UUID, open_incident: Incident | None,
     if inc.notified_at is None and inc.parent_id is None and inc.maintenance_window_id is None:
         await notify_trigger(ctx, inc)
     return inc
+
+
+async def _live(ctx: Ctx, inc: Incident, kind: str) -> None:
+    """Tell signed-in viewers of the practice, when the transaction commits (the SSE stream)."""
+    await live_events.publish(ctx.session, inc.msp_id, inc.practice_id, kind,
+                              {"incident_id": str(inc.id), "rule_id": inc.rule_id, "severity": inc.severity, "title": inc.title[:200]})
 
 
 def _group(ctx: Ctx, inc: Incident, parent: Incident | None) -> None:
@@ -172,6 +181,7 @@ async def resolve(ctx: Ctx, inc: Incident, actor: str | None, actor_id: uuid.UUI
     message = f"Resolved by {actor}." if actor else "Resolved automatically: the condition stayed clear."
     event(ctx.session, inc, "resolved", (message + (f" {note}" if note else "")), at=ctx.now, actor=actor or "seawall",
           actor_id=actor_id)
+    await _live(ctx, inc, "incident.resolved")
     if inc.notified_at is not None:
         await _follow_up(ctx, inc, "resolve")
     children = (await ctx.session.scalars(select(Incident).where(
@@ -186,6 +196,7 @@ async def resolve(ctx: Ctx, inc: Incident, actor: str | None, actor_id: uuid.UUI
 async def acknowledge(ctx: Ctx, inc: Incident, actor: str, actor_id: uuid.UUID | None) -> None:
     inc.status, inc.acknowledged_at, inc.acknowledged_by = IncidentStatus.acknowledged.value, ctx.now, actor
     event(ctx.session, inc, "acknowledged", f"Acknowledged by {actor}.", at=ctx.now, actor=actor, actor_id=actor_id)
+    await _live(ctx, inc, "incident.acknowledged")
     if inc.notified_at is not None:
         await _follow_up(ctx, inc, "acknowledge")
 
