@@ -156,3 +156,19 @@ PracticeOperator = Annotated[PracticeAccess, practice_permission(Permission.prac
 PracticeUserManager = Annotated[PracticeAccess, practice_permission(Permission.practice_users)]
 PlanApprover = Annotated[PracticeAccess, practice_permission(Permission.plan_approve)]
 PlanAcknowledger = Annotated[PracticeAccess, practice_permission(Permission.plan_acknowledge)]
+
+
+async def rescore_after_write(request: Request, db: DbSession) -> AsyncIterator[None]:
+    """After a successful write under /practices/{practice_id}, ask for that practice's readiness to be
+    recomputed (in the same transaction), so a fixed plan or inventory shows in minutes, not hours."""
+    yield
+    practice_id = request.path_params.get("practice_id")
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if request.method not in SAFE_METHODS and practice_id and principal is not None:
+        from services.core.readiness.service import mark_dirty
+
+        await mark_dirty(db, principal.msp_id, uuid.UUID(practice_id))
+
+
+# Routers whose writes change what readiness is computed from declare this.
+RescoresPractice = Depends(rescore_after_write, scope="function")

@@ -155,3 +155,19 @@ async def test_recompute_all_scores_every_practice_of_the_msp(db, tenant):
     assert {r.practice_id for r in rows} == {tenant.practice.id, tenant.sibling.id}
     assert all(r.score < 100 for r in rows)  # no plan, single link: the bare practices are not ready
     assert uuid.UUID(str(rows[0].practice_id))
+
+
+async def test_an_inventory_write_through_the_api_marks_the_practice_for_rescoring(client, db, tenant):
+    from sqlalchemy import select
+
+    from services.core.readiness.models import ReadinessDirty
+    from tests.factories import sign_in
+
+    await sign_in(client, tenant["msp_technician"])
+    r = await client.post(f"/api/v1/practices/{tenant.practice.id}/systems",
+                          json={"name": "EHR", "rto_minutes": 60, "rpo_minutes": 60, "mtd_minutes": 240})
+    assert r.status_code == 201, r.text
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        dirty = set(await s.scalars(select(ReadinessDirty.practice_id).where(ReadinessDirty.msp_id == tenant.msp_id)))
+    assert tenant.practice.id in dirty
+    assert tenant.sibling.id not in dirty

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from services.api.deps import DbSession, PracticeOperator, PracticeReader
+from services.api.deps import DbSession, PracticeOperator, PracticeReader, RescoresPractice
 from services.core.base import utcnow
 from services.core.errors import DomainError, FieldError, PayloadTooLarge
 from services.core.inventory import backup_jobs, contacts, links, service
@@ -34,7 +34,7 @@ from services.core.inventory.schemas import (
     SystemPatch,
 )
 
-router = APIRouter(prefix="/api/v1/practices/{practice_id}", tags=["inventory"])
+router = APIRouter(prefix="/api/v1/practices/{practice_id}", tags=["inventory"], dependencies=[RescoresPractice])
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 CSV_BODY = {"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}}
 DryRun = Annotated[bool, Query(description="true: report what would change and write nothing")]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Response
 
 from services.api.deps import (CurrentPrincipal, DbSession, MspManager, MspReader, PlanAcknowledger, PlanApprover, PracticeOperator,
-                               PracticeReader, actor_of)
+                               PracticeReader, RescoresPractice, actor_of)
 from services.core.base import utcnow
 from services.core.errors import Forbidden, NotFound
 from services.core.identity.policy import Permission
@@ -41,7 +41,7 @@ def template_access(permission: Permission):
 
 TemplateReader = Annotated[tuple[Principal, PlanTemplate | None], template_access(Permission.msp_read)]
 TemplateManager = Annotated[tuple[Principal, PlanTemplate | None], template_access(Permission.msp_manage)]
-router = APIRouter(prefix="/api/v1/practices/{practice_id}", tags=["plans"])
+router = APIRouter(prefix="/api/v1/practices/{practice_id}", tags=["plans"], dependencies=[RescoresPractice])
 
 
 # --- templates (MSP-wide) ---------------------------------------------------------------------
