@@ -1,0 +1,83 @@
+"""The hot path (services/api/hotpath.py) answers ingest and pings exactly as the documented FastAPI routes do."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.factories_inventory import create_job, create_link
+from tests.factories_telemetry import create_agent, event, inbox, ping_url
+
+
+@pytest.fixture
+async def routes_client(app):
+    """The same app with the hot path bypassed: every request goes through FastAPI's routes."""
+
+    async def through_fastapi(scope, receive, send):
+        await FastAPI.__call__(app, scope, receive, send)
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=through_fastapi), base_url="https://testserver") as c:
+        yield c
+
+
+def _answer(r: httpx.Response) -> tuple:
+    body = r.json() if r.headers.get("content-type", "").endswith("json") else r.text
+    if isinstance(body, dict) and body.get("type", "").endswith("internal-error"):
+        body.pop("detail")
+    return r.status_code, r.headers.get("content-type"), r.headers.get("retry-after"), body
+
+
+async def test_ingest_answers_are_the_same_through_the_hot_path_and_the_fastapi_route(client, routes_client, tenant, db):
+    agent = await create_agent(db, tenant.site)
+    await create_link(db, tenant.site, "Fiber")
+    good = [event("link_sample", link="Fiber", up=True)]
+    cases = [
+        ({"events": good}, agent.headers),
+        ({"events": [event("link_sample", link="Nowhere", up=True)]}, agent.headers),
+        ({"events": [{**event(), "colour": "red"}]}, agent.headers),
+        ({"events": []}, agent.headers),
+        ({"events": good}, {"Authorization": "Bearer swa_not-a-credential"}),
+        ({"events": good}, {}),
+    ]
+    for body, headers in cases:
+        hot = await client.post("/api/v1/ingest", json=body, headers=headers)
+        routed = await routes_client.post("/api/v1/ingest", json=body, headers=headers)
+        assert _answer(hot)[:3] == _answer(routed)[:3], (body, hot.text, routed.text)
+        if hot.status_code == 202:
+            assert hot.json() == {"accepted": 1, "duplicates": 0} and routed.json() == {"accepted": 0, "duplicates": 1}
+        else:
+            assert hot.json() == routed.json()
+        assert hot.headers["x-request-id"]
+    raw = json.dumps({"events": [event()]}).encode()
+    for extra, content in (({"Content-Encoding": "br"}, raw), ({"Content-Encoding": "gzip"}, gzip.compress(raw)[:-4]),
+                           ({}, b"{not json")):
+        hot = await client.post("/api/v1/ingest", content=content, headers={**agent.headers, **extra})
+        routed = await routes_client.post("/api/v1/ingest", content=content, headers={**agent.headers, **extra})
+        assert _answer(hot) == _answer(routed) and hot.status_code in (415, 422)
+    assert len(await inbox(db, tenant.msp_id)) == 1
+
+
+async def test_other_methods_on_the_hot_paths_still_get_fastapis_405(client):
+    r = await client.get("/api/v1/ingest")
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
+    assert r.headers["content-type"] == "application/problem+json"
+    r = await client.delete("/ping/swp_anything")
+    assert r.status_code == 405
+
+
+async def test_ping_answers_are_the_same_through_the_hot_path_and_the_fastapi_routes(client, routes_client, tenant, db):
+    job = await create_job(db, tenant.practice, "borgmatic", site_id=tenant.site.id)
+    url = await ping_url(db, job)
+    for method, path in (("POST", url), ("GET", url + "/start"), ("GET", url + "/7"), ("GET", url + "/256"),
+                         ("GET", url + "?rid="), ("GET", url + "?rid=a&rid=b"), ("GET", "/ping/swp_unknown"),
+                         ("POST", "/ping/swp_unknown/fail"), ("HEAD", url)):
+        hot = await client.request(method, path, content=b"log" if method == "POST" else None)
+        routed = await routes_client.request(method, path, content=b"log" if method == "POST" else None)
+        assert _answer(hot) == _answer(routed), (method, path)
+    rows = await inbox(db, tenant.msp_id)
+    assert [r["payload"]["kind"] for r in rows] == ["success"] * 2 + ["start"] * 2 + ["fail"] * 2 + ["success"] * 2 + ["success"] * 2
+    assert sorted(r["payload"].get("rid") for r in rows if r["payload"].get("rid")) == ["b", "b"]
