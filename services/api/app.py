@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # SeawallAPI: FastAPI with the agents' ingest and ping paths answered ahead of its stack (hotpath.py).
     app = SeawallAPI(title="Seawall API", version="1.0.0", lifespan=lifespan,
                   description="Business-continuity readiness for MSPs and the healthcare practices they look after.")
+    app.state.settings = settings
     if database is not None:
         app.state.db = database
     problems.install(app)

@@ -84,8 +84,9 @@ class SessionOut(BaseModel):
     memberships: list[SessionMembershipOut]
 
 
-def set_session_cookies(response: Response, token: str, csrf: str) -> None:
-    settings = get_settings()
+def set_session_cookies(request: Request, response: Response, token: str, csrf: str) -> None:
+    # The app's own settings (a test server may run several apps with different ones in one process).
+    settings = getattr(request.app.state, "settings", None) or get_settings()
     max_age = settings.session_absolute_hours * 3600
     response.set_cookie(sessions.SESSION_COOKIE, token, max_age=max_age, httponly=True, secure=settings.cookie_secure,
                         samesite="lax", path="/")
@@ -148,7 +149,7 @@ async def login(body: LoginIn, request: Request, response: Response, db: DbSessi
                                             user_agent=request.headers.get("user-agent"))
     await _audit_sign_in(db, memberships, user, "auth.sign_in" if mfa_passed else "auth.password_accepted", ip)
     await ratelimit.clear(limit, "login-email", email)
-    set_session_cookies(response, token, s.csrf_token)
+    set_session_cookies(request, response, token, s.csrf_token)
     return LoginOut(status=sessions.SessionState(s, user).status, csrf_token=s.csrf_token)
 
 

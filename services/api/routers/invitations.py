@@ -167,5 +167,5 @@ async def invitation_accept(body: InvitationAcceptIn, request: Request, response
     mfa_passed = user.mfa_enabled_at is None and not any(Role(m.role).is_msp_role for m in memberships)
     token, s = await sessions.start_session(db, user, inv.msp_id, mfa_passed=mfa_passed, ip=ip,
                                             user_agent=request.headers.get("user-agent"))
-    set_session_cookies(response, token, s.csrf_token)
+    set_session_cookies(request, response, token, s.csrf_token)
     return LoginOut(status=sessions.SessionState(s, user).status, csrf_token=s.csrf_token)
