@@ -114,8 +114,33 @@ async def test_site_without_backup_link_or_hotspot_is_a_single_link(db, tenant):
 
 
 async def test_site_with_no_link_recorded_is_flagged_too(db, tenant):
-    (f,) = await findings(db, tenant)
-    assert (f.rule_id, f.measured) == ("inventory.single_link", "no internet link recorded")
+    (f,) = [f for f in await findings(db, tenant) if f.rule_id == "inventory.single_link"]
+    assert f.measured == "no internet link recorded"
+
+
+async def test_a_practice_that_recorded_nothing_is_flagged_not_ready_by_default(db, tenant):
+    from services.core.practices.models import Site
+
+    rules = {f.rule_id: f for f in await findings(db, tenant)}
+    assert rules["inventory.no_systems"].severity.value == "critical"
+    assert "inventory.no_sites" not in rules
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.delete(await s.get(Site, (tenant.msp_id, tenant.site.id)))
+    rules = {f.rule_id for f in await findings(db, tenant)}
+    assert {"inventory.no_systems", "inventory.no_sites"} <= rules
+    await well_prepared(db, tenant.practice, await _site(db, tenant))
+    rules = {f.rule_id for f in await findings(db, tenant)}
+    assert not {"inventory.no_systems", "inventory.no_sites"} & rules
+
+
+async def _site(db, tenant):
+    from services.core.practices.models import Site
+
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        site = Site(msp_id=tenant.msp_id, practice_id=tenant.practice.id, name="New site")
+        s.add(site)
+        await s.flush()
+        return site
 
 
 async def test_practice_holding_ephi_without_an_immutable_copy_is_flagged(db, tenant):

@@ -34,6 +34,8 @@ NO_BAA = "inventory.no_baa"
 SINGLE_LINK = "inventory.single_link"
 NO_IMMUTABLE_COPY = "inventory.no_immutable_copy"
 DEPENDENCY_RTO_ABOVE_MTD = "inventory.dependency_rto_above_mtd"
+NO_SYSTEMS = "inventory.no_systems"
+NO_SITES = "inventory.no_sites"
 
 SEVERITY_RANK = {Severity.critical: 0, Severity.high: 1, Severity.medium: 2, Severity.low: 3}
 OFFSITE = (BackupLocation.offsite.value, BackupLocation.cloud.value)
@@ -87,6 +89,20 @@ async def inventory_findings(session: AsyncSession, msp_id: uuid.UUID, practice_
         systems_of.setdefault(job_id, []).append(system_id)
     ephi = {s.id for s in systems if s.holds_ephi}
     findings: list[Finding] = []
+
+    # A practice that has recorded nothing must not look ready: nothing measured is not nothing wrong.
+    if not systems:
+        findings.append(Finding(
+            NO_SYSTEMS, Component.backups, Severity.critical, "practice", str(practice_id),
+            "No critical systems are recorded, so nothing can be measured against recovery targets",
+            "List the systems the practice cannot work without (EHR, billing, scheduling, phones…) with their RTO and RPO.",
+            HIPAA_CRITICALITY, measured="0 systems", target="every critical system recorded"))
+    if not sites:
+        findings.append(Finding(
+            NO_SITES, Component.connectivity, Severity.high, "practice", str(practice_id),
+            "No site is recorded, so the practice's internet links cannot be watched",
+            "Add the practice's site(s) with their internet links, then enrol an agent there.",
+            HIPAA_EMERGENCY_MODE, measured="0 sites", target="at least one site with its links"))
 
     for s in systems:
         own_jobs = jobs_of.get(s.id, [])
