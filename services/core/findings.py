@@ -10,6 +10,8 @@ import enum
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 
 class Component(str, enum.Enum):
     """The parts of readiness (SPEC section 3)."""
@@ -63,3 +65,19 @@ class Finding:
         d["component"] = self.component.value
         d["severity"] = self.severity.value
         return d
+
+
+class FindingOut(BaseModel):
+    """A finding as the API shows it (one schema for every endpoint that lists findings)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    rule_id: str
+    component: Component
+    severity: Severity
+    subject_type: str
+    subject_id: str
+    title: str
+    remediation: str
+    hipaa: str
+    measured: str | None
+    target: str | None

@@ -3170,6 +3170,30 @@ export interface components {
              */
             to_link_id: string;
         };
+        /**
+         * FindingOut
+         * @description A finding as the API shows it (one schema for every endpoint that lists findings).
+         */
+        FindingOut: {
+            component: components["schemas"]["Component"];
+            /** Hipaa */
+            hipaa: string;
+            /** Measured */
+            measured: string | null;
+            /** Remediation */
+            remediation: string;
+            /** Rule Id */
+            rule_id: string;
+            severity: components["schemas"]["Severity"];
+            /** Subject Id */
+            subject_id: string;
+            /** Subject Type */
+            subject_type: string;
+            /** Target */
+            target: string | null;
+            /** Title */
+            title: string;
+        };
         /** ImportReport */
         ImportReport: {
             /** Created */
@@ -3403,30 +3427,6 @@ export interface components {
             accepted: number;
             /** Duplicates */
             duplicates: number;
-        };
-        /**
-         * InventoryFindingOut
-         * @description One computed finding (services/core/findings.py: Finding).
-         */
-        InventoryFindingOut: {
-            component: components["schemas"]["Component"];
-            /** Hipaa */
-            hipaa: string;
-            /** Measured */
-            measured: string | null;
-            /** Remediation */
-            remediation: string;
-            /** Rule Id */
-            rule_id: string;
-            severity: components["schemas"]["Severity"];
-            /** Subject Id */
-            subject_id: string;
-            /** Subject Type */
-            subject_type: string;
-            /** Target */
-            target: string | null;
-            /** Title */
-            title: string;
         };
         /** InvitationAcceptIn */
         InvitationAcceptIn: {
@@ -4219,7 +4219,7 @@ export interface components {
              */
             computed_at: string;
             /** Findings */
-            findings: components["schemas"]["services__core__readiness__schemas__FindingOut"][];
+            findings: components["schemas"]["ScoredFindingOut"][];
             /**
              * Practice Id
              * Format: uuid
@@ -4516,6 +4516,49 @@ export interface components {
             params?: {
                 [key: string]: number | null;
             };
+        };
+        /**
+         * ScoredFindingOut
+         * @description A finding with what it cost the readiness score.
+         */
+        ScoredFindingOut: {
+            /** Capped */
+            capped: boolean;
+            component: components["schemas"]["Component"];
+            /**
+             * Counted Under
+             * @description The finding this one restates (rule:subject_type:subject_id); it costs nothing
+             */
+            counted_under: string | null;
+            /**
+             * Deduction
+             * @description Points this severity costs by the weights
+             */
+            deduction: number;
+            /** Hipaa */
+            hipaa: string;
+            /** Measured */
+            measured: string | null;
+            /**
+             * Points
+             * @description Points this finding actually cost (0 when folded or the component is exhausted)
+             */
+            points: number;
+            /** Remediation */
+            remediation: string;
+            /** Rule Id */
+            rule_id: string;
+            severity: components["schemas"]["Severity"];
+            /** Source */
+            source: string;
+            /** Subject Id */
+            subject_id: string;
+            /** Subject Type */
+            subject_type: string;
+            /** Target */
+            target: string | null;
+            /** Title */
+            title: string;
         };
         /** SectionDiff */
         SectionDiff: {
@@ -5155,71 +5198,6 @@ export interface components {
              * @enum {string}
              */
             source: "default" | "msp";
-        };
-        /** FindingOut */
-        services__core__plans__schemas__FindingOut: {
-            /** Component */
-            component: string;
-            /** Hipaa */
-            hipaa: string;
-            /** Measured */
-            measured: string | null;
-            /** Remediation */
-            remediation: string;
-            /** Rule Id */
-            rule_id: string;
-            /** Severity */
-            severity: string;
-            /** Subject Id */
-            subject_id: string;
-            /** Subject Type */
-            subject_type: string;
-            /** Target */
-            target: string | null;
-            /** Title */
-            title: string;
-        };
-        /** FindingOut */
-        services__core__readiness__schemas__FindingOut: {
-            /** Capped */
-            capped: boolean;
-            /** Component */
-            component: string;
-            /**
-             * Counted Under
-             * @description The finding this one restates (rule:subject_type:subject_id); it costs nothing
-             */
-            counted_under: string | null;
-            /**
-             * Deduction
-             * @description Points this severity costs by the weights
-             */
-            deduction: number;
-            /** Hipaa */
-            hipaa: string;
-            /** Measured */
-            measured: string | null;
-            /**
-             * Points
-             * @description Points this finding actually cost (0 when folded or the component is exhausted)
-             */
-            points: number;
-            /** Remediation */
-            remediation: string;
-            /** Rule Id */
-            rule_id: string;
-            /** Severity */
-            severity: string;
-            /** Source */
-            source: string;
-            /** Subject Id */
-            subject_id: string;
-            /** Subject Type */
-            subject_type: string;
-            /** Target */
-            target: string | null;
-            /** Title */
-            title: string;
         };
     };
     responses: never;
@@ -14954,7 +14932,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InventoryFindingOut"][];
+                    "application/json": components["schemas"]["FindingOut"][];
                 };
             };
             /** @description Bad request */
@@ -16547,7 +16525,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["services__core__plans__schemas__FindingOut"][];
+                    "application/json": components["schemas"]["FindingOut"][];
                 };
             };
             /** @description Bad request */

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from services.core.findings import Component, Severity
+from services.core.findings import Component, FindingOut, Severity
 from services.core.inventory.models import BackupLocation, BackupTool, ContactKind, LinkMedium, LinkRole, SystemCategory
 
 # A year and a day: any recovery target beyond that is a typing mistake, not a plan.
@@ -286,17 +286,5 @@ class ImportReport(BaseModel):
     errors: list[ImportRowError]
 
 
-class InventoryFindingOut(BaseModel):
-    """One computed finding (services/core/findings.py: Finding)."""
-
-    model_config = ConfigDict(from_attributes=True)
-    rule_id: str
-    component: Component
-    severity: Severity
-    subject_type: str
-    subject_id: str
-    title: str
-    remediation: str
-    hipaa: str
-    measured: str | None
-    target: str | None
+# Kept as a name for the inventory router; the schema is the shared one.
+InventoryFindingOut = FindingOut

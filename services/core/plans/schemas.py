@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from services.core.findings import FindingOut  # noqa: F401  (the plans router lists findings)
+
 SECTION_KEY = r"^[a-z][a-z0-9_]{0,59}$"
 # PostgreSQL text cannot hold NUL; saying so in the schema refuses it with the field named.
 NO_NUL = r"^[^\x00]*$"
@@ -193,14 +195,3 @@ class ExportOut(BaseModel):
     size_bytes: int
 
 
-class FindingOut(BaseModel):
-    rule_id: str
-    component: str
-    severity: str
-    subject_type: str
-    subject_id: str
-    title: str
-    remediation: str
-    hipaa: str
-    measured: str | None
-    target: str | None

@@ -8,20 +8,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.core.findings import FindingOut
+
 Status = Literal["ready", "at_risk", "not_ready"]
 
 
-class FindingOut(BaseModel):
-    rule_id: str
-    component: str
-    severity: str
-    subject_type: str
-    subject_id: str
-    title: str
-    remediation: str
-    hipaa: str
-    measured: str | None
-    target: str | None
+class ScoredFindingOut(FindingOut):
+    """A finding with what it cost the readiness score."""
+
     source: str
     deduction: int = Field(description="Points this severity costs by the weights")
     points: int = Field(description="Points this finding actually cost (0 when folded or the component is exhausted)")
@@ -47,7 +41,7 @@ class ReadinessOut(BaseModel):
     score: int
     status: Status
     components: dict[str, ComponentOut]
-    findings: list[FindingOut]
+    findings: list[ScoredFindingOut]
     sources: list[SourceOut]
     computed_at: datetime
     changed_at: datetime
