@@ -3271,6 +3271,7 @@ export interface components {
             /**
              * Last Fired At
              * Format: date-time
+             * @description When the condition was last seen holding (to the minute)
              */
             last_fired_at: string;
             /** Maintenance Window Id */
@@ -3367,6 +3368,7 @@ export interface components {
             /**
              * Last Fired At
              * Format: date-time
+             * @description When the condition was last seen holding (to the minute)
              */
             last_fired_at: string;
             /** Maintenance Window Id */

@@ -41,6 +41,9 @@ class Ctx:
         return self.router
 
 
+LAST_FIRED_PRECISION = timedelta(minutes=1)
+
+
 async def lock_practices(session: AsyncSession, practice_ids: list[uuid.UUID]) -> None:
     """Serialise incident changes per practice (evaluations in several workers, API actions)."""
     for pid in sorted(practice_ids):
@@ -104,7 +107,10 @@ async def fire(ctx: Ctx, practice_id: uuid.UUID, open_incident: Incident | None,
         if inc.severity != f.severity.value:
             event(ctx.session, inc, "severity_changed", f"Severity {inc.severity} → {f.severity.value}.", at=now)
             inc.severity = f.severity.value
-        inc.last_fired_at = now
+        # Every telemetry batch re-evaluates open incidents; rewriting each one every time was most
+        # of the evaluation's cost. A minute is precise enough for "last seen firing".
+        if now - inc.last_fired_at >= LAST_FIRED_PRECISION:
+            inc.last_fired_at = now
         _copy_finding(inc, hit)
     _group(ctx, inc, parent)
     _maintenance(ctx, inc)

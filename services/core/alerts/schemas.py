@@ -96,7 +96,7 @@ class IncidentOut(_Out):
     target: str | None
     status: str
     opened_at: datetime
-    last_fired_at: datetime
+    last_fired_at: datetime = Field(description="When the condition was last seen holding (to the minute)")
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     resolved_at: datetime | None
