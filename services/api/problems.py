@@ -42,11 +42,13 @@ def _allowed_methods(request: Request) -> list[str]:
             pattern = re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)) + "$")
             table.append((pattern, {m.upper() for m in operations if m in ("get", "post", "put", "patch", "delete")}))
         request.app.state.allowed_methods = table
-    methods: set[str] = set()
-    for pattern, allowed in table:
-        if pattern.match(request.url.path):
-            methods |= allowed
-    return sorted(methods)
+    # A literal segment beats a parameter (/invitations/lookup is not /invitations/{invitation_id}),
+    # as in routing: keep the matches with the fewest parameters.
+    matches = [(pattern.pattern.count("[^/]+"), allowed) for pattern, allowed in table if pattern.match(request.url.path)]
+    if not matches:
+        return []
+    fewest = min(n for n, _ in matches)
+    return sorted(set().union(*(allowed for n, allowed in matches if n == fewest)))
 
 
 def install(app: FastAPI) -> None:

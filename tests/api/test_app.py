@@ -31,3 +31,9 @@ async def test_a_value_postgres_cannot_store_is_a_422(client, tenant):
     r = await client.post("/api/v1/practices", json={"name": "Nul\u0000Clinic"})
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_literal_path_segment_is_not_mistaken_for_a_parameter_in_allow(client):
+    r = await client.put("/api/v1/invitations/lookup")
+    assert r.status_code == 405
+    assert r.headers["allow"] == "GET"

@@ -135,3 +135,11 @@ async def test_other_msp_gets_404(client, tenant, other_tenant):
     assert (await client.get("/api/v1/audit-events", params={"practice_id": str(other_tenant.practice.id)})).json()["items"] == []
     exported = (await client.get("/api/v1/audit-events/export.csv")).text
     assert str(other_tenant.practice.id) not in exported and str(other_tenant.msp_id) not in exported
+
+
+async def test_a_filter_the_database_cannot_hold_is_a_422_even_for_the_streamed_export(client, tenant):
+    await sign_in(client, tenant["msp_owner"])
+    for path in ("/api/v1/audit-events", "/api/v1/audit-events/export.csv"):
+        r = await client.get(path, params={"object_type": "bad\x00type"})
+        assert r.status_code == 422, path
+        assert r.json()["errors"][0]["field"] == "object_type"

@@ -32,6 +32,11 @@ def audit_filter(
         if value is not None and value.tzinfo is None:
             raise ValidationFailed("Give times with a time zone, e.g. 2024-05-01T00:00:00Z.",
                                    errors=[FieldError(name, "needs a time zone offset")])
+    for name, text_value in (("action", action), ("actor", actor), ("object_type", object_type), ("object_id", object_id)):
+        # Checked here, not left to the database: the CSV export streams, and an error after its
+        # first byte could no longer become a problem response.
+        if text_value is not None and "\x00" in text_value:
+            raise ValidationFailed("Filters cannot contain NUL characters.", errors=[FieldError(name, "contains a NUL character")])
     return AuditFilter(action=action, actor=actor, object_type=object_type, object_id=object_id, practice_id=practice_id,
                        occurred_from=occurred_from, occurred_to=occurred_to)
 

@@ -243,7 +243,8 @@ class PasswordResetConfirmIn(BaseModel):
 
 
 @router.post("/password-reset/request", operation_id="password_reset_request", status_code=202,
-             responses={429: {"description": "Too many requests from this address"}})
+             responses={202: {"description": "Accepted (whether or not the email has an account)", "content": None},
+                        429: {"description": "Too many requests from this address"}}, response_class=Response)
 async def password_reset_request(body: PasswordResetRequestIn, request: Request, db: DbSession) -> Response:
     """Email a password reset link if the account exists; always 202, so nobody learns which emails have accounts."""
     ip = client_ip(request) or "unknown"

@@ -135,7 +135,7 @@ async def _managed_invitation(invitation_id: uuid.UUID, principal: CurrentPrinci
     return inv
 
 
-@router.delete("/api/v1/invitations/{invitation_id}", operation_id="revoke_invitation", status_code=204)
+@router.delete("/api/v1/invitations/{invitation_id:uuid}", operation_id="revoke_invitation", status_code=204)
 async def revoke_invitation(inv: Annotated[Invitation, Depends(_managed_invitation)], principal: CurrentPrincipal,
                             db: DbSession) -> Response:
     """Withdraw a pending invitation; its link stops working at once."""
