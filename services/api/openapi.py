@@ -75,7 +75,8 @@ def install(app: FastAPI) -> None:
                     if existing and "application/problem+json" not in existing.get("content", {}) and code != "422" and existing.get("content"):
                         continue
                     responses[code] = _problem_response(existing.get("description", description) if existing else description)
-        _refuse_nul(spec["components"]["schemas"])
+        # Request schemas only: a problem response may echo what the caller sent, NUL included.
+        _refuse_nul({k: v for k, v in spec["components"]["schemas"].items() if k != "Problem"})
         for methods in spec.get("paths", {}).values():
             for op in methods.values():
                 _refuse_nul(op.get("parameters", []))

@@ -22,7 +22,8 @@ from services.core.identity.policy import Permission
 router = APIRouter(tags=["invitations"])
 log = structlog.get_logger("seawall.invitations")
 
-EMAIL = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# No whitespace or control characters: the address goes into an email header.
+EMAIL = Field(min_length=3, max_length=320, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 TOKEN = Field(min_length=10, max_length=200)
 
 
