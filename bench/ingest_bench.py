@@ -1,6 +1,6 @@
 """Ingest benchmark: the real API (uvicorn, 1 and 2 processes) on the embedded PostgreSQL.
 
-    .venv/bin/python bench/ingest_bench.py [--workers 1 2] [--seconds 10] [--agents 200]
+    flock /tmp/seawall-bench.lock .venv/bin/python bench/ingest_bench.py [--workers 1 2] [--seconds 10] [--agents 1000]
 
 Creates a throw-away embedded PostgreSQL under a temp dir, migrates it, seeds one MSP with a
 site, a link, agents and ping keys, starts `uvicorn services.api.main:app --workers N`, and drives
