@@ -31,7 +31,7 @@ from services.core.settings import get_settings
 from tests import factories_alerts as fa
 from tests.factories_alerts import T0
 
-SLACK = "https://hooks.slack.com/services/T000/B000/XXXX"
+SLACK = "https://hooks.slack.com/services/T000/B000/fake-test-webhook"  # respx answers it; never sent
 TEAMS = "https://prod-00.westus.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=s3cr3t"
 
 
