@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.core.findings import Finding
+from services.core.telemetry.recovery import RestoreTestResult
 
 
 @dataclass
@@ -75,9 +76,9 @@ class SystemFacts:
     requires_onsite_copy: bool
     requires_offsite_copy: bool
     job_ids: list[uuid.UUID] = field(default_factory=list)
-    # The newest successful restore test of the system or of a job protecting it.
-    last_test_at: datetime | None = None
-    last_test_minutes: float | None = None
+    # The newest restore test, whatever its outcome, of the system or of a job protecting it: the
+    # achieved RTO is defined by it (services/core/telemetry/recovery.py, shared with the dashboard).
+    last_test: RestoreTestResult | None = None
 
 
 @dataclass

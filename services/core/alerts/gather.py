@@ -18,11 +18,13 @@ from services.core.inventory.models import BackupJob, BackupJobSystem, Link, Sys
 from services.core.practices.models import Practice, Site
 from services.core.telemetry.models_ingest import Agent
 from services.core.telemetry.models_state import BackupJobState, LinkState
+from services.core.telemetry.recovery import newest_tests
 
-# The two newest successful runs of each job (stale success), and the newest successful restore
-# test per system, directly or through a job protecting it (no restore test / RTO above target).
-# Both walk the (msp_id, job or system, finished_at) indexes from the newest end with a LIMIT per
-# job or system: the evaluation runs inside every telemetry batch, so it must never scan history.
+# The two newest successful runs of each job (stale success). It walks the (msp_id, job,
+# finished_at) index from the newest end with a LIMIT per job: the evaluation runs inside every
+# telemetry batch, so it must never scan history. The newest restore test per system (no restore
+# test / RTO above target) comes from services/core/telemetry/recovery.py, the one definition of
+# achieved RTO that the dashboard uses too.
 _LAST_TWO_SUCCESSES = text("""
 SELECT j.id AS backup_job_id, r.restore_point_at
 FROM backup_job j
@@ -34,25 +36,6 @@ CROSS JOIN LATERAL (
 ) r
 WHERE j.msp_id = :msp AND j.practice_id = ANY(:practices)
 ORDER BY j.id
-""")
-_NEWEST_TESTS = text("""
-SELECT s.id, t.finished_at, t.duration_seconds
-FROM system s
-CROSS JOIN LATERAL (
-  SELECT u.finished_at, u.duration_seconds FROM (
-    (SELECT d.finished_at, d.duration_seconds FROM restore_test d
-      WHERE d.msp_id = s.msp_id AND d.system_id = s.id AND d.success
-      ORDER BY d.finished_at DESC LIMIT 1)
-    UNION ALL
-    (SELECT j.finished_at, j.duration_seconds FROM backup_job_system bjs
-     CROSS JOIN LATERAL (
-       SELECT t.finished_at, t.duration_seconds FROM restore_test t
-       WHERE t.msp_id = bjs.msp_id AND t.backup_job_id = bjs.backup_job_id AND t.success
-       ORDER BY t.finished_at DESC LIMIT 1) j
-     WHERE bjs.msp_id = s.msp_id AND bjs.system_id = s.id)
-  ) u ORDER BY u.finished_at DESC LIMIT 1
-) t
-WHERE s.msp_id = :msp AND s.practice_id = ANY(:practices)
 """)
 
 
@@ -100,9 +83,9 @@ async def load(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[
             BackupJobSystem.msp_id == msp_id, BackupJobSystem.practice_id.in_(ids)))).all():
         if link_row.system_id in systems:
             systems[link_row.system_id].job_ids.append(link_row.backup_job_id)
-    for system_id, finished, seconds in (await session.execute(_NEWEST_TESTS, {"msp": msp_id, "practices": ids})).all():
+    for system_id, test in (await newest_tests(session, msp_id, ids)).items():
         if system_id in systems:
-            systems[system_id].last_test_at, systems[system_id].last_test_minutes = finished, seconds / 60
+            systems[system_id].last_test = test
 
     rows = (await session.execute(
         select(Link, LinkState).outerjoin(LinkState, (LinkState.msp_id == Link.msp_id) & (LinkState.link_id == Link.id))

@@ -38,6 +38,7 @@ from services.core.findings import (
     Finding,
     Severity,
 )
+from services.core.telemetry.recovery import achieved_rpo_minutes, achieved_rto_minutes, copy_within_rpo, rto_compliant
 
 
 def _minutes(now: datetime, then: datetime) -> float:
@@ -59,8 +60,8 @@ def _copies(p: PracticeFacts, system: SystemFacts) -> Iterator[tuple[str, list[J
 
 
 def _achieved_rpo(jobs: list[JobFacts], now: datetime) -> float | None:
-    points = [j.last_restore_point_at for j in jobs if j.last_restore_point_at]
-    return _minutes(now, max(points)) if points else None
+    # The dashboard's achieved RPO per copy is computed by the same function (one definition).
+    return achieved_rpo_minutes((j.last_restore_point_at for j in jobs), now)
 
 
 _RPO_PARAMS = {"at_risk_ratio": Param(0.8, "share of the target RPO at which the copy is at risk", 0.1, 1.0)}
@@ -88,7 +89,7 @@ def rpo_breached(p: PracticeFacts, params: dict[str, Any], now: datetime) -> Ite
     for s in p.systems:
         for copy, jobs in _copies(p, s):
             achieved = _achieved_rpo(jobs, now)
-            if achieved is None or achieved > s.rpo_minutes:
+            if not copy_within_rpo(achieved, s.rpo_minutes):
                 severity = Severity.critical if s.tier == 1 else Severity.high
                 yield Hit(_f(RPO_BREACHED, Component.backups, severity, "system", f"{s.id}:{copy}",
                              f"{s.name}: the {copy} backup is older than the recovery point objective",
@@ -172,23 +173,31 @@ def no_restore_test(p: PracticeFacts, params: dict[str, Any], now: datetime) -> 
     for s in p.systems:
         if not s.job_ids:
             continue
-        if s.last_test_at is None or _minutes(now, s.last_test_at) > days * 1440:
+        tested_at = s.last_test.last_success_at if s.last_test else None
+        if tested_at is None or _minutes(now, tested_at) > days * 1440:
             yield Hit(_f(NO_RESTORE_TEST, Component.testing, Severity.medium, "system", s.id,
                          f"{s.name} has not had a restore test in {round(days)} days",
                          f"Restore {s.name} from its backup and record the test.", HIPAA_TESTING,
-                         "never" if s.last_test_at is None else ago(_minutes(now, s.last_test_at)), f"{round(days)} days"))
+                         "never" if tested_at is None else ago(_minutes(now, tested_at)), f"{round(days)} days"))
 
 
 @rule(id=RTO_ABOVE_TARGET, title="Measured RTO above target", component=Component.testing, severity=Severity.high,
       hipaa=HIPAA_DISASTER_RECOVERY,
-      meaning="The newest successful restore test of a system took longer than its target RTO.")
+      meaning="The newest restore test of a system took longer than its target RTO, or failed (recovery not "
+              "demonstrated: an older success does not count).")
 def rto_above_target(p: PracticeFacts, params: dict[str, Any], now: datetime) -> Iterator[Hit]:
     for s in p.systems:
-        if s.last_test_minutes is not None and s.last_test_minutes > s.rto_minutes:
+        # Judged by the same functions that give the dashboard's achieved RTO and compliance.
+        if rto_compliant(s.last_test, s.rto_minutes) is False:
+            achieved = achieved_rto_minutes(s.last_test)
+            failed = achieved is None
             yield Hit(_f(RTO_ABOVE_TARGET, Component.testing, Severity.high, "system", s.id,
+                         f"The newest restore test of {s.name} failed" if failed else
                          f"Restoring {s.name} took longer than its recovery time objective",
+                         f"Find out why restoring {s.name} failed, fix it and test again." if failed else
                          f"Speed up the recovery of {s.name} (faster media, local copy) or agree a realistic RTO.",
-                         HIPAA_DISASTER_RECOVERY, ago(s.last_test_minutes), ago(s.rto_minutes)))
+                         HIPAA_DISASTER_RECOVERY, "newest restore test failed" if failed else ago(achieved),
+                         ago(s.rto_minutes)))
 
 
 @rule(id=AGENT_SILENT, title="Agent silent", component=Component.backups, severity=Severity.high, hipaa=HIPAA_DATA_BACKUP,

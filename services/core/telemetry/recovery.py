@@ -1,23 +1,108 @@
-"""Achieved RPO and RTO per system, against the targets the plan promises.
+"""Achieved RPO and RTO per system, against the targets the plan promises — the one definition.
+
+The API and the practice dashboard (`system_recovery` below) and the alert rules behind incidents
+and readiness findings (services/core/alerts/gather.py fills the facts with `NEWEST_TESTS`,
+services/core/alerts/rules_live.py judges with the functions below) use this module, so a
+system's achieved RPO/RTO on the dashboard is always the number its incidents and lost points
+were computed from. The definitions follow the product spec (SPEC.md §3):
 
 - Achieved RPO, per copy: now − the newest restore point of a successful run (verified, when the
-  job verifies) of any backup job protecting the system; on-site jobs give the on-site copy,
-  off-site and cloud jobs the off-site copy. Compliant when every copy the system requires is
-  within its target RPO (a required copy that never ran is a breach).
-- Achieved RTO: the duration of the newest restore test of the system or of a job protecting it.
-  If that newest test failed, recovery is not demonstrated: achieved RTO is None and not compliant.
-  Never tested: None, and compliance unknown (None).
+  job verifies: `backup_job_state.last_restore_point_at` keeps exactly that) of any backup job
+  protecting the system; on-site jobs give the on-site copy, off-site and cloud jobs the off-site
+  copy. A copy is within target when its achieved RPO ≤ the target RPO; a copy that never produced
+  a restore point is not. Compliant when every copy the system requires is within target (a
+  required copy without any job is a breach too).
+- Achieved RTO: the duration of the system's *newest* restore test, made on the system itself or
+  on a job protecting it — not of its newest *successful* one. The spec defines the achieved RTO by
+  the newest test, and a failed test is the most recent evidence there is: if the last attempt to
+  restore failed, an older success does not demonstrate that the system can be recovered today.
+  So a failed newest test means achieved RTO None and not compliant (the rules raise
+  testing.rto_above_target for it). Never tested: None, and compliance unknown (None).
+  (The spec also counts an exercise step's measured recovery time; exercises are not recorded yet.)
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.telemetry.schemas_state import SystemRecoveryOut
+
+# The newest restore test per system of the given practices, on the system itself or on a job
+# protecting it: a UNION of the two paths, each walking its (msp_id, system or job, finished_at)
+# index from the newest end with LIMIT 1. The alert evaluation runs this inside every telemetry
+# batch, so it must never scan the test history (an OR of both paths defeated both indexes).
+# Ties on finished_at go to the greater id, so every reader picks the same test.
+_NEWEST = """
+  SELECT u.finished_at, u.success, u.duration_seconds FROM (
+    (SELECT d.finished_at, d.success, d.duration_seconds, d.id FROM restore_test d
+      WHERE d.msp_id = s.msp_id AND d.system_id = s.id {only_ok}
+      ORDER BY d.finished_at DESC, d.id DESC LIMIT 1)
+    UNION ALL
+    (SELECT j.finished_at, j.success, j.duration_seconds, j.id FROM backup_job_system bjs
+     CROSS JOIN LATERAL (
+       SELECT t.finished_at, t.success, t.duration_seconds, t.id FROM restore_test t
+       WHERE t.msp_id = bjs.msp_id AND t.backup_job_id = bjs.backup_job_id {only_ok}
+       ORDER BY t.finished_at DESC, t.id DESC LIMIT 1) j
+     WHERE bjs.msp_id = s.msp_id AND bjs.system_id = s.id)
+  ) u ORDER BY u.finished_at DESC, u.id DESC LIMIT 1"""
+# The newest test (any outcome: the achieved RTO), and the newest successful one (the recency of
+# testing.no_restore_test), which is looked up only when the newest test failed.
+NEWEST_TESTS = text(f"""
+SELECT s.id AS system_id, t.finished_at, t.success, t.duration_seconds,
+       CASE WHEN t.success THEN t.finished_at ELSE ok.finished_at END AS last_success_at
+FROM system s
+CROSS JOIN LATERAL ({_NEWEST.format(only_ok="")}) t
+LEFT JOIN LATERAL ({_NEWEST.format(only_ok="AND success")}
+  ) ok ON NOT t.success
+WHERE s.msp_id = :msp AND s.practice_id = ANY(:practices)
+""")
+
+
+@dataclass(frozen=True)
+class RestoreTestResult:
+    """A system's newest restore test, and when its newest successful one finished (None: never)."""
+
+    finished_at: datetime
+    success: bool
+    duration_seconds: float
+    last_success_at: datetime | None
+
+
+async def newest_tests(session: AsyncSession, msp_id: uuid.UUID,
+                       practice_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, RestoreTestResult]:
+    """system id → its newest restore test; systems never tested are absent."""
+    rows = await session.execute(NEWEST_TESTS, {"msp": msp_id, "practices": list(practice_ids)})
+    return {sid: RestoreTestResult(*rest) for sid, *rest in rows.all()}
+
+
+def achieved_rpo_minutes(restore_points: Iterable[datetime | None], now: datetime) -> float | None:
+    """now − the newest of a copy's jobs' restore points; None when none has produced one."""
+    points = [p for p in restore_points if p is not None]
+    return None if not points else max(0.0, (now - max(points)).total_seconds() / 60)
+
+
+def copy_within_rpo(achieved_minutes: float | None, target_minutes: float) -> bool:
+    return achieved_minutes is not None and achieved_minutes <= target_minutes
+
+
+def achieved_rto_minutes(test: RestoreTestResult | None) -> float | None:
+    """The newest test's duration; None if never tested or if the newest test failed."""
+    return test.duration_seconds / 60 if test is not None and test.success else None
+
+
+def rto_compliant(test: RestoreTestResult | None, target_minutes: float) -> bool | None:
+    """None: never tested. False: the newest test failed, or took longer than the target."""
+    if test is None:
+        return None
+    achieved = achieved_rto_minutes(test)
+    return achieved is not None and achieved <= target_minutes
+
 
 _RECOVERY = text("""
 WITH jobs AS (
@@ -31,39 +116,30 @@ SELECT sys.id AS system_id, sys.name, sys.tier, sys.rpo_minutes AS target_rpo_mi
        (SELECT count(*) FROM jobs WHERE jobs.system_id = sys.id AND NOT jobs.offsite) AS onsite_jobs,
        (SELECT count(*) FROM jobs WHERE jobs.system_id = sys.id AND jobs.offsite) AS offsite_jobs,
        (SELECT max(point) FROM jobs WHERE jobs.system_id = sys.id AND NOT jobs.offsite) AS onsite_restore_point_at,
-       (SELECT max(point) FROM jobs WHERE jobs.system_id = sys.id AND jobs.offsite) AS offsite_restore_point_at,
-       rt.finished_at AS last_restore_test_at, rt.success AS last_restore_test_success, rt.duration_seconds
+       (SELECT max(point) FROM jobs WHERE jobs.system_id = sys.id AND jobs.offsite) AS offsite_restore_point_at
   FROM system sys
-  LEFT JOIN LATERAL (
-    SELECT t.finished_at, t.success, t.duration_seconds FROM restore_test t
-     WHERE t.msp_id = sys.msp_id AND t.practice_id = sys.practice_id
-       AND (t.system_id = sys.id OR t.backup_job_id IN (SELECT job_id FROM jobs WHERE jobs.system_id = sys.id))
-     ORDER BY t.finished_at DESC, t.id DESC LIMIT 1) rt ON true
  WHERE sys.msp_id = :m AND sys.practice_id = :p
  ORDER BY sys.tier, sys.name
 """)
 
 
-def _minutes_since(now: datetime, point: datetime | None) -> float | None:
-    return None if point is None else max(0.0, (now - point).total_seconds() / 60)
-
-
 async def system_recovery(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID, now: datetime) -> list[SystemRecoveryOut]:
+    tests = await newest_tests(session, msp_id, [practice_id])
     out = []
     for r in (await session.execute(_RECOVERY, {"m": msp_id, "p": practice_id})).mappings():
-        onsite = _minutes_since(now, r["onsite_restore_point_at"])
-        offsite = _minutes_since(now, r["offsite_restore_point_at"])
+        onsite = achieved_rpo_minutes([r["onsite_restore_point_at"]], now)
+        offsite = achieved_rpo_minutes([r["offsite_restore_point_at"]], now)
         target = r["target_rpo_minutes"]
-        rpo_ok = all(achieved is not None and achieved <= target
+        rpo_ok = all(copy_within_rpo(achieved, target)
                      for required, achieved in ((r["requires_onsite_copy"], onsite), (r["requires_offsite_copy"], offsite))
                      if required)
-        tested = r["last_restore_test_at"] is not None
-        rto = r["duration_seconds"] / 60 if tested and r["last_restore_test_success"] else None
-        rto_ok = None if not tested else (rto is not None and rto <= r["target_rto_minutes"])
+        test = tests.get(r["system_id"])
         out.append(SystemRecoveryOut(
             **{k: r[k] for k in ("system_id", "name", "tier", "target_rpo_minutes", "target_rto_minutes", "requires_onsite_copy",
                                  "requires_offsite_copy", "onsite_jobs", "offsite_jobs", "onsite_restore_point_at",
-                                 "offsite_restore_point_at", "last_restore_test_at", "last_restore_test_success")},
+                                 "offsite_restore_point_at")},
+            last_restore_test_at=test.finished_at if test else None,
+            last_restore_test_success=test.success if test else None,
             achieved_onsite_rpo_minutes=onsite, achieved_offsite_rpo_minutes=offsite, rpo_compliant=rpo_ok,
-            achieved_rto_minutes=rto, rto_compliant=rto_ok))
+            achieved_rto_minutes=achieved_rto_minutes(test), rto_compliant=rto_compliant(test, r["target_rto_minutes"])))
     return out
