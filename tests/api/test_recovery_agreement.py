@@ -1,0 +1,63 @@
+"""The dashboard's achieved RPO/RTO and the rules' judgement come from one definition
+(services/core/telemetry/recovery.py), so they agree — above all when the newest restore test failed
+after an older one succeeded within the target."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.core.alerts import rules as R
+from services.core.alerts.rules import ago
+from services.core.base import utcnow
+from services.core.db import Scope
+from services.core.readiness.live_rules import live_findings
+from tests import factories_alerts as fa
+from tests.factories import sign_in
+from tests.factories_inventory import create_job, create_system
+from tests.factories_telemetry import create_agent
+from tests.factories_worker import at, ev, run_event, send_and_process
+
+
+async def test_a_failed_newest_restore_test_is_judged_alike_by_the_dashboard_and_the_rules(client, db, tenant):
+    agent = await create_agent(db, tenant.site)
+    ehr = await create_system(db, tenant.practice, "EHR", rpo_minutes=60, rto_minutes=120, mtd_minutes=480)
+    await create_job(db, tenant.practice, "nas", systems=[ehr], location="onsite")
+    await create_job(db, tenant.practice, "b2", systems=[ehr], location="cloud")
+    await send_and_process(client, db, agent, [
+        run_event("nas", at(30), at(25), restore_point_at=at(30)),
+        run_event("b2", at(100), at(95), restore_point_at=at(100)),  # the off-site copy is past the 60 min RPO
+        # A restore within the RTO five days ago, then a failed one just now: recovery is not demonstrated.
+        ev("restore_test", at(7200), job="b2", started_at=at(7290), finished_at=at(7200), success=True),
+        ev("restore_test", at(1), system="EHR", started_at=at(1.5), finished_at=at(1), success=False),
+    ])
+
+    await sign_in(client, tenant["msp_technician"])
+    r = await client.get(f"/api/v1/practices/{tenant.practice.id}/telemetry/systems/recovery")
+    assert r.status_code == 200, r.text
+    (row,) = r.json()
+    assert row["achieved_onsite_rpo_minutes"] == pytest.approx(30, abs=1)
+    assert row["achieved_offsite_rpo_minutes"] == pytest.approx(100, abs=1) and row["rpo_compliant"] is False
+    assert row["last_restore_test_success"] is False
+    assert row["achieved_rto_minutes"] is None and row["rto_compliant"] is False
+
+    # The readiness findings (the rules' evaluation as the readiness score reads it) say the same.
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        findings = (await live_findings(s, tenant.msp_id, [tenant.practice.id], utcnow()))[tenant.practice.id]
+    about_ehr = {(f.rule_id, f.subject_id): f for f in findings if f.subject_id.startswith(str(ehr.id))}
+    assert set(about_ehr) == {(R.RPO_BREACHED, f"{ehr.id}:offsite"), (R.RTO_ABOVE_TARGET, str(ehr.id))}
+    assert about_ehr[R.RPO_BREACHED, f"{ehr.id}:offsite"].measured == ago(row["achieved_offsite_rpo_minutes"])
+    assert about_ehr[R.RTO_ABOVE_TARGET, str(ehr.id)].measured == "newest restore test failed"
+
+    # And so do the incidents the worker's evaluation opened.
+    open_ = {(i.rule_id, i.subject_id) for i in await fa.incidents(db, tenant.msp_id, active=True)
+             if i.subject_id.startswith(str(ehr.id))}
+    assert open_ == set(about_ehr)
+
+    # A successful restore within the RTO after the failure: compliant everywhere, the incident's condition clears.
+    await send_and_process(client, db, agent, [ev("restore_test", at(0.5), system="EHR", started_at=at(60.5),
+                                                  finished_at=at(0.5), success=True)])
+    (row,) = (await client.get(f"/api/v1/practices/{tenant.practice.id}/telemetry/systems/recovery")).json()
+    assert row["achieved_rto_minutes"] == pytest.approx(60, abs=0.1) and row["rto_compliant"] is True
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        findings = (await live_findings(s, tenant.msp_id, [tenant.practice.id], utcnow()))[tenant.practice.id]
+    assert not [f for f in findings if f.rule_id == R.RTO_ABOVE_TARGET]
