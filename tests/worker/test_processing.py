@@ -32,10 +32,10 @@ from tests.factories_worker import (
 def hook_calls():
     calls = []
 
-    async def record(session, msp_id, practice_ids, now):
+    async def record(session, msp_id, change, now):
         # Inside the batch transaction: the state written by this batch is already visible here.
         n = (await session.execute(text("SELECT count(*) FROM backup_job_state WHERE msp_id = :m"), {"m": msp_id})).scalar()
-        calls.append((msp_id, practice_ids, n))
+        calls.append((msp_id, change.practices, n))
 
     hooks.ON_STATE_CHANGED.append(record)
     yield calls

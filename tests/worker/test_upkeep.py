@@ -99,8 +99,8 @@ async def test_processed_inbox_rows_go_after_the_dedup_window_and_pending_ones_s
 async def test_a_silent_agent_is_marked_once_and_its_practice_hooks_are_called(db, tenant):
     calls = []
 
-    async def record(session, msp_id, practice_ids, now):
-        calls.append((msp_id, practice_ids))
+    async def record(session, msp_id, change, now):
+        calls.append((msp_id, change.practices))
 
     quiet = await create_agent(db, tenant.site)
     await create_agent(db, tenant.sibling_site)  # heard from recently

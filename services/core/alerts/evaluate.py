@@ -1,8 +1,10 @@
 """Evaluate the rules for some practices and bring their incidents in line, in the caller's
 transaction.
 
-Called by the telemetry worker after every batch (registered in ON_STATE_CHANGED below) and by the
-periodic task for the rules that change with time alone (RPO aging, silence, overdue tests), which
+Called by the telemetry worker after every batch (registered in ON_STATE_CHANGED below) for the
+practices where the batch can change a rule's outcome (relevance.py), and by the periodic task
+every minute for every rule of every active practice (time alone ages RPOs, silences agents and
+makes tests overdue; it also refreshes the incidents' measured values), which every 15 minutes
 also brings in the plan and inventory findings as low-urgency incidents.
 """
 
@@ -12,16 +14,16 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.core.alerts import gather, incidents, maintenance, policy
+from services.core.alerts import gather, incidents, maintenance, policy, relevance
 from services.core.alerts.facts import PracticeFacts
 from services.core.alerts.models import Incident, IncidentStatus, Urgency
-from services.core.alerts.rules import INTERNET_OUTAGE, SINGLE_CIRCUIT, Hit, catalogue, get
+from services.core.alerts.rules import AGENT_SILENT, INTERNET_OUTAGE, SINGLE_CIRCUIT, Hit, catalogue, get
 from services.core.alerts.outbox import enqueue
 from services.core.practices.models import Practice
-from services.core.telemetry.hooks import ON_STATE_CHANGED
+from services.core.telemetry.hooks import ON_STATE_CHANGED, StateChange
 
 # A plan/inventory finding that says the same as a live rule, about the same subject, gives way to it.
 SAME_AS_LIVE = {"inventory.single_link": SINGLE_CIRCUIT}
@@ -142,9 +144,29 @@ async def escalate_due(session: AsyncSession, msp_id: uuid.UUID, now: datetime) 
     return escalated
 
 
-async def on_state_changed(session: AsyncSession, msp_id: uuid.UUID, practice_ids: set[uuid.UUID], now: datetime) -> None:
-    """The telemetry hook: rules are evaluated inside the batch transaction that changed the state."""
-    await evaluate_practices(session, msp_id, practice_ids, now)
+# Open incidents whose next evaluation matters even when the batch changed nothing a rule sees:
+# - clearing ones: resolving takes resolve_after_evaluations evaluations as well as
+#   resolve_after_minutes, and every batch of the practice has always counted as one;
+# - agent.silent: agent.last_seen_at is refreshed by the API when a request arrives, before its
+#   events reach a batch, so the batch cannot tell from what it applied that an agent the rule
+#   saw silent is back — but any event of the practice may be that agent's.
+_TO_SETTLE = text("""
+SELECT DISTINCT practice_id FROM incident
+ WHERE msp_id = :msp AND resolved_at IS NULL AND practice_id = ANY(CAST(:practices AS uuid[]))
+   AND (clear_since IS NOT NULL OR rule_id = :silent)
+""")
+
+
+async def on_state_changed(session: AsyncSession, msp_id: uuid.UUID, change: StateChange, now: datetime) -> None:
+    """The telemetry hook: rules are evaluated inside the batch transaction that changed the state,
+    for the practices where an outcome can differ (relevance.py); the periodic evaluation covers
+    what changes with time alone."""
+    ids = await relevance.outcomes_may_change(session, msp_id, change)
+    rest = change.practices - ids
+    if rest:
+        ids |= set((await session.scalars(_TO_SETTLE, {"msp": msp_id, "practices": list(rest), "silent": AGENT_SILENT})).all())
+    if ids:
+        await evaluate_practices(session, msp_id, ids, now)
 
 
 if on_state_changed not in ON_STATE_CHANGED:

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.alerts import gather, policy
+from services.core.alerts.relevance import outcomes_may_change  # noqa: F401  (readiness's telemetry hook)
 from services.core.alerts.evaluate import live_hits
 from services.core.findings import Finding
 

@@ -28,7 +28,7 @@ from services.core.readiness.models import ReadinessCurrent, ReadinessDirty, Rea
 from services.core.readiness.scoring import Result, Sourced, score
 from services.core.readiness.sources import sources
 from services.core.readiness.weights import load_weights
-from services.core.telemetry.hooks import ON_STATE_CHANGED
+from services.core.telemetry.hooks import ON_STATE_CHANGED, StateChange
 
 BATCH = 100
 # The hourly pass takes bigger batches: the live rules' facts are loaded with set-based queries
@@ -140,8 +140,18 @@ async def mark_dirty_many(session: AsyncSession, msp_id: uuid.UUID, practice_ids
                               .on_conflict_do_nothing(index_elements=["msp_id", "practice_id"]))
 
 
-async def _on_state_changed(session: AsyncSession, msp_id: uuid.UUID, practice_ids: set[uuid.UUID], now: datetime) -> None:
-    await mark_dirty_many(session, msp_id, practice_ids)
+async def _on_state_changed(session: AsyncSession, msp_id: uuid.UUID, change: StateChange, now: datetime) -> None:
+    # Telemetry reaches a score only through the live rules' findings (live_rules.py), so only the
+    # practices where a rule's outcome can differ need rescoring; the hourly pass refreshes the
+    # findings' measured values and what time alone changes.
+    try:
+        from services.core.readiness.live_rules import outcomes_may_change
+    except ModuleNotFoundError as exc:  # the alerts domain is not installed: any change counts
+        if not (exc.name or "").startswith("services."):
+            raise
+        await mark_dirty_many(session, msp_id, change.practices)
+        return
+    await mark_dirty_many(session, msp_id, await outcomes_may_change(session, msp_id, change))
 
 
 if _on_state_changed not in ON_STATE_CHANGED:

@@ -11,7 +11,8 @@ all, so one statement of data-modifying CTEs does, inside the database:
   in SQL);
 - applies heartbeats (newest per agent wins) and lifts the dead man's switch of every agent heard;
 - returns only what Python still needs: the samples' (link, time, up) for the link state machine,
-  the current state of those links, the rare event types in full, and the practices touched.
+  the current state of those links, the rare event types in full, the practices touched, and the
+  agents that were (or may have been) silent before this batch (hooks.StateChange).
 
 All CTEs see one snapshot, so nothing here reads what another CTE writes; what must (rolling link
 figures from the aggregates, backup job state from run history) runs in later statements.
@@ -29,6 +30,8 @@ import psycopg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.telemetry.history import RAW_SAMPLE_RETENTION, Claimed, Sample
+from services.core.telemetry.hooks import AgentBack
+from services.core.telemetry.liveness import MIN_GRACE_MINUTES
 from services.core.telemetry.state_updates import LinkNow
 
 AGENT_TYPES = ("heartbeat", "backup_run", "restore_test", "link_sample", "failover")
@@ -83,7 +86,8 @@ hb AS (
     FROM claimed c WHERE c.type = 'heartbeat'
    ORDER BY c.source_id, c.occurred_at DESC, c.event_id COLLATE "C" DESC
 ),
-prev AS (SELECT st.agent_id, st.last_heartbeat_at FROM agent_state st JOIN hb ON st.agent_id = hb.id WHERE st.msp_id = %(msp)s),
+prev AS (SELECT st.agent_id, st.last_heartbeat_at, st.silent_since FROM agent_state st JOIN hb ON st.agent_id = hb.id
+          WHERE st.msp_id = %(msp)s),
 ag AS (
   UPDATE agent a SET last_seen_at = greatest(a.last_seen_at, hb.t),
          agent_version = CASE WHEN hb.ver IS NOT NULL AND hb.t > coalesce(prev.last_heartbeat_at, '-infinity') THEN hb.ver
@@ -91,7 +95,8 @@ ag AS (
          hostname = CASE WHEN hb.host IS NOT NULL AND hb.t > coalesce(prev.last_heartbeat_at, '-infinity') THEN hb.host
                          ELSE a.hostname END
     FROM hb LEFT JOIN prev ON prev.agent_id = hb.id
-   WHERE a.msp_id = %(msp)s AND a.id = hb.id RETURNING a.id, a.practice_id
+   WHERE a.msp_id = %(msp)s AND a.id = hb.id
+  RETURNING a.id, a.practice_id, a.site_id, a.hostname, a.heartbeat_interval_seconds
 ),
 ast AS (
   INSERT INTO agent_state AS st (msp_id, agent_id, practice_id, last_heartbeat_at, silent_since, updated_at)
@@ -105,6 +110,7 @@ heard AS (
    WHERE st.msp_id = %(msp)s AND st.silent_since IS NOT NULL
      AND st.agent_id IN (SELECT c.source_id FROM claimed c WHERE c.type = ANY(%(agent_types)s::text[]) AND c.type <> 'heartbeat')
      AND st.agent_id NOT IN (SELECT hb.id FROM hb)
+  RETURNING st.agent_id, st.practice_id
 )
 SELECT 's' AS k, s.seq, NULL::uuid AS source_id, NULL::text AS event_id, s.practice_id, s.site_id, NULL::text AS type,
        s.sampled_at AS at, NULL::jsonb AS payload, s.link_id, s.up, NULL::timestamptz AS since, NULL::timestamptz[] AS transitions
@@ -114,6 +120,19 @@ SELECT 'e', c.seq, c.source_id, c.event_id, c.practice_id, c.site_id, c.type, c.
   FROM claimed c WHERE c.type NOT IN ('link_sample', 'heartbeat')
 UNION ALL
 SELECT 'p', count(*), NULL, NULL, c.practice_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM claimed c GROUP BY c.practice_id
+UNION ALL
+-- Agents that were, or may have been, silent before this batch (the hooks re-evaluate their
+-- practices): type 'back' when the batch lifted their silent mark (an agent.online event), 'maybe'
+-- when their previous heartbeat is older than interval + the smallest grace (or there was none).
+SELECT 'a', NULL, ag.id, ag.hostname, ag.practice_id, ag.site_id,
+       CASE WHEN prev.silent_since IS NOT NULL THEN 'back' ELSE 'maybe' END, hb.t, NULL, NULL, NULL, NULL, NULL
+  FROM ag JOIN hb ON hb.id = ag.id LEFT JOIN prev ON prev.agent_id = ag.id
+ WHERE prev.silent_since IS NOT NULL OR prev.last_heartbeat_at IS NULL
+    OR prev.last_heartbeat_at < now() - make_interval(secs => ag.heartbeat_interval_seconds + %(min_grace_seconds)s)
+UNION ALL
+SELECT 'a', NULL, heard.agent_id, a.hostname, heard.practice_id, a.site_id, 'back',
+       (SELECT max(c.occurred_at) FROM claimed c WHERE c.source_id = heard.agent_id), NULL, NULL, NULL, NULL, NULL
+  FROM heard LEFT JOIN agent a ON a.msp_id = %(msp)s AND a.id = heard.agent_id
 UNION ALL
 SELECT 'l', NULL, NULL, NULL, l.practice_id, l.site_id, NULL, l.last_sample_at, NULL, l.link_id, l.up, l.state_since, l.transitions
   FROM link_state l WHERE l.msp_id = %(msp)s AND l.link_id IN (SELECT DISTINCT s.link_id FROM s)
@@ -128,6 +147,8 @@ class ClaimedBatch:
     samples: list[Sample] = field(default_factory=list)
     others: list[Claimed] = field(default_factory=list)  # every type but link samples and heartbeats
     links: dict[uuid.UUID, LinkNow] = field(default_factory=dict)  # current state of the sampled links
+    back: list[AgentBack] = field(default_factory=list)  # agents whose silent mark this batch lifted
+    maybe_silent: set[uuid.UUID] = field(default_factory=set)  # practices of agents that may have been silent
 
 
 async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection:
@@ -140,7 +161,8 @@ async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection:
 async def claim_and_append(session: AsyncSession, msp_id: uuid.UUID, limit: int) -> ClaimedBatch | None:
     """Claim up to `limit` events and do the batch's bulk work; None when another worker holds the MSP."""
     pg = await driver_connection(session)
-    params = {"msp": msp_id, "n": limit, "raw_seconds": RAW_SAMPLE_RETENTION.total_seconds(), "agent_types": list(AGENT_TYPES)}
+    params = {"msp": msp_id, "n": limit, "raw_seconds": RAW_SAMPLE_RETENTION.total_seconds(), "agent_types": list(AGENT_TYPES),
+              "min_grace_seconds": MIN_GRACE_MINUTES * 60}
     async with pg.pipeline():
         lock = await pg.execute(TRY_LOCK, params)
         claim = await pg.execute(CLAIM_AND_APPEND, params, binary=True)
@@ -157,6 +179,10 @@ async def claim_and_append(session: AsyncSession, msp_id: uuid.UUID, limit: int)
         elif k == "p":
             batch.count += seq
             batch.practices.add(practice_id)
+        elif k == "a":
+            batch.maybe_silent.add(practice_id)
+            if type_ == "back":
+                batch.back.append(AgentBack(source_id, practice_id, site_id, event_id or str(source_id)[:8], at))
         else:
             batch.links[link_id] = LinkNow(practice_id, site_id, up, since, at, list(transitions or []))
     return batch

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from datetime import datetime
 
 import psycopg
 import structlog
@@ -22,6 +23,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.db import Database, Scope
+from services.core.readiness import events as live_events
 from services.core.telemetry import hooks
 from services.core.telemetry.claim import AGENT_TYPES, ClaimedBatch, claim_and_append
 from services.core.telemetry.history import (
@@ -51,9 +53,9 @@ KNOWN_TYPES = set(AGENT_TYPES) | {"ping"}
 UNAPPLICABLE = (DataError, IntegrityError, psycopg.DataError, psycopg.IntegrityError, ValueError, KeyError, TypeError)
 
 
-async def apply_batch(session: AsyncSession, msp_id: uuid.UUID, batch: ClaimedBatch) -> set[uuid.UUID]:
-    """Apply what the claim statement left to Python, inside the caller's transaction; returns the
-    practices whose state changed. The batch's rows are already marked processed (same transaction)."""
+async def apply_batch(session: AsyncSession, msp_id: uuid.UUID, batch: ClaimedBatch) -> hooks.StateChange:
+    """Apply what the claim statement left to Python, inside the caller's transaction; returns what
+    changed. The batch's rows are already marked processed (same transaction)."""
     by_type: dict[str, list[Claimed]] = defaultdict(list)
     for e in sorted(batch.others, key=lambda e: (e.occurred_at, e.event_id)):
         by_type[e.type].append(e)
@@ -67,11 +69,24 @@ async def apply_batch(session: AsyncSession, msp_id: uuid.UUID, batch: ClaimedBa
     sites = await append_failovers(session, msp_id, by_type["failover"])
 
     await recompute_backup_jobs(session, msp_id, jobs, seqs)
-    await update_links(session, msp_id, batch.samples, batch.links)
+    links = await update_links(session, msp_id, batch.samples, batch.links)
     await update_on_backup(session, msp_id, sites)
 
-    await hooks.state_changed(session, msp_id, batch.practices, batch.now)
-    return batch.practices
+    for agent in batch.back:
+        await agent_event(session, msp_id, "agent.online", agent.agent_id, agent.practice_id, agent.site_id,
+                          agent.hostname, agent.at)
+    change = hooks.StateChange(batch.practices, events={e.practice_id for e in batch.others}, agents=batch.maybe_silent,
+                               links=links, back=batch.back)
+    await hooks.state_changed(session, msp_id, change, batch.now)
+    return change
+
+
+async def agent_event(session: AsyncSession, msp_id: uuid.UUID, kind: str, agent_id: uuid.UUID, practice_id: uuid.UUID,
+                      site_id: uuid.UUID | None, hostname: str, at: datetime) -> None:
+    """agent.online / agent.offline on the live stream, delivered if the transaction commits."""
+    await live_events.publish(session, msp_id, practice_id, kind, {
+        "agent_id": str(agent_id), "practice_id": str(practice_id), "site_id": str(site_id) if site_id else None,
+        "hostname": hostname[:200], "at": at.isoformat()})
 
 
 async def process_batch(db: Database, msp_id: uuid.UUID, batch_size: int = BATCH_SIZE) -> int:

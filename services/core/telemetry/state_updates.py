@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.telemetry.history import Claimed, Sample
+from services.core.telemetry.hooks import LinkChange
 
 FLAP_WINDOW = timedelta(hours=1)
 ROLLING_WINDOW_BUCKETS = 3  # the newest sample's 5-minute bucket and the two before it
@@ -139,7 +140,13 @@ _LINK_COLUMNS = {"link_id": "uuid", "practice_id": "uuid", "site_id": "uuid", "u
 _ROLLING_COLUMNS = ("loss_pct", "latency_ms", "jitter_ms")
 # The rolling figures come straight from the 5-minute aggregates (the batch's samples are already
 # in them): the newest sample's bucket and the ones before it, in the same statement as the upsert.
+# The statement also returns, for the links whose up/down state or figures moved, the values before
+# and after and the link's own thresholds (the hooks decide from them whether a rule can see the
+# change): `old` reads the rows as they were, since every part of a statement sees one snapshot.
 _UPSERT_LINKS = text(
+    "WITH old AS (SELECT o.link_id, o.up, o.loss_pct, o.latency_ms, o.jitter_ms FROM link_state o"
+    "  WHERE o.msp_id = CAST(:msp AS uuid) AND o.link_id = ANY(CAST(:link_id AS uuid[]))),"
+    " new AS ("
     f"INSERT INTO link_state (msp_id, {', '.join(_LINK_COLUMNS)}, {', '.join(_ROLLING_COLUMNS)}, updated_at)"
     f" SELECT CAST(:msp AS uuid), {', '.join('v.' + c if c != 'transitions' else 'CAST(v.transitions AS timestamptz[])' for c in _LINK_COLUMNS)},"
     " r.loss, r.latency, r.jitter, now()"
@@ -151,6 +158,13 @@ _UPSERT_LINKS = text(
     " ON CONFLICT (msp_id, link_id) DO UPDATE SET "
     + ", ".join(f"{c} = EXCLUDED.{c}" for c in (*_LINK_COLUMNS, *_ROLLING_COLUMNS) if c not in ("link_id", "practice_id", "site_id"))
     + ", updated_at = now()"
+    " RETURNING link_id, practice_id, site_id, up, loss_pct, latency_ms, jitter_ms)"
+    " SELECT n.link_id, n.practice_id, n.site_id, o.link_id IS NOT NULL, o.up, n.up, o.loss_pct, n.loss_pct, o.latency_ms,"
+    "   n.latency_ms, o.jitter_ms, n.jitter_ms, l.loss_threshold_pct, l.latency_threshold_ms, l.jitter_threshold_ms"
+    " FROM new n LEFT JOIN old o ON o.link_id = n.link_id"
+    " LEFT JOIN link l ON l.msp_id = CAST(:msp AS uuid) AND l.id = n.link_id"
+    " WHERE o.link_id IS NULL OR o.up IS DISTINCT FROM n.up OR o.loss_pct IS DISTINCT FROM n.loss_pct"
+    "    OR o.latency_ms IS DISTINCT FROM n.latency_ms OR o.jitter_ms IS DISTINCT FROM n.jitter_ms"
 )
 
 
@@ -159,13 +173,14 @@ def _pg_array(values: list[datetime]) -> str:
 
 
 async def update_links(session: AsyncSession, msp_id: uuid.UUID, samples: list[Sample],
-                       states: dict[uuid.UUID, LinkNow] | None = None) -> None:
-    """Link state after the batch's samples (the samples must already be in history).
+                       states: dict[uuid.UUID, LinkNow] | None = None) -> list[LinkChange]:
+    """Link state after the batch's samples (the samples must already be in history); returns the
+    links whose up/down state or rolling figures moved.
 
     states: the sampled links' current state when the caller has read it already (the claim does).
     """
     if not samples:
-        return
+        return []
     by_link: dict[uuid.UUID, list[Sample]] = defaultdict(list)
     for s in samples:
         by_link[s.link_id].append(s)
@@ -190,7 +205,9 @@ async def update_links(session: AsyncSession, msp_id: uuid.UUID, samples: list[S
         for c, value in zip(columns.values(), (link_id, st.practice_id, st.site_id, st.up, st.state_since, st.last_sample_at,
                                                len(st.transitions), _pg_array(st.transitions))):
             c.append(value)
-    await session.execute(_UPSERT_LINKS, {"msp": msp_id, "minutes": 5 * ROLLING_WINDOW_BUCKETS, **columns})
+    rows = (await session.execute(_UPSERT_LINKS, {"msp": msp_id, "minutes": 5 * ROLLING_WINDOW_BUCKETS, **columns})).all()
+    return [LinkChange(r[0], r[1], r[2], r[4], r[5], (r[6], r[8], r[10]), (r[7], r[9], r[11]), (r[12], r[13], r[14]), r[3])
+            for r in rows]
 
 
 # Where the site's traffic is now: the latest failover (by start) decides. A failover that has not

@@ -1,0 +1,165 @@
+"""The batch evaluates the rules only where an outcome can differ — and never misses one.
+
+Each test drives the real path (ingest API → batch → hooks) and watches evaluate_practices
+through a spy, so "not evaluated" is asserted on the call, not on timing.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+
+import services.core.readiness.service  # noqa: F401  (registers readiness's hook, as the worker does)
+from services.core.alerts import evaluate
+from services.core.alerts import rules as R
+from services.core.alerts.models import AlertOverride
+from services.core.db import Scope
+from services.core.telemetry import inbox
+from services.worker.tasks_alerts import evaluate_all
+from tests import factories_alerts as fa
+from tests.factories_inventory import create_job, create_link
+from tests.factories_telemetry import create_agent
+from tests.factories_worker import at, ev, run_event, sample_event, send_and_process
+
+
+@pytest.fixture
+def evaluated(monkeypatch):
+    """The practices each batch evaluated (the real evaluation still runs)."""
+    calls: list[set] = []
+    real = evaluate.evaluate_practices
+
+    async def spy(session, msp_id, practice_ids, now, **kw):
+        calls.append(set(practice_ids))
+        await real(session, msp_id, practice_ids, now, **kw)
+
+    monkeypatch.setattr(evaluate, "evaluate_practices", spy)
+    return calls
+
+
+def heartbeat(minutes_ago: float = 0):
+    return ev("heartbeat", at(minutes_ago), agent_version="0.1.0", hostname="frontdesk-pc")
+
+
+async def dirty(db, tenant) -> set:
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        return set((await s.scalars(text("SELECT practice_id FROM readiness_dirty WHERE msp_id = :m"), {"m": tenant.msp_id})).all())
+
+
+async def clear_dirty(db, tenant) -> None:
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.execute(text("DELETE FROM readiness_dirty WHERE msp_id = :m"), {"m": tenant.msp_id})
+
+
+async def test_healthy_heartbeats_and_samples_do_not_evaluate_the_practice(client, db, tenant, evaluated):
+    agent = await create_agent(db, tenant.site)
+    await create_link(db, tenant.site, "Fiber")
+    # First contact: a new link state and a first heartbeat may change outcomes, so they count.
+    await send_and_process(client, db, agent, [heartbeat(1), sample_event("Fiber", at(1), latency_ms=20)])
+    assert evaluated == [{tenant.practice.id}]
+    await clear_dirty(db, tenant)
+    # More of the same: figures move but stay under the thresholds, the agent keeps its rhythm.
+    for i, latency in enumerate((25, 31, 18)):
+        await send_and_process(client, db, agent, [heartbeat(0.5 - i / 10), sample_event("Fiber", at(0.5 - i / 10), latency_ms=latency,
+                                                                                         loss_pct=0.5, jitter_ms=3)])
+    assert evaluated == [{tenant.practice.id}]
+    assert await dirty(db, tenant) == set()  # readiness needs no rescoring either
+
+
+async def test_a_sample_that_pushes_loss_over_the_threshold_opens_its_incident_in_the_same_batch(client, db, tenant, evaluated):
+    agent = await create_agent(db, tenant.site)
+    link = await create_link(db, tenant.site, "Fiber", loss_threshold_pct=2.0)
+    await send_and_process(client, db, agent, [heartbeat(3), sample_event("Fiber", at(3), loss_pct=0.0)])
+    await clear_dirty(db, tenant)
+    await send_and_process(client, db, agent, [sample_event("Fiber", at(2), loss_pct=9.0)])  # rolling loss 4.5 % > 2 %
+    (inc,) = await fa.incidents(db, tenant.msp_id, R.LINK_LOSS, active=True)
+    assert inc.subject_id == str(link.id)
+    assert len(evaluated) == 2 and tenant.practice.id in await dirty(db, tenant)
+
+
+async def test_the_policy_threshold_override_counts_for_the_crossing(client, db, tenant, evaluated):
+    agent = await create_agent(db, tenant.site)
+    await create_link(db, tenant.site, "Fiber", latency_threshold_ms=150.0)
+    await fa.add(db, tenant.msp_id, AlertOverride(msp_id=tenant.msp_id, practice_id=tenant.practice.id, site_id=tenant.site.id,
+                                                  rule_id=R.LINK_LATENCY, enabled=None, params={"threshold": 40}))
+    await send_and_process(client, db, agent, [heartbeat(3), sample_event("Fiber", at(3), latency_ms=20)])
+    # 20 → 45 ms: far under the link's own 150 ms, over the site's 40 ms.
+    await send_and_process(client, db, agent, [sample_event("Fiber", at(2), latency_ms=70)])
+    assert len(evaluated) == 2
+    assert len(await fa.incidents(db, tenant.msp_id, R.LINK_LATENCY, active=True)) == 1
+
+
+async def test_a_link_going_down_is_evaluated_in_its_batch(client, db, tenant, evaluated):
+    agent = await create_agent(db, tenant.site)
+    await create_link(db, tenant.site, "Fiber")
+    await send_and_process(client, db, agent, [heartbeat(3), sample_event("Fiber", at(3))])
+    await send_and_process(client, db, agent, [sample_event("Fiber", at(2), up=False)])
+    assert len(evaluated) == 2
+    assert {i.rule_id for i in await fa.incidents(db, tenant.msp_id, active=True)} >= {R.LINK_DOWN, R.INTERNET_OUTAGE}
+
+
+async def test_a_backup_run_is_always_evaluated(client, db, tenant, evaluated):
+    agent = await create_agent(db, tenant.site)
+    await create_job(db, tenant.practice, "nas")
+    await send_and_process(client, db, agent, [heartbeat(3)])
+    await send_and_process(client, db, agent, [run_event("nas", at(30), at(20))])
+    assert evaluated == [{tenant.practice.id}, {tenant.practice.id}]
+
+
+async def silence(db, tenant, agent, minutes: float, heartbeat_too: bool) -> None:
+    """Make the agent look unheard for `minutes` (as if time had passed)."""
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.execute(text("UPDATE agent SET last_seen_at = now() - make_interval(mins => :n) WHERE id = :a"),
+                        {"n": minutes, "a": agent.agent_id})
+        if heartbeat_too:
+            await s.execute(text("UPDATE agent_state SET last_heartbeat_at = now() - make_interval(mins => :n) WHERE agent_id = :a"),
+                            {"n": minutes, "a": agent.agent_id})
+
+
+async def test_a_heartbeat_from_a_silent_agent_clears_the_agent_silent_incident_in_the_same_batch(client, db, tenant, evaluated):
+    agent = await create_agent(db, tenant.site)
+    await send_and_process(client, db, agent, [heartbeat(1)])
+    await silence(db, tenant, agent, 30, heartbeat_too=True)
+    await evaluate_all(db, include_findings=False)  # the periodic evaluation sees it silent
+    (inc,) = await fa.incidents(db, tenant.msp_id, R.AGENT_SILENT, active=True)
+    assert inc.clear_since is None
+    await send_and_process(client, db, agent, [heartbeat(0)])
+    (inc,) = await fa.incidents(db, tenant.msp_id, R.AGENT_SILENT, active=True)
+    assert inc.clear_since is not None  # clearing (resolves after the policy's hysteresis)
+
+
+async def test_any_event_of_an_agent_the_rule_saw_silent_clears_its_incident(client, db, tenant, evaluated, monkeypatch):
+    """The API refreshes last_seen_at when a request arrives, so a batch cannot tell from the
+    heartbeats it applied that the agent is back: an open agent.silent incident is re-judged."""
+    # The API process remembers whom it touched in the last 30 s; time has "passed" here.
+    monkeypatch.setattr(inbox, "LAST_SEEN_EVERY", 0.0)
+    agent = await create_agent(db, tenant.site)
+    await create_link(db, tenant.site, "Fiber")
+    await send_and_process(client, db, agent, [heartbeat(1), sample_event("Fiber", at(1))])
+    await silence(db, tenant, agent, 30, heartbeat_too=False)  # its heartbeat record still looks recent
+    await evaluate_all(db, include_findings=False)
+    calls = len(evaluated)
+    await send_and_process(client, db, agent, [sample_event("Fiber", at(0))])
+    assert len(evaluated) == calls + 1
+    (inc,) = await fa.incidents(db, tenant.msp_id, R.AGENT_SILENT, active=True)
+    assert inc.clear_since is not None
+
+
+async def test_a_clearing_incident_still_counts_every_batch_as_an_evaluation(client, db, tenant, evaluated):
+    agent = await create_agent(db, tenant.site)
+    await create_job(db, tenant.practice, "nas")
+    failures = [run_event("nas", at(300 - 60 * i), at(299 - 60 * i), status="failed", exit_code=1) for i in range(3)]
+    await send_and_process(client, db, agent, [heartbeat(5), *failures])
+    await send_and_process(client, db, agent, [run_event("nas", at(10), at(5))])
+    (inc,) = await fa.incidents(db, tenant.msp_id, R.FAILED_IN_A_ROW)
+    assert inc.clear_evaluations == 1
+    await send_and_process(client, db, agent, [heartbeat(0)])  # nothing a rule sees changed …
+    (inc,) = await fa.incidents(db, tenant.msp_id, R.FAILED_IN_A_ROW)
+    assert inc.clear_evaluations == 2  # … but resolve_after_evaluations counts batches, as before
+    # Once resolved, healthy batches leave the practice alone again.
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.execute(text("UPDATE incident SET resolved_at = now(), status = 'resolved' WHERE msp_id = :m"), {"m": tenant.msp_id})
+    calls = len(evaluated)
+    await send_and_process(client, db, agent, [heartbeat(0) | {"occurred_at": (at(0) + timedelta(seconds=1)).isoformat()}])
+    assert len(evaluated) == calls
