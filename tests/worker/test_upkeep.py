@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import text
 
+from services.core.alerts.models import AlertOverride
+from services.core.alerts.rules import AGENT_SILENT
 from services.core.base import utcnow
 from services.core.db import Scope
-from services.core.telemetry import deadman, hooks, partitions
+from services.core.telemetry import agents, deadman, hooks, partitions, state
 from services.worker.app import app, task_modules
+from tests import factories_alerts as fa
 from tests.factories_inventory import create_job
 from tests.factories_telemetry import create_agent
-from tests.factories_worker import at, one, run_event, send_and_process
+from tests.factories_worker import at, one, rows, run_event, send_and_process
 
 
 async def _partitions(owner_db, parent: str) -> set[str]:
@@ -105,7 +108,7 @@ async def test_a_silent_agent_is_marked_once_and_its_practice_hooks_are_called(d
     quiet = await create_agent(db, tenant.site)
     await create_agent(db, tenant.sibling_site)  # heard from recently
     async with db.transaction(Scope(tenant.msp_id)) as s:
-        await s.execute(text("UPDATE agent SET last_seen_at = now() - interval '10 minutes' WHERE id = :a"), {"a": quiet.agent_id})
+        await s.execute(text("UPDATE agent SET last_seen_at = now() - interval '20 minutes' WHERE id = :a"), {"a": quiet.agent_id})
         await s.execute(text("UPDATE agent SET last_seen_at = now() WHERE id <> :a AND msp_id = :m"),
                         {"a": quiet.agent_id, "m": tenant.msp_id})
     hooks.ON_STATE_CHANGED.append(record)
@@ -118,6 +121,32 @@ async def test_a_silent_agent_is_marked_once_and_its_practice_hooks_are_called(d
     row = await one(db, tenant.msp_id, "SELECT silent_since FROM agent_state WHERE msp_id = :m AND agent_id = :a", a=quiet.agent_id)
     assert row["silent_since"] is not None
     assert await one(db, tenant.msp_id, "SELECT 1 AS x FROM agent_state WHERE msp_id = :m AND agent_id <> :a", a=quiet.agent_id) is None
+
+
+async def test_silence_is_the_alert_rules_heartbeat_plus_the_sites_grace(db, tenant):
+    """One definition: interval (60 s) + agent.silent's grace_minutes (default 10, here 2 at one site)."""
+    await fa.add(db, tenant.msp_id, AlertOverride(msp_id=tenant.msp_id, practice_id=tenant.sibling.id, site_id=tenant.sibling_site.id,
+                                                  rule_id=AGENT_SILENT, enabled=None, params={"grace_minutes": 2}))
+    default_grace = await create_agent(db, tenant.site)  # 5 min unheard: 3 heartbeats, but within 1 + 10 min
+    short_grace = await create_agent(db, tenant.sibling_site)  # 5 min unheard: past 1 + 2 min
+    never_seen = await create_agent(db, tenant.site)
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.execute(text("UPDATE agent SET last_seen_at = now() - interval '5 minutes' WHERE id = ANY(:a)"),
+                        {"a": [default_grace.agent_id, short_grace.agent_id]})
+        await s.execute(text("UPDATE agent SET created_at = now() - interval '1 day' WHERE id = :a"), {"a": never_seen.agent_id})
+    await deadman.sweep(db)
+    marked = await rows(db, tenant.msp_id, "SELECT agent_id, silent_since FROM agent_state WHERE msp_id = :m AND silent_since IS NOT NULL")
+    assert [r["agent_id"] for r in marked] == [short_grace.agent_id]
+    seen = await one(db, tenant.msp_id, "SELECT last_seen_at FROM agent WHERE id = :a", a=short_grace.agent_id)
+    assert marked[0]["silent_since"] == seen["last_seen_at"] + timedelta(minutes=3)
+    # The alert rule and the API agree with the sweep.
+    await fa.evaluate(db, tenant, datetime.now(timezone.utc))
+    assert [i.subject_id for i in await fa.incidents(db, tenant.msp_id, AGENT_SILENT, active=True)] == [str(short_grace.agent_id)]
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        listed = await agents.with_liveness(s, tenant.msp_id, await agents.list_agents(s, tenant.msp_id))
+        states = await state.agents(s, tenant.msp_id, tenant.sibling.id)
+    assert {a.id for a in listed if a.silent} == {short_grace.agent_id}
+    assert [(a.agent_id, a.silent) for a in states] == [(short_grace.agent_id, True)]
 
 
 def test_the_scheduled_jobs_are_registered_on_the_app():

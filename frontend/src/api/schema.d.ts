@@ -2338,6 +2338,11 @@ export interface components {
             /** Revoked At */
             revoked_at: string | null;
             /**
+             * Silent
+             * @default false
+             */
+            silent: boolean;
+            /**
              * Site Id
              * Format: uuid
              */

@@ -53,13 +53,15 @@ async def get_agent_config(agent: AgentCaller, db: DbSession) -> AgentConfigOut:
 @router.get("/api/v1/agents", operation_id="list_agents", response_model=list[AgentOut])
 async def list_agents(principal: MspReader, db: DbSession) -> list:
     """Every agent of the practices the caller can see."""
-    return await agents.list_agents(db, principal.msp_id, principal.visible_practices)
+    return await agents.with_liveness(db, principal.msp_id, await agents.list_agents(db, principal.msp_id,
+                                                                                    principal.visible_practices))
 
 
 @router.get("/api/v1/practices/{practice_id}/agents", operation_id="list_practice_agents", response_model=list[AgentOut])
 async def list_practice_agents(access: PracticeReader, db: DbSession) -> list:
     """The practice's agents."""
-    return await agents.list_agents(db, access.msp_id, practice_id=access.practice_id)
+    return await agents.with_liveness(db, access.msp_id, await agents.list_agents(db, access.msp_id,
+                                                                                 practice_id=access.practice_id))
 
 
 @router.post("/api/v1/practices/{practice_id}/agents/{agent_id}/rotate", operation_id="rotate_agent_credential",

@@ -38,6 +38,7 @@ from services.core.findings import (
     Finding,
     Severity,
 )
+from services.core.telemetry import liveness
 from services.core.telemetry.recovery import achieved_rpo_minutes, achieved_rto_minutes, copy_within_rpo, rto_compliant
 
 
@@ -203,15 +204,16 @@ def rto_above_target(p: PracticeFacts, params: dict[str, Any], now: datetime) ->
 @rule(id=AGENT_SILENT, title="Agent silent", component=Component.backups, severity=Severity.high, hipaa=HIPAA_DATA_BACKUP,
       meaning="An agent has not been heard from for its heartbeat interval plus the grace period (dead man's switch). "
               "Agents that never reported are not counted.",
-      params={"grace_minutes": Param(10, "minutes allowed beyond the heartbeat interval", 1, 10080)},
+      params={"grace_minutes": Param(liveness.DEFAULT_GRACE_MINUTES, "minutes allowed beyond the heartbeat interval",
+                                     liveness.MIN_GRACE_MINUTES, liveness.MAX_GRACE_MINUTES)},
       time_based=True, follows_outage=True)
 def agent_silent(p: PracticeFacts, params: dict[str, Any], now: datetime) -> Iterator[Hit]:
+    # The one definition (telemetry/liveness.py), shared with the dead man's switch and every
+    # online/offline display.
     grace = float(params["grace_minutes"])
     for a in p.agents:
-        if a.last_seen_at is None:
-            continue
-        silent = _minutes(now, a.last_seen_at)
-        if silent > a.heartbeat_interval_seconds / 60 + grace:
+        if liveness.is_silent(a.last_seen_at, a.heartbeat_interval_seconds, grace, now):
+            silent = _minutes(now, a.last_seen_at)
             yield Hit(_f(AGENT_SILENT, Component.backups, Severity.high, "agent", a.id,
                          f"The agent on {a.hostname} has gone silent",
                          f"Check that {a.hostname} is powered on, online, and that the seawall-agent service runs.",

@@ -16,15 +16,16 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core.alerts.liveness import graces
 from services.core.inventory.models import BackupJob, BackupJobSystem, Link, System
 from services.core.plans.models import Plan, PlanAcknowledgement, PlanVersion, RoleAssignment, VersionStatus
 from services.core.practices.models import Practice, Site
 from services.core.readiness import service
 from services.core.readiness.portfolio import trends
+from services.core.telemetry import liveness
 from services.core.telemetry.models_ingest import Agent
 from services.core.telemetry.models_state import BackupJobState, LinkState
 
-AGENT_GRACE = timedelta(minutes=10)  # the dead man's switch default (alerts rule agent.silent)
 CHART_HOURS = 24
 
 _LINK_CHART = text("""
@@ -129,10 +130,13 @@ async def _links(session: AsyncSession, practice: Practice, now: datetime) -> li
 async def _agents(session: AsyncSession, practice: Practice, now: datetime) -> list[dict]:
     agents = (await session.scalars(select(Agent).where(Agent.msp_id == practice.msp_id, Agent.practice_id == practice.id,
                                                         Agent.revoked_at.is_(None)).order_by(Agent.hostname))).all()
+    # Online = heard from and not silent by the alert rule's definition, with the site's grace.
+    grace = await graces(session, practice.msp_id, [practice.id]) if agents else None
     return [{"id": a.id, "hostname": a.hostname, "site_id": a.site_id, "agent_version": a.agent_version,
              "last_seen_at": a.last_seen_at,
              "online": a.last_seen_at is not None
-             and now - a.last_seen_at <= timedelta(seconds=a.heartbeat_interval_seconds) + AGENT_GRACE} for a in agents]
+             and not liveness.is_silent(a.last_seen_at, a.heartbeat_interval_seconds, grace(practice.id, a.site_id), now)}
+            for a in agents]
 
 
 async def _incidents(session: AsyncSession, practice: Practice) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from services.core.secret_index import SecretIndex
 from services.core.secrets import hash_token, new_token, tokens_equal
 from services.core.settings import get_settings
 from services.core.telemetry.models_ingest import Agent
-from services.core.telemetry.schemas_ingest import AgentConfigOut, JobRef, LinkRef
+from services.core.telemetry import liveness
+from services.core.telemetry.schemas_ingest import AgentConfigOut, AgentOut, JobRef, LinkRef
 
 CREDENTIAL_PREFIX = "swa"
 SECRET_KIND = "agent"
@@ -72,6 +73,21 @@ async def list_agents(session: AsyncSession, msp_id: uuid.UUID, practice_ids: fr
     if practice_ids is not None:
         q = q.where(Agent.practice_id.in_(practice_ids))
     return list(await session.scalars(q.order_by(Agent.created_at)))
+
+
+async def with_liveness(session: AsyncSession, msp_id: uuid.UUID, rows: list[Agent]) -> list[AgentOut]:
+    """The agents as the API shows them, each with `silent` by the one definition (liveness.py)."""
+    from services.core.alerts.liveness import graces  # the grace is an alert-policy setting
+
+    now = utcnow()
+    grace = await graces(session, msp_id, {a.practice_id for a in rows}) if rows else None
+    out = []
+    for a in rows:
+        item = AgentOut.model_validate(a)
+        item.silent = a.revoked_at is None and liveness.is_silent(a.last_seen_at, a.heartbeat_interval_seconds,
+                                                                  grace(a.practice_id, a.site_id), now)
+        out.append(item)
+    return out
 
 
 async def get_agent(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID, agent_id: uuid.UUID) -> Agent:

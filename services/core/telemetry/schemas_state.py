@@ -63,7 +63,9 @@ class AgentStateOut(_Out):
     heartbeat_interval_seconds: int
     last_seen_at: datetime | None
     revoked: bool
-    silent: bool  # heard nothing for the heartbeat interval plus a grace of two intervals
+    # Heard nothing for the heartbeat interval plus the agent.silent grace of its site (the alert
+    # rule's definition, telemetry/liveness.py); an agent never heard from is not silent.
+    silent: bool
     silent_since: datetime | None
 
 

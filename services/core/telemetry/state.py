@@ -16,10 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.base import utcnow
+from services.core.telemetry import liveness
 from services.core.telemetry.schemas_state import AgentStateOut, BackupJobStateOut, LinkStateOut
-
-# Heartbeat interval plus a grace of two intervals (the same rule as telemetry_newly_silent_agents()).
-SILENT_AFTER_INTERVALS = 3
 
 _JOBS = text("""
 SELECT j.id AS backup_job_id, j.name, j.location, j.tool, j.verifies, j.expected_interval_minutes, s.last_run_at,
@@ -44,10 +42,7 @@ SELECT l.id AS link_id, l.site_id, l.name, l.role, l.medium, s.up, s.state_since
 
 _AGENTS = text("""
 SELECT a.id AS agent_id, a.site_id, a.hostname, a.agent_version, a.heartbeat_interval_seconds, a.last_seen_at,
-       a.revoked_at IS NOT NULL AS revoked,
-       a.revoked_at IS NULL AND coalesce(a.last_seen_at, a.created_at)
-           < :now - make_interval(secs => a.heartbeat_interval_seconds * :k) AS silent,
-       s.silent_since
+       a.revoked_at IS NOT NULL AS revoked, s.silent_since
   FROM agent a
   LEFT JOIN agent_state s ON s.msp_id = a.msp_id AND s.agent_id = a.id
  WHERE a.msp_id = :m AND a.practice_id = :p
@@ -67,6 +62,12 @@ async def link_states(session: AsyncSession, msp_id: uuid.UUID, practice_id: uui
 
 async def agents(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID,
                  now: datetime | None = None) -> list[AgentStateOut]:
-    rows = (await session.execute(_AGENTS, {"m": msp_id, "p": practice_id, "now": now or utcnow(),
-                                            "k": SILENT_AFTER_INTERVALS})).mappings()
-    return [AgentStateOut.model_validate(dict(r)) for r in rows]
+    from services.core.alerts.liveness import graces  # the grace is an alert-policy setting
+
+    now = now or utcnow()
+    rows = [dict(r) for r in (await session.execute(_AGENTS, {"m": msp_id, "p": practice_id})).mappings()]
+    grace = await graces(session, msp_id, [practice_id]) if rows else None
+    for r in rows:
+        r["silent"] = not r["revoked"] and liveness.is_silent(r["last_seen_at"], r["heartbeat_interval_seconds"],
+                                                             grace(practice_id, r["site_id"]), now)
+    return [AgentStateOut.model_validate(r) for r in rows]

@@ -9,12 +9,12 @@ import { Page } from "../../components/Page";
 import { ProblemMessage } from "../../components/ProblemMessage";
 import { formatAgo, formatDateTime } from "../../lib/format";
 
-/** Seen within three heartbeats: online. The server's offline alert uses its own, stricter rule. */
-export function agentState(agent: Pick<Agent, "revoked_at" | "last_seen_at" | "heartbeat_interval_seconds">, now = new Date()) {
+/** The server says whether an agent is silent (heartbeat interval plus the alert policy's grace for
+ * its site: the same rule as the agent-silent alert and the dead man's switch), so the page agrees. */
+export function agentState(agent: Pick<Agent, "revoked_at" | "last_seen_at" | "silent">) {
   if (agent.revoked_at) return "revoked" as const;
   if (!agent.last_seen_at) return "never seen" as const;
-  const silentFor = (now.getTime() - new Date(agent.last_seen_at).getTime()) / 1000;
-  return silentFor <= agent.heartbeat_interval_seconds * 3 ? ("online" as const) : ("silent" as const);
+  return agent.silent ? ("silent" as const) : ("online" as const);
 }
 
 const STATE_ICONS = { online: "●", silent: "!", "never seen": "○", revoked: "✕" } as const;
