@@ -145,3 +145,44 @@ async def test_other_msp_gets_404(db, client, live_client, tenant, other_tenant)
         await stream.close()
     r = await live_client.get(f"/api/v1/practices/{tenant.practice.id}/readiness")
     assert r.status_code == 404
+
+
+async def test_an_agent_going_silent_and_coming_back_is_one_offline_and_one_online_event(db, client, live_server, tenant):
+    """The dead man's switch publishes agent.offline; the batch that hears the agent again publishes
+    agent.online. Someone who may not see the agent's practice gets neither."""
+    from services.core.telemetry import deadman
+    from tests.factories_telemetry import create_agent
+    from tests.factories_worker import at, ev, send_and_process
+
+    agent = await create_agent(db, tenant.sibling_site, hostname="reception-pc")
+    await send_and_process(client, db, agent, [ev("heartbeat", at(0.5), hostname="reception-pc")])
+    async with httpx.AsyncClient(base_url=live_server.url) as sees, httpx.AsyncClient(base_url=live_server.url) as blind:
+        await sign_in_live(client, sees, tenant["msp_technician"])
+        await sign_in_live(client, blind, tenant["practice_staff"])  # tenant.practice only, not the sibling
+        seeing, not_seeing = await open_stream(sees), await open_stream(blind)
+        try:
+            async with db.transaction(Scope(tenant.msp_id)) as s:
+                await s.execute(text("UPDATE agent SET last_seen_at = now() - interval '20 minutes' WHERE id = :a"),
+                                {"a": agent.agent_id})
+            assert await deadman.sweep(db) >= 1
+            assert await deadman.sweep(db) == 0  # already marked: no second offline
+            await send_and_process(client, db, agent, [ev("heartbeat", at(0), hostname="reception-pc")])
+            # Another batch from the agent, now online: no second online.
+            await send_and_process(client, db, agent, [ev("heartbeat", at(0), hostname="reception-pc")])
+            for _ in range(100):
+                if seeing.of_type("agent.offline") and seeing.of_type("agent.online"):
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.3)
+            mine = [d for d in seeing.of_type("agent.offline") + seeing.of_type("agent.online")
+                    if d["agent_id"] == str(agent.agent_id)]
+            assert [(e, d["agent_id"]) for e, d in seeing.frames if e.startswith("agent.")] == [
+                ("agent.offline", str(agent.agent_id)), ("agent.online", str(agent.agent_id))]
+            offline, online = mine
+            assert offline["practice_id"] == online["practice_id"] == str(tenant.sibling.id)
+            assert offline["hostname"] == "reception-pc" and offline["site_id"] == str(tenant.sibling_site.id)
+            assert offline["at"] and online["at"]
+            assert [e for e, _ in not_seeing.frames if e.startswith("agent.")] == []
+        finally:
+            await seeing.close()
+            await not_seeing.close()

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.alerts import policy
+from services.core.alerts import rules_live  # noqa: F401  (registers agent.silent and its default grace)
 from services.core.alerts.rules import AGENT_SILENT
 
 Graces = Callable[[uuid.UUID, "uuid.UUID | None"], float]

@@ -83,10 +83,11 @@ async def apply_batch(session: AsyncSession, msp_id: uuid.UUID, batch: ClaimedBa
 
 async def agent_event(session: AsyncSession, msp_id: uuid.UUID, kind: str, agent_id: uuid.UUID, practice_id: uuid.UUID,
                       site_id: uuid.UUID | None, hostname: str, at: datetime) -> None:
-    """agent.online / agent.offline on the live stream, delivered if the transaction commits."""
+    """agent.online / agent.offline on the live stream (the event carries the practice), delivered
+    if the transaction commits."""
     await live_events.publish(session, msp_id, practice_id, kind, {
-        "agent_id": str(agent_id), "practice_id": str(practice_id), "site_id": str(site_id) if site_id else None,
-        "hostname": hostname[:200], "at": at.isoformat()})
+        "agent_id": str(agent_id), "site_id": str(site_id) if site_id else None, "hostname": hostname[:200],
+        "at": at.isoformat()})
 
 
 async def process_batch(db: Database, msp_id: uuid.UUID, batch_size: int = BATCH_SIZE) -> int:
