@@ -21,7 +21,7 @@ For pings, `/ping/<key>/<exit-code>` is recorded as kind success (0) or fail (ot
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -50,19 +50,11 @@ def _later_than(field: str):
 
 class _Event(BaseModel):
     # strict: "1" is not an int and "true" is not a bool — an agent bug should be loud, not guessed at.
+    # occurred_at's window is checked per batch (outside_window), not by a validator here: a Python
+    # validator per event was half of the validation time of a 100-event batch.
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
     id: str = Field(min_length=1, max_length=64)
     occurred_at: AwareDatetime
-
-    @field_validator("occurred_at")
-    @classmethod
-    def _within_window(cls, value: datetime) -> datetime:
-        now = datetime.now(timezone.utc)
-        if value > now + MAX_FUTURE:
-            raise PydanticCustomError("too_new", "is more than 5 minutes in the future; check the agent's clock")
-        if value < now - MAX_PAST:
-            raise PydanticCustomError("too_old", "is more than 30 days in the past")
-        return value
 
 
 class Heartbeat(_Event):
@@ -148,22 +140,50 @@ REFERENCES: dict[str, tuple[tuple[str, str, str], ...]] = {
 }
 
 
+def outside_window(events: list[_Event], now: datetime | None = None) -> list[tuple[int, str, str]]:
+    """(index, event id, why) of every event whose occurred_at lies outside [now − 30 days, now + 5 minutes]."""
+    now = now or datetime.now(timezone.utc)
+    latest, earliest = now + MAX_FUTURE, now - MAX_PAST
+    out = []
+    for index, event in enumerate(events):
+        at = event.occurred_at
+        if at > latest:
+            out.append((index, event.id, "is more than 5 minutes in the future; check the agent's clock"))
+        elif at < earliest:
+            out.append((index, event.id, "is more than 30 days in the past"))
+    return out
+
+
+def _payload_plan(model: type[_Event]) -> tuple[tuple[str, str, bool, bool], ...]:
+    """Per event type, once: (field, payload key, is a reference, is a timestamp) of every payload field."""
+    (type_name,) = get_args(model.model_fields["type"].annotation)
+    refs = {wire: key for wire, _, key in REFERENCES[type_name]}
+    plan = []
+    for name, info in model.model_fields.items():
+        if name in ("id", "type", "occurred_at"):
+            continue
+        plan.append((name, refs.get(name, name), name in refs, _is_time(info.annotation)))
+    return tuple(plan)
+
+
+def _is_time(annotation: Any) -> bool:
+    return annotation in (datetime, AwareDatetime) or any(_is_time(arg) for arg in get_args(annotation))
+
+
+_PAYLOAD_PLANS = {model: _payload_plan(model) for model in (Heartbeat, BackupRun, RestoreTest, LinkSample, Failover)}
+
+
 def _iso(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat()
 
 
 def payload_of(event: _Event, resolved: dict[str, str]) -> dict[str, Any]:
     """The inbox payload: the event's own fields, references replaced by the resolved ids."""
-    ref_fields = {wire: key for wire, _, key in REFERENCES[event.type]}  # type: ignore[attr-defined]
     out: dict[str, Any] = {}
-    for name in type(event).model_fields:
-        if name in ("id", "type", "occurred_at"):
-            continue
-        value = getattr(event, name)
+    values = event.__dict__
+    for name, key, is_ref, is_time in _PAYLOAD_PLANS[type(event)]:
+        value = values[name]
         if value is None:
             continue
-        if name in ref_fields:
-            out[ref_fields[name]] = resolved[name]
-        else:
-            out[name] = _iso(value) if isinstance(value, datetime) else value
+        out[key] = resolved[name] if is_ref else _iso(value) if is_time else value
     return out

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import psycopg
 import structlog
@@ -34,8 +34,7 @@ MAX_ROWS_PER_TRANSACTION = 5_000
 MAX_CONCURRENT_TRANSACTIONS = 2
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):  # a tuple: built 100 times per request, and transposed into columns by zip
     event_id: str
     type: str
     occurred_at: object  # datetime
@@ -185,10 +184,14 @@ class InboxWriter:
     def _params(self, msp_id: uuid.UUID, items: list[Submission]) -> dict[str, object]:
         columns: dict[str, list] = {k: [] for k in ("src", "eid", "pid", "sid", "typ", "occ", "pay", "h")}
         for item in items:
-            for row in item.rows:
-                for col, value in zip(columns.values(), (item.source_id, row.event_id, item.practice_id, item.site_id, row.type,
-                                                         row.occurred_at, row.payload, item.credential_hash)):
-                    col.append(value)
+            n = len(item.rows)
+            if not n:
+                continue
+            eid, typ, occ, pay = zip(*item.rows)
+            for name, values in (("src", [item.source_id] * n), ("eid", eid), ("pid", [item.practice_id] * n),
+                                 ("sid", [item.site_id] * n), ("typ", typ), ("occ", occ), ("pay", pay),
+                                 ("h", [item.credential_hash] * n)):
+                columns[name].extend(values)
         now = time.monotonic()
         touch = sorted({i.source_id for i in items if i.kind == "agent"
                         and now - self._touched.get(i.source_id, -LAST_SEEN_EVERY) >= LAST_SEEN_EVERY})

@@ -28,7 +28,7 @@ from services.core.db import Database, Scope, set_scope
 from services.core.errors import DomainError, FieldError, PayloadTooLarge, Unauthorized, ValidationFailed
 from services.core.secrets import hash_token
 from services.core.settings import get_settings
-from services.core.telemetry.events import REFERENCES, IngestBatch, IngestResult, payload_of
+from services.core.telemetry.events import REFERENCES, IngestBatch, IngestResult, outside_window, payload_of
 from services.core.telemetry.inbox import Row, Submission, writer_for
 
 MAX_BODY = 1024 * 1024  # as sent (compressed or not)
@@ -119,10 +119,16 @@ def batch_errors(exc: ValidationError, body: bytes) -> list[FieldError]:
 
 def parse_batch(body: bytes) -> IngestBatch:
     try:
-        return IngestBatch.model_validate_json(body)
+        batch = IngestBatch.model_validate_json(body)
     except ValidationError as exc:
         errors = batch_errors(exc, body)
         raise ValidationFailed(_summary(errors), errors=errors) from exc
+    late = outside_window(batch.events)
+    if late:
+        errors = [FieldError("occurred_at", why, {"event_index": index, "event_id": event_id})
+                  for index, event_id, why in late[:MAX_REPORTED_ERRORS]]
+        raise ValidationFailed(_summary(errors), errors=errors)
+    return batch
 
 
 def _summary(errors: list[FieldError]) -> str:
