@@ -163,3 +163,12 @@ async def test_a_clearing_incident_still_counts_every_batch_as_an_evaluation(cli
     calls = len(evaluated)
     await send_and_process(client, db, agent, [heartbeat(0) | {"occurred_at": (at(0) + timedelta(seconds=1)).isoformat()}])
     assert len(evaluated) == calls
+
+
+async def test_a_heartbeat_after_a_gap_longer_than_interval_plus_the_smallest_grace_is_evaluated(client, db, tenant, evaluated):
+    agent = await create_agent(db, tenant.site)  # heartbeat every 60 s; a policy may set a grace of 1 min
+    await send_and_process(client, db, agent, [heartbeat(20)])
+    await send_and_process(client, db, agent, [heartbeat(19.5)])  # 30 s later: its rhythm
+    assert len(evaluated) == 1
+    await send_and_process(client, db, agent, [heartbeat(17.4)])  # 2 min 6 s later: may have been silent
+    assert len(evaluated) == 2

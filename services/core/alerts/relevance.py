@@ -9,8 +9,8 @@ every practice, which also refreshes the incidents' measured values):
 
 - a rare event (backup run, restore test, failover, ping, anything but a sample or heartbeat):
   job state, restore tests and on-backup state feed most rules;
-- an agent back from silence, or that may have been silent (its previous heartbeat older than its
-  interval plus the smallest grace a policy allows): agent.silent;
+- an agent back from silence, or that may have been silent (a gap between its heartbeats longer
+  than its interval plus the smallest grace a policy allows): agent.silent;
 - a link whose up/down state flipped (or that got its first state): link down, internet outage,
   and the quality rules (which ignore down links);
 - a link whose rolling loss, latency or jitter crossed its effective threshold (the link's own,

@@ -123,12 +123,14 @@ SELECT 'p', count(*), NULL, NULL, c.practice_id, NULL, NULL, NULL, NULL, NULL, N
 UNION ALL
 -- Agents that were, or may have been, silent before this batch (the hooks re-evaluate their
 -- practices): type 'back' when the batch lifted their silent mark (an agent.online event), 'maybe'
--- when their previous heartbeat is older than interval + the smallest grace (or there was none).
+-- when their previous heartbeat came more than interval + the smallest grace before this one (or
+-- there was none). Measured between heartbeats, not against now(), so draining a backlog older
+-- than that does not flag every agent.
 SELECT 'a', NULL, ag.id, ag.hostname, ag.practice_id, ag.site_id,
        CASE WHEN prev.silent_since IS NOT NULL THEN 'back' ELSE 'maybe' END, hb.t, NULL, NULL, NULL, NULL, NULL
   FROM ag JOIN hb ON hb.id = ag.id LEFT JOIN prev ON prev.agent_id = ag.id
  WHERE prev.silent_since IS NOT NULL OR prev.last_heartbeat_at IS NULL
-    OR prev.last_heartbeat_at < now() - make_interval(secs => ag.heartbeat_interval_seconds + %(min_grace_seconds)s)
+    OR prev.last_heartbeat_at < hb.t - make_interval(secs => ag.heartbeat_interval_seconds + %(min_grace_seconds)s)
 UNION ALL
 SELECT 'a', NULL, heard.agent_id, a.hostname, heard.practice_id, a.site_id, 'back',
        (SELECT max(c.occurred_at) FROM claimed c WHERE c.source_id = heard.agent_id), NULL, NULL, NULL, NULL, NULL

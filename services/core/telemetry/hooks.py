@@ -67,8 +67,8 @@ class StateChange:
     events: practices with a rare event (backup run, restore test, failover, ping, unknown type) —
         anything other than a link sample or heartbeat.
     agents: practices with an agent that was, or may have been, silent before this batch: its
-        silent mark was lifted, or its previous heartbeat is older than its interval plus the
-        smallest grace a policy may set (or it had none).
+        silent mark was lifted, or its previous heartbeat came more than its interval plus the
+        smallest grace a policy may set before this one (or it had none).
     links: the sampled links whose state or rolling figures moved.
     everything: no description was given (the dead man's switch, callers outside the batch path):
         every practice in `practices` counts as changed in every way.
