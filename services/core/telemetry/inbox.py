@@ -71,14 +71,20 @@ class Outcome:
 # expression, which was most of an API process's CPU for 100-event requests.
 _RECORD = """
 WITH creds(id, h) AS (SELECT * FROM unnest(%(ids)b::uuid[], %(hashes)b::bytea[])),
-valid AS (
+-- FOR KEY SHARE: the inbox has no foreign keys (migration 0009), so a practice deletion, which
+-- cascades to its agents and ping keys, must wait for this transaction and then remove its rows.
+agents AS (
   SELECT a.id, c.h FROM agent a JOIN creds c ON a.id = c.id
    WHERE a.msp_id = %(msp)s AND a.revoked_at IS NULL
      AND (a.credential_hash = c.h OR (a.previous_credential_hash = c.h AND a.previous_valid_until > now()))
-  UNION ALL
-  SELECT k.backup_job_id, c.h FROM ping_key k JOIN creds c ON k.backup_job_id = c.id AND k.key_hash = c.h
-   WHERE k.msp_id = %(msp)s
+     FOR KEY SHARE OF a
 ),
+keys AS (
+  SELECT k.backup_job_id AS id, c.h FROM ping_key k JOIN creds c ON k.backup_job_id = c.id AND k.key_hash = c.h
+   WHERE k.msp_id = %(msp)s
+     FOR KEY SHARE OF k
+),
+valid AS (SELECT * FROM agents UNION ALL SELECT * FROM keys),
 ins AS (
   INSERT INTO telemetry_event (msp_id, source_id, event_id, practice_id, site_id, type, occurred_at, payload)
   SELECT %(msp)s, e.src, e.eid, e.pid, e.sid, e.typ, e.occ, e.pay

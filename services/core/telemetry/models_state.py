@@ -177,14 +177,16 @@ class RestoreTest(TenantMixin, Base):
 
 
 class LinkSample(Base):
-    """A raw link probe result (kept 14 days). Partitioned by day of sampled_at."""
+    """A raw link probe result (kept 14 days). Partitioned by day of sampled_at.
+
+    No foreign keys (a per-row trigger each, on the worker's busiest insert): the worker writes it
+    in the same statement as link_sample_5m, which keeps them, and deleting a practice or MSP removes
+    its samples by trigger (migrations/versions/0009_inbox_without_row_fks.py).
+    """
 
     __tablename__ = "link_sample"
-    __table_args__ = (
-        _practice_fk("link_sample"),
-        {"postgresql_partition_by": "RANGE (sampled_at)"},
-    )
-    msp_id: Mapped[uuid.UUID] = _msp_fk()
+    __table_args__ = ({"postgresql_partition_by": "RANGE (sampled_at)"},)
+    msp_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     link_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     sampled_at: Mapped[datetime] = mapped_column(primary_key=True)
     # The inbox row it came from: two samples of one link at one instant stay two rows.
