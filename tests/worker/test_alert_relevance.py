@@ -15,6 +15,7 @@ import services.core.readiness.service  # noqa: F401  (registers readiness's hoo
 from services.core.alerts import evaluate
 from services.core.alerts import rules as R
 from services.core.alerts.models import AlertOverride
+from services.core.alerts.policy import get_or_create_policy
 from services.core.db import Scope
 from services.core.telemetry import inbox
 from services.worker.tasks_alerts import evaluate_all
@@ -146,7 +147,13 @@ async def test_any_event_of_an_agent_the_rule_saw_silent_clears_its_incident(cli
     assert inc.clear_since is not None
 
 
-async def test_a_clearing_incident_still_counts_every_batch_as_an_evaluation(client, db, tenant, evaluated):
+async def test_a_clearing_incident_resolves_in_the_same_batch_as_before(client, db, tenant, evaluated):
+    """Hysteresis: resolve after resolve_after_evaluations evaluations and resolve_after_minutes.
+    Every batch of the practice used to count as an evaluation; healthy batches still do while
+    the count is short, and the first batch after the minutes have passed resolves it."""
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        p = await get_or_create_policy(s, tenant.msp_id)
+        p.resolve_after_evaluations, p.resolve_after_minutes = 3, 5
     agent = await create_agent(db, tenant.site)
     await create_job(db, tenant.practice, "nas")
     failures = [run_event("nas", at(300 - 60 * i), at(299 - 60 * i), status="failed", exit_code=1) for i in range(3)]
@@ -154,14 +161,20 @@ async def test_a_clearing_incident_still_counts_every_batch_as_an_evaluation(cli
     await send_and_process(client, db, agent, [run_event("nas", at(10), at(5))])
     (inc,) = await fa.incidents(db, tenant.msp_id, R.FAILED_IN_A_ROW)
     assert inc.clear_evaluations == 1
-    await send_and_process(client, db, agent, [heartbeat(0)])  # nothing a rule sees changed …
+    await send_and_process(client, db, agent, [heartbeat(4.9)])  # nothing a rule sees changed …
     (inc,) = await fa.incidents(db, tenant.msp_id, R.FAILED_IN_A_ROW)
-    assert inc.clear_evaluations == 2  # … but resolve_after_evaluations counts batches, as before
-    # Once resolved, healthy batches leave the practice alone again.
-    async with db.transaction(Scope(tenant.msp_id)) as s:
-        await s.execute(text("UPDATE incident SET resolved_at = now(), status = 'resolved' WHERE msp_id = :m"), {"m": tenant.msp_id})
+    assert inc.clear_evaluations == 2  # … but the count was short: evaluated
     calls = len(evaluated)
-    await send_and_process(client, db, agent, [heartbeat(0) | {"occurred_at": (at(0) + timedelta(seconds=1)).isoformat()}])
+    await send_and_process(client, db, agent, [heartbeat(4.8)])
+    assert len(evaluated) == calls  # the resolving evaluation will make it 3: nothing to do until then
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.execute(text("UPDATE incident SET clear_since = now() - interval '6 minutes' WHERE msp_id = :m"), {"m": tenant.msp_id})
+    await send_and_process(client, db, agent, [heartbeat(4.7)])
+    (inc,) = await fa.incidents(db, tenant.msp_id, R.FAILED_IN_A_ROW)
+    assert inc.resolved_at is not None and inc.clear_evaluations == 3
+    # Resolved: healthy batches leave the practice alone again.
+    calls = len(evaluated)
+    await send_and_process(client, db, agent, [heartbeat(4.6)])
     assert len(evaluated) == calls
 
 

@@ -145,15 +145,22 @@ async def escalate_due(session: AsyncSession, msp_id: uuid.UUID, now: datetime) 
 
 
 # Open incidents whose next evaluation matters even when the batch changed nothing a rule sees:
-# - clearing ones: resolving takes resolve_after_evaluations evaluations as well as
-#   resolve_after_minutes, and every batch of the practice has always counted as one;
+# - clearing ones that still need evaluations (resolve_after_evaluations counts them, and every
+#   batch of the practice has always counted as one) or whose resolve_after_minutes have passed
+#   (this evaluation resolves them) — in between, an evaluation would only raise a count that is
+#   already enough, so resolving happens exactly when it did;
 # - agent.silent: agent.last_seen_at is refreshed by the API when a request arrives, before its
 #   events reach a batch, so the batch cannot tell from what it applied that an agent the rule
 #   saw silent is back — but any event of the practice may be that agent's.
+_POLICY_DEFAULTS = policy.PolicyView(None, {}, {})
 _TO_SETTLE = text("""
-SELECT DISTINCT practice_id FROM incident
- WHERE msp_id = :msp AND resolved_at IS NULL AND practice_id = ANY(CAST(:practices AS uuid[]))
-   AND (clear_since IS NOT NULL OR rule_id = :silent)
+SELECT DISTINCT i.practice_id FROM incident i
+  LEFT JOIN alert_policy p ON p.msp_id = i.msp_id
+ WHERE i.msp_id = :msp AND i.resolved_at IS NULL AND i.practice_id = ANY(CAST(:practices AS uuid[]))
+   AND (i.rule_id = :silent
+        OR i.clear_since IS NOT NULL AND (
+             i.clear_evaluations + 1 < coalesce(p.resolve_after_evaluations, :evaluations)
+             OR i.clear_since <= CAST(:now AS timestamptz) - make_interval(mins => coalesce(p.resolve_after_minutes, :minutes))))
 """)
 
 
@@ -164,7 +171,10 @@ async def on_state_changed(session: AsyncSession, msp_id: uuid.UUID, change: Sta
     ids = await relevance.outcomes_may_change(session, msp_id, change)
     rest = change.practices - ids
     if rest:
-        ids |= set((await session.scalars(_TO_SETTLE, {"msp": msp_id, "practices": list(rest), "silent": AGENT_SILENT})).all())
+        ids |= set((await session.scalars(_TO_SETTLE, {
+            "msp": msp_id, "practices": list(rest), "silent": AGENT_SILENT, "now": now,
+            "evaluations": _POLICY_DEFAULTS.resolve_after_evaluations,
+            "minutes": _POLICY_DEFAULTS.resolve_after_minutes})).all())
     if ids:
         await evaluate_practices(session, msp_id, ids, now)
 
