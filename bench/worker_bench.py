@@ -63,10 +63,14 @@ INSERT = (
 class World:
     """The seeded MSPs: per MSP a list of agents (agent, practice, site, links, job)."""
 
-    def __init__(self, msps: dict[uuid.UUID, list[tuple]]) -> None:
+    def __init__(self, msps: dict[uuid.UUID, list[tuple]], down_share: float = 0.02) -> None:
         self.msps = msps
         self.rng = random.Random(7)
         self.counter = 0
+        # Share of link samples reporting the link down. The default makes every link flap every
+        # few dozen samples (a stress test of the link state machine and of alerting); real
+        # traffic is ~99 % healthy samples and heartbeats, which --down-share 0 models.
+        self.down_share = down_share
 
     def events(self, msp_id: uuid.UUID, n: int, now: datetime) -> list[tuple]:
         rows = []
@@ -84,7 +88,7 @@ class World:
             elif roll < 0.34:
                 kind, payload = "heartbeat", {"agent_version": "0.1.0"}
             else:
-                kind, payload = "link_sample", {"link_id": str(links[self.rng.randrange(2)]), "up": self.rng.random() > 0.02,
+                kind, payload = "link_sample", {"link_id": str(links[self.rng.randrange(2)]), "up": self.rng.random() >= self.down_share,
                                                 "latency_ms": round(self.rng.uniform(5, 60), 1), "loss_pct": 0.0,
                                                 "jitter_ms": round(self.rng.uniform(0, 5), 1)}
             # Agents report in order: each event a little later than the one before it.
@@ -362,6 +366,8 @@ def main() -> int:
     parser.add_argument("--layouts", nargs="+", choices=["multi", "single"], default=["multi", "single"])
     parser.add_argument("--skip-sustained", action="store_true")
     parser.add_argument("--in-process", action="store_true")
+    parser.add_argument("--down-share", type=float, default=0.02,
+                        help="share of link samples reporting down (default 0.02: every link flaps; 0: healthy traffic)")
     args = parser.parse_args()
 
     import pgserver
@@ -379,14 +385,14 @@ def main() -> int:
     migrate.upgrade(owner, app)
     worlds = {}
     if "multi" in args.layouts:
-        worlds["multi"] = World(asyncio.run(seed(app, args.msps, args.agents)))
+        worlds["multi"] = World(asyncio.run(seed(app, args.msps, args.agents)), args.down_share)
     if "single" in args.layouts:
-        worlds["single"] = World(asyncio.run(seed(app, 1, args.msps * args.agents)))
+        worlds["single"] = World(asyncio.run(seed(app, 1, args.msps * args.agents)), args.down_share)
     with open("/proc/loadavg") as f:
         load = " ".join(f.read().split()[:3])
     print(f"# worker benchmark {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.node()}: {os.cpu_count()} CPUs,"
           f" Python {platform.python_version()}, load average at start {load}; multi = {args.msps} MSPs × {args.agents} agents,"
-          f" single = 1 MSP × {args.msps * args.agents} agents", flush=True)
+          f" single = 1 MSP × {args.msps * args.agents} agents; {args.down_share:.0%} of link samples down", flush=True)
     results = {}
     with psycopg.connect(libpq(owner), autocommit=True) as conn:
         for layout, world in worlds.items():
