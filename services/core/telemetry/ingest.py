@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_core import to_json
 from sqlalchemy import text
 
 from services.core import ratelimit, secret_index
@@ -345,7 +344,7 @@ async def ingest(database: Database, identity: AgentIdentity, body: bytes) -> In
         if isinstance(exc, RefusedReferences) and exc.foreign:
             await _audit_foreign(database, identity, exc.foreign)
         raise
-    rows = [Row(e.id, e.type, e.occurred_at, to_json(payload_of(e, refs)).decode()) for e, refs in zip(batch.events, resolved)]
+    rows = [Row(e.id, e.type, e.occurred_at, payload_of(e, refs)) for e, refs in zip(batch.events, resolved)]
     outcome = await writer_for(database).submit(Submission(
         "agent", identity.msp_id, identity.practice_id, identity.site_id, identity.agent_id, identity.credential_hash, rows))
     if not outcome.authorised:

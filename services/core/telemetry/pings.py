@@ -11,7 +11,6 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from pydantic_core import to_json
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -144,7 +143,7 @@ async def record_ping(database: Database, target: PingTarget, kind: str, exit_co
         payload["rid"] = rid
     if remote_addr:
         payload["remote_addr"] = remote_addr
-    row = Row(uuid.uuid4().hex, "ping", utcnow(), to_json(payload).decode())
+    row = Row(uuid.uuid4().hex, "ping", utcnow(), payload)
     outcome = await writer_for(database).submit(Submission(
         "ping", target.msp_id, target.practice_id, target.site_id, target.job_id, target.key_hash, [row]))
     if not outcome.authorised:
