@@ -17,6 +17,12 @@ snapshots, restore tests, and open incidents at one practice in ten. Then it mea
   API token, p50/p95/p99;
 * the API process's resident memory after the requests.
 
+The client's own heap is frozen (`gc.freeze()`) before the timed requests: this process has
+generated the data and recomputed readiness, and a full collection of its heap in the middle of
+a timed request would be charged to the API. The API process is not touched (it freezes its own
+start-up heap, services/api/app.py). The API's per-request GC pauses were the portfolio's
+slow tail in the runs before 2026-11-23: one full collection every ~13 requests, ~120 ms each.
+
 Not a test: the figures go to docs/performance.md.
 """
 
@@ -207,8 +213,12 @@ async def recompute(app_url: str, msp_id: uuid.UUID, without: set[str]) -> tuple
 
 
 async def measure(port: int, token: str, paths: list[str]) -> list[float]:
+    import gc
+
     import httpx
 
+    gc.collect()
+    gc.freeze()  # see the module docstring: time the API, not this process's collector
     out = []
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"},
                                  timeout=30) as c:
