@@ -52,14 +52,14 @@ _NEWEST = """
      WHERE bjs.msp_id = s.msp_id AND bjs.system_id = s.id)
   ) u ORDER BY u.finished_at DESC, u.id DESC LIMIT 1"""
 # The newest test (any outcome: the achieved RTO), and the newest successful one (the recency of
-# testing.no_restore_test), which is looked up only when the newest test failed.
+# testing.no_restore_test). The latter is a scalar subquery in the CASE's ELSE branch, so it runs
+# only for a system whose newest test failed (a LATERAL join would run it for every system).
 NEWEST_TESTS = text(f"""
 SELECT s.id AS system_id, t.finished_at, t.success, t.duration_seconds,
-       CASE WHEN t.success THEN t.finished_at ELSE ok.finished_at END AS last_success_at
+       CASE WHEN t.success THEN t.finished_at
+            ELSE (SELECT ok.finished_at FROM ({_NEWEST.format(only_ok="AND success")}) ok) END AS last_success_at
 FROM system s
 CROSS JOIN LATERAL ({_NEWEST.format(only_ok="")}) t
-LEFT JOIN LATERAL ({_NEWEST.format(only_ok="AND success")}
-  ) ok ON NOT t.success
 WHERE s.msp_id = :msp AND s.practice_id = ANY(:practices)
 """)
 
