@@ -34,33 +34,40 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.core.telemetry.schemas_state import SystemRecoveryOut
 
 # The newest restore test per system of the given practices, on the system itself or on a job
-# protecting it: a UNION of the two paths, each walking its (msp_id, system or job, finished_at)
-# index from the newest end with LIMIT 1. The alert evaluation runs this inside every telemetry
-# batch, so it must never scan the test history (an OR of both paths defeated both indexes).
-# Ties on finished_at go to the greater id, so every reader picks the same test.
-_NEWEST = """
-  SELECT u.finished_at, u.success, u.duration_seconds FROM (
-    (SELECT d.finished_at, d.success, d.duration_seconds, d.id FROM restore_test d
-      WHERE d.msp_id = s.msp_id AND d.system_id = s.id {only_ok}
-      ORDER BY d.finished_at DESC, d.id DESC LIMIT 1)
-    UNION ALL
-    (SELECT j.finished_at, j.success, j.duration_seconds, j.id FROM backup_job_system bjs
-     CROSS JOIN LATERAL (
-       SELECT t.finished_at, t.success, t.duration_seconds, t.id FROM restore_test t
-       WHERE t.msp_id = bjs.msp_id AND t.backup_job_id = bjs.backup_job_id {only_ok}
-       ORDER BY t.finished_at DESC, t.id DESC LIMIT 1) j
-     WHERE bjs.msp_id = s.msp_id AND bjs.system_id = s.id)
-  ) u ORDER BY u.finished_at DESC, u.id DESC LIMIT 1"""
-# The newest test (any outcome: the achieved RTO), and the newest successful one (the recency of
-# testing.no_restore_test). The latter is a scalar subquery in the CASE's ELSE branch, so it runs
-# only for a system whose newest test failed (a LATERAL join would run it for every system).
-NEWEST_TESTS = text(f"""
-SELECT s.id AS system_id, t.finished_at, t.success, t.duration_seconds,
-       CASE WHEN t.success THEN t.finished_at
-            ELSE (SELECT ok.finished_at FROM ({_NEWEST.format(only_ok="AND success")}) ok) END AS last_success_at
-FROM system s
-CROSS JOIN LATERAL ({_NEWEST.format(only_ok="")}) t
-WHERE s.msp_id = :msp AND s.practice_id = ANY(:practices)
+# protecting it. Each system and each job link walks its (msp_id, system or job, finished_at)
+# index from the newest end with LIMIT 1 — the alert evaluation runs this inside every telemetry
+# batch, so it must never scan the test history (an OR of both paths defeated both indexes) —
+# and the practices' job links are read once: no index leads with backup_job_system.system_id, so
+# a per-system lookup of its jobs read all the MSP's links each time (~0.8 ms per system).
+# Ties on finished_at go to the greater id, so every reader picks the same test. The newest
+# successful test (the recency of testing.no_restore_test) is a scalar subquery in the CASE's
+# ELSE branch: it runs only for a system whose newest test failed.
+NEWEST_TESTS = text("""
+WITH links AS (
+  SELECT system_id, backup_job_id FROM backup_job_system WHERE msp_id = :msp AND practice_id = ANY(:practices)),
+candidates AS (
+  SELECT s.id AS system_id, d.finished_at, d.success, d.duration_seconds, d.id
+  FROM system s CROSS JOIN LATERAL (
+    SELECT finished_at, success, duration_seconds, id FROM restore_test
+    WHERE msp_id = s.msp_id AND system_id = s.id ORDER BY finished_at DESC, id DESC LIMIT 1) d
+  WHERE s.msp_id = :msp AND s.practice_id = ANY(:practices)
+  UNION ALL
+  SELECT l.system_id, j.finished_at, j.success, j.duration_seconds, j.id
+  FROM links l CROSS JOIN LATERAL (
+    SELECT finished_at, success, duration_seconds, id FROM restore_test
+    WHERE msp_id = :msp AND backup_job_id = l.backup_job_id ORDER BY finished_at DESC, id DESC LIMIT 1) j),
+newest AS (SELECT DISTINCT ON (system_id) * FROM candidates ORDER BY system_id, finished_at DESC, id DESC)
+SELECT n.system_id, n.finished_at, n.success, n.duration_seconds,
+       CASE WHEN n.success THEN n.finished_at ELSE (
+         SELECT max(ok.finished_at) FROM (
+           (SELECT finished_at FROM restore_test WHERE msp_id = :msp AND system_id = n.system_id AND success
+             ORDER BY finished_at DESC LIMIT 1)
+           UNION ALL
+           (SELECT t.finished_at FROM links l CROSS JOIN LATERAL (
+              SELECT finished_at FROM restore_test WHERE msp_id = :msp AND backup_job_id = l.backup_job_id AND success
+              ORDER BY finished_at DESC LIMIT 1) t
+            WHERE l.system_id = n.system_id)) ok) END AS last_success_at
+FROM newest n
 """)
 
 
