@@ -179,9 +179,9 @@ class Meter:
 
     def per_request(self, before: tuple[float, float, float], requests: int) -> str:
         after = self.snapshot()
-        api, pg, client = ((a - b) * 1000 / max(1, requests) for a, b in zip(after, before))
-        return (f"CPU per request: API {api:.2f} ms + PostgreSQL {pg:.2f} ms (load generator {client:.2f} ms)"
-                f" → {2000 / (api + pg):,.0f} req/s on 2 dedicated cores")
+        api, pg, client = ((a - b) * 1_000_000 / max(1, requests) for a, b in zip(after, before))
+        return (f"CPU per request: API {api:,.1f} µs + PostgreSQL {pg:,.1f} µs (load generator {client:,.1f} µs)"
+                f" → {2_000_000 / (api + pg):,.0f} req/s on 2 dedicated cores")
 
 
 def _ppid(pid: int) -> int:
