@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -10,7 +9,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.orm import configure_mappers
 
 from services.api import openapi, problems
 from services.api.hotpath import SeawallAPI
@@ -18,6 +16,7 @@ from services.api.request_context import RequestContext
 from services.api.routers import ROUTERS
 from services.core.database_server import resolve
 from services.core.db import Database
+from services.core.heap import freeze_startup_heap
 from services.core.logging import configure
 from services.core.settings import Settings, get_settings
 
@@ -51,23 +50,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     openapi.install(app)
     _serve_frontend(app, settings.frontend_dist)
     return app
-
-
-def freeze_startup_heap() -> None:
-    """Take what start-up left alive out of the cyclic garbage collector's reach.
-
-    Start-up leaves ~200,000 long-lived objects (modules, routes, pydantic and SQLAlchemy models)
-    in the collector's oldest generation, and every full collection walks all of them. A request
-    that builds a large response (the portfolio page: 50 practices with 30-day trends) promotes
-    enough short-lived objects to set off a full collection every ~13 requests, and each one took
-    120 ms on the 2-core VM while collecting nothing: that was the portfolio's p95 (issue 6,
-    docs/performance.md). `gc.freeze()` moves the start-up objects to a permanent generation;
-    full collections then walk only what was allocated since, and cycles among those are still
-    collected. Run once per process, before serving (each uvicorn worker runs the lifespan).
-    """
-    configure_mappers()
-    gc.collect()
-    gc.freeze()
 
 
 def _check_operation_ids(app: FastAPI) -> None:

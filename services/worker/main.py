@@ -11,6 +11,7 @@ import structlog
 
 from services.core.database_server import libpq, resolve
 from services.core.db import Database
+from services.core.heap import freeze_startup_heap
 from services.core.logging import configure
 from services.core.settings import get_settings
 from services.core.telemetry import partitions
@@ -39,6 +40,7 @@ async def run_worker(concurrency: int = 4) -> int:
         app.perform_import_paths()
         # Before anything is processed: a fresh database (or a long-stopped worker) has partitions.
         await partitions.upkeep(db)
+        freeze_startup_heap()  # as the API does: no full collection walks the start-up objects again
         async with app.open_async():
             consumer = TelemetryConsumer(db, libpq(urls.app), workers=min(concurrency, 4))
             tasks = [
