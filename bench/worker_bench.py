@@ -11,7 +11,7 @@ agents (sites) per practice, two links and a backup job per agent. Then, per lay
 1. sustained: starts N real `seawall worker` processes and records events into the inbox at
    --rate events/s for --seconds (chunks every 50 ms, one transaction and one pg_notify per MSP
    per chunk, as the API does); the mix is about 2/3 link samples, 1/3 heartbeats, 1 % backup
-   runs. Lag is measured from outside: a monitor polls each MSP's oldest pending seq every 20 ms,
+   runs (--run-share; --down-share sets how many samples report a link down). Lag is measured from outside: a monitor polls each MSP's oldest pending seq every 20 ms,
    and an event counts as done when that has moved past it, i.e. when its batch (state updated,
    hooks run, marked processed) is COMMITTED and visible; lag = that moment − the moment the
    event's own insert committed. First 5 s excluded as warm-up. (processed_at is set when the
@@ -63,7 +63,7 @@ INSERT = (
 class World:
     """The seeded MSPs: per MSP a list of agents (agent, practice, site, links, job)."""
 
-    def __init__(self, msps: dict[uuid.UUID, list[tuple]], down_share: float = 0.02) -> None:
+    def __init__(self, msps: dict[uuid.UUID, list[tuple]], down_share: float = 0.02, run_share: float = 0.01) -> None:
         self.msps = msps
         self.rng = random.Random(7)
         self.counter = 0
@@ -71,6 +71,10 @@ class World:
         # few dozen samples (a stress test of the link state machine and of alerting); real
         # traffic is ~99 % healthy samples and heartbeats, which --down-share 0 models.
         self.down_share = down_share
+        # Share of events that are backup runs (a tenth of them failed). The default 1 % puts a run
+        # of nearly every practice into every batch; real agents send one per ~300–5,000 events
+        # (1–24 runs a day against a few events a minute), which --run-share 0.002 models.
+        self.run_share = run_share
 
     def events(self, msp_id: uuid.UUID, n: int, now: datetime) -> list[tuple]:
         rows = []
@@ -79,13 +83,13 @@ class World:
             agent, practice, site, links, job = agents[self.rng.randrange(len(agents))]
             self.counter += 1
             roll = self.rng.random()
-            if roll < 0.01:
+            if roll < self.run_share:
                 started = now - timedelta(minutes=30)
-                kind, payload = "backup_run", {"job_id": str(job), "status": "success" if roll > 0.001 else "failed",
+                kind, payload = "backup_run", {"job_id": str(job), "status": "success" if roll > self.run_share / 10 else "failed",
                                                "started_at": started.isoformat(), "finished_at": now.isoformat(),
                                                "bytes": self.rng.randint(10**9, 10**11), "restore_point_at": started.isoformat(),
                                                "verified": True}
-            elif roll < 0.34:
+            elif roll < self.run_share + 0.33:
                 kind, payload = "heartbeat", {"agent_version": "0.1.0"}
             else:
                 kind, payload = "link_sample", {"link_id": str(links[self.rng.randrange(2)]), "up": self.rng.random() >= self.down_share,
@@ -368,6 +372,8 @@ def main() -> int:
     parser.add_argument("--in-process", action="store_true")
     parser.add_argument("--down-share", type=float, default=0.02,
                         help="share of link samples reporting down (default 0.02: every link flaps; 0: healthy traffic)")
+    parser.add_argument("--run-share", type=float, default=0.01,
+                        help="share of events that are backup runs (default 0.01; real agents: ~0.0002–0.003)")
     args = parser.parse_args()
 
     import pgserver
@@ -385,14 +391,15 @@ def main() -> int:
     migrate.upgrade(owner, app)
     worlds = {}
     if "multi" in args.layouts:
-        worlds["multi"] = World(asyncio.run(seed(app, args.msps, args.agents)), args.down_share)
+        worlds["multi"] = World(asyncio.run(seed(app, args.msps, args.agents)), args.down_share, args.run_share)
     if "single" in args.layouts:
-        worlds["single"] = World(asyncio.run(seed(app, 1, args.msps * args.agents)), args.down_share)
+        worlds["single"] = World(asyncio.run(seed(app, 1, args.msps * args.agents)), args.down_share, args.run_share)
     with open("/proc/loadavg") as f:
         load = " ".join(f.read().split()[:3])
     print(f"# worker benchmark {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.node()}: {os.cpu_count()} CPUs,"
           f" Python {platform.python_version()}, load average at start {load}; multi = {args.msps} MSPs × {args.agents} agents,"
-          f" single = 1 MSP × {args.msps * args.agents} agents; {args.down_share:.0%} of link samples down", flush=True)
+          f" single = 1 MSP × {args.msps * args.agents} agents; {args.down_share:.0%} of link samples down,"
+          f" {args.run_share:.1%} of events backup runs", flush=True)
     results = {}
     with psycopg.connect(libpq(owner), autocommit=True) as conn:
         for layout, world in worlds.items():
