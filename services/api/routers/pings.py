@@ -39,7 +39,8 @@ async def _log_tail(chunks: AsyncIterator[bytes]) -> str | None:
         if size > MAX_UPLOAD:
             return None
         tail = (tail + chunk)[-pings.MAX_BODY:]
-    return tail.decode("utf-8", errors="replace")
+    # A NUL byte is replaced like invalid UTF-8: PostgreSQL cannot store it, and a log is kept as text.
+    return tail.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
 async def answer_ping(database: Database, key: str, signal: str | None, rid: str | None, chunks: AsyncIterator[bytes],
@@ -48,7 +49,7 @@ async def answer_ping(database: Database, key: str, signal: str | None, rid: str
     parsed = pings.parse_signal(signal)
     if parsed is None:
         return 404, "not found", {}
-    if rid is not None and not 0 < len(rid) <= 64:
+    if rid is not None and (not 0 < len(rid) <= 64 or "\x00" in rid):  # PostgreSQL stores no NUL
         return 400, "invalid rid", {}
     target = await pings.find_target(database, key)
     if target is None:

@@ -122,6 +122,13 @@ def parse_batch(body: bytes) -> IngestBatch:
     except ValidationError as exc:
         errors = batch_errors(exc, body)
         raise ValidationFailed(_summary(errors), errors=errors) from exc
+    if b"\\u0000" in body:  # cheap: NUL can only arrive escaped, as JSON forbids raw control characters
+        nul = [FieldError(name, "must not contain the NUL character",
+                          {"event_index": index, "event_id": None if name == "id" else event.id})
+               for index, event in enumerate(batch.events) for name, value in event.__dict__.items()
+               if isinstance(value, str) and "\x00" in value]
+        if nul:
+            raise ValidationFailed(_summary(nul[:MAX_REPORTED_ERRORS]), errors=nul[:MAX_REPORTED_ERRORS])
     late = outside_window(batch.events)
     if late:
         errors = [FieldError("occurred_at", why, {"event_index": index, "event_id": event_id})
