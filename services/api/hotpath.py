@@ -13,7 +13,7 @@ Allow), every other path, the OpenAPI document and lifespan go through FastAPI u
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -62,16 +62,9 @@ class SeawallAPI(FastAPI):
         await super().__call__(scope, receive, send)
 
     async def _ingest(self, scope, receive, send) -> None:
-        try:
-            result = await ingest.receive_batch(self.state.db, _headers(scope), _chunks(receive))
-        except _Disconnected:
-            return
-        except DomainError as exc:
-            return await _respond(send, exc.status, _problem_body(exc, scope["path"]), _PROBLEM, exc.headers)
-        except Exception:
-            log.exception("unhandled_error", path=scope["path"])
-            return await _respond(send, 500, _internal_error(scope["path"]), _PROBLEM)
-        await _respond(send, 202, result.model_dump_json().encode(), _JSON)
+        result = await _answered(send, scope["path"], ingest.receive_batch(self.state.db, _headers(scope), _chunks(receive)))
+        if result is not None:
+            await _respond(send, 202, result.model_dump_json().encode(), _JSON)
 
     async def _ping(self, scope, receive, send) -> None:
         key, _, signal = scope["path"][len(PING_PREFIX):].partition("/")
@@ -81,17 +74,26 @@ class SeawallAPI(FastAPI):
             # As Starlette's query_params: blank values kept, the last of a repeated name wins.
             rid = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)).get("rid")
         client = scope.get("client")
-        try:
-            status, words, extra = await answer_ping(self.state.db, key, signal or None, rid, _chunks(receive),
-                                                     headers.get("user-agent", ""), client[0] if client else None)
-        except _Disconnected:
-            return
-        except DomainError as exc:
-            return await _respond(send, exc.status, _problem_body(exc, scope["path"]), _PROBLEM, exc.headers)
-        except Exception:
-            log.exception("unhandled_error", path=scope["path"])
-            return await _respond(send, 500, _internal_error(scope["path"]), _PROBLEM)
-        await _respond(send, status, words.encode(), _TEXT, extra)
+        answer = await _answered(send, scope["path"], answer_ping(self.state.db, key, signal or None, rid, _chunks(receive),
+                                                                  headers.get("user-agent", ""), client[0] if client else None))
+        if answer is not None:
+            status, words, extra = answer
+            await _respond(send, status, words.encode(), _TEXT, extra)
+
+
+async def _answered(send, path: str, call: Awaitable[Any]) -> Any:
+    """The handler's result; or None once an error has been answered (problem+json, as FastAPI's
+    handlers would) or the client has gone away."""
+    try:
+        return await call
+    except _Disconnected:
+        return None
+    except DomainError as exc:
+        await _respond(send, exc.status, _problem_body(exc, path), _PROBLEM, exc.headers)
+    except Exception:
+        log.exception("unhandled_error", path=path)
+        await _respond(send, 500, _internal_error(path), _PROBLEM)
+    return None
 
 
 def _headers(scope) -> dict[str, str]:
