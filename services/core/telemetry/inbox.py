@@ -111,9 +111,16 @@ touch AS (
   RETURNING 1
 )
 SELECT 'v', id::text, encode(h, 'hex') FROM valid
-UNION ALL SELECT 'i', source_id::text, event_id FROM ins
+UNION ALL {inserted}
 UNION ALL SELECT 'n', NULL, NULL FROM (SELECT pg_notify('seawall_telemetry', %(msp_text)s) FROM (SELECT 1 FROM ins LIMIT 1) AS any_new) AS n
 """
+# What comes back of the inserted rows: when every submission of the group has its own source
+# (the usual case), a count per source says how many of each submission's rows were new; when a
+# source sent several concurrent requests, the ids themselves, to tell which request carried each
+# new row first. Returning every id cost ~3 µs of API and ~1.5 µs of PostgreSQL CPU per event
+# (100-event requests, 16 connections: 35–37k events/s with ids, 41–42k with counts; 2026-11-23).
+_RECORD_COUNTED = _RECORD.format(inserted="SELECT 'c', source_id::text, count(*)::text FROM ins GROUP BY source_id")
+_RECORD_IDS = _RECORD.format(inserted="SELECT 'i', source_id::text, event_id FROM ins")
 _SCOPE = "SELECT set_config('app.msp_id', %s, true), set_config('app.practice_ids', '*', true)"
 
 
@@ -186,7 +193,10 @@ class InboxWriter:
                 cursors = []
                 for msp_id, indexes in by_msp.items():
                     await conn.execute(_SCOPE, (str(msp_id),))
-                    cursors.append((indexes, await conn.execute(_RECORD, self._params(msp_id, [group[i] for i in indexes]))))
+                    items = [group[i] for i in indexes]
+                    counted = len({item.source_id for item in items}) == len(items)
+                    cursors.append((indexes, await conn.execute(_RECORD_COUNTED if counted else _RECORD_IDS,
+                                                                self._params(msp_id, items))))
                 await conn.commit()
             for indexes, cursor in cursors:
                 for i, outcome in zip(indexes, self._outcomes([group[i] for i in indexes], await cursor.fetchall())):
@@ -217,6 +227,7 @@ class InboxWriter:
         # Ids come back as text: comparing strings is cheaper than building a UUID per inserted row.
         valid = {(r[1], r[2]) for r in result if r[0] == "v"}
         inserted = {(r[1], r[2]) for r in result if r[0] == "i"}
+        counts = {r[1]: int(r[2]) for r in result if r[0] == "c"}  # one submission per source
         outcomes = []
         for item in items:
             source = str(item.source_id)
@@ -225,7 +236,7 @@ class InboxWriter:
                 continue
             # Each new row counts once, for the first valid submission that carried it; every other
             # copy — in the same request or a concurrent one — is a duplicate.
-            accepted = 0
+            accepted = counts.get(source, 0)
             if inserted:
                 for row in item.rows:
                     key = (source, row.event_id)
