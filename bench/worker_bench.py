@@ -2,7 +2,8 @@
 for events from many MSPs (a SaaS: 20 MSPs × 25 agents by default) and from a single MSP.
 
     .venv/bin/python bench/worker_bench.py [--rate 5000] [--seconds 60] [--backlog 100000] [--workers 1 2]
-                                            [--layouts multi single] [--in-process]
+                                            [--layouts multi single] [--in-process] [--concurrency 2] [--timeline]
+                                            [--down-share 0.02] [--run-share 0.01]
 
 Creates a throw-away embedded PostgreSQL under a temp dir, migrates it and seeds two worlds: --msps
 MSPs with --agents agents each ("multi"), and one MSP with --msps × --agents agents ("single"), five
@@ -152,9 +153,16 @@ async def seed(app_url: str, msps: int, agents: int) -> dict[uuid.UUID, list[tup
     return world
 
 
+# `seawall worker --concurrency` (telemetry batches and jobs in flight per process). 2, not the
+# CLI's default 4: on the 2-core machine, with the loop saturated, more batches in flight only
+# stretch each one (stress mix, 1 worker: lag p50 285–352 ms with 2, 500–512 ms with 4).
+CONCURRENCY = 2
+TIMELINE = False  # --timeline
+
+
 def start_workers(owner_url: str, n: int) -> list[subprocess.Popen]:
     env = {**os.environ, "DATABASE_URL": owner_url, "SEAWALL_ENVIRONMENT": "development", "SEAWALL_LOG_LEVEL": "WARNING"}
-    return [subprocess.Popen([sys.executable, "-m", "services.cli", "worker", "--concurrency", "2"], cwd=ROOT, env=env,
+    return [subprocess.Popen([sys.executable, "-m", "services.cli", "worker", "--concurrency", str(CONCURRENCY)], cwd=ROOT, env=env,
                              stdout=subprocess.DEVNULL, start_new_session=True) for _ in range(n)]
 
 
@@ -272,6 +280,18 @@ def _sustained(conn: psycopg.Connection, world: World, owner_url: str, procs: li
         for msp_id, seq in top.items():
             done = monitor.done_at(committed, msp_id, seq)
             lags.append(((done - committed) * 1000 if done else float("inf"), per_msp[msp_id]))
+    if TIMELINE:
+        # The worst lag of the chunks recorded in each second (clock second in brackets): shows
+        # whether the misses are spread out or bunched (e.g. at the minute's scheduled jobs).
+        worst: dict[int, float] = {}
+        for committed, top, _ in chunks:
+            for msp_id, seq in top.items():
+                done = monitor.done_at(committed, msp_id, seq)
+                second = int(committed - t0)
+                worst[second] = max(worst.get(second, 0.0), (done - committed) * 1000 if done else float("inf"))
+        wall0 = time.time() - (time.monotonic() - t0)
+        print("# worst lag per second, ms [clock second]: "
+              + " ".join(f"{v:.0f}[{int(wall0 + s) % 60}]" for s, v in sorted(worst.items())), flush=True)
     conn.execute("UPDATE telemetry_event SET received_at = received_at - interval '1 day' WHERE processed_at IS NOT NULL"
                  " AND received_at > now() - interval '1 hour'")
     return {"offered_events_per_s": round(sent / elapsed), "generator_max_behind_ms": round(behind * 1000),
@@ -360,6 +380,7 @@ async def in_process(owner_url: str, app_url: str, world: World, backlog: int) -
 
 
 def main() -> int:
+    global CONCURRENCY, TIMELINE
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=60)
@@ -370,11 +391,15 @@ def main() -> int:
     parser.add_argument("--layouts", nargs="+", choices=["multi", "single"], default=["multi", "single"])
     parser.add_argument("--skip-sustained", action="store_true")
     parser.add_argument("--in-process", action="store_true")
+    parser.add_argument("--concurrency", type=int, default=CONCURRENCY,
+                        help="each worker's --concurrency (telemetry batches and jobs in flight; default 2)")
+    parser.add_argument("--timeline", action="store_true", help="print the worst lag of each second of a sustained run")
     parser.add_argument("--down-share", type=float, default=0.02,
                         help="share of link samples reporting down (default 0.02: every link flaps; 0: healthy traffic)")
     parser.add_argument("--run-share", type=float, default=0.01,
                         help="share of events that are backup runs (default 0.01; real agents: ~0.0002–0.003)")
     args = parser.parse_args()
+    CONCURRENCY, TIMELINE = args.concurrency, args.timeline
 
     import pgserver
 

@@ -7,6 +7,10 @@ few seconds and after every (re)connection. MSPs are served round-robin one batc
 a tenant with a deep backlog cannot starve the others; several processes may run this at once
 (processing.py lets one worker hold an MSP at a time, the others skip it).
 
+Live telemetry goes before scheduled work in the same process: the consumer installs the pacing
+gate (services/core/pacing.py) that holds a scheduled job's next unit while batches are queued
+or being applied, for a bounded time.
+
 Batch sizes adapt per MSP: a full batch doubles the next one (up to MAX_BATCH_SIZE), a partial one
 goes back to the base size. Much of a batch's cost is per batch, not per event (the state hooks
 evaluate alert rules once per practice per batch), so a backlog drains in fewer, larger batches
@@ -24,6 +28,7 @@ import psycopg
 import structlog
 from sqlalchemy import text
 
+from services.core import pacing
 from services.core.db import Database
 from services.core.telemetry.inbox import CHANNEL
 from services.core.telemetry.processing import BATCH_SIZE, BUSY, MAX_BATCH_SIZE, process_batch
@@ -49,6 +54,8 @@ class TelemetryConsumer:
         self._sizes: dict[uuid.UUID, int] = {}  # the next batch size per MSP
         self.max_batch_size = max(batch_size, MAX_BATCH_SIZE)
         self._ready = asyncio.Condition()
+        self._idle = asyncio.Event()  # nothing queued or being applied (the pacing gate waits on it)
+        self._idle.set()
         self.listening = asyncio.Event()
         self.processed = 0
 
@@ -57,12 +64,28 @@ class TelemetryConsumer:
         tasks = [asyncio.create_task(self._listen(), name="telemetry-listen"),
                  asyncio.create_task(self._sweep_forever(), name="telemetry-sweep")]
         tasks += [asyncio.create_task(self._work(), name=f"telemetry-worker-{i}") for i in range(self.workers)]
+        pacing.install(self.idle_or_timeout)
         try:
             await asyncio.gather(*tasks)
         finally:
+            pacing.install(None)
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def idle_or_timeout(self, seconds: float) -> None:
+        """The pacing gate: return once no telemetry is queued or being applied, or after `seconds`."""
+        if self._idle.is_set():
+            await asyncio.sleep(0)
+            return
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), seconds)
+
+    def _update_idle(self) -> None:
+        if self._queue or self._busy:
+            self._idle.clear()
+        else:
+            self._idle.set()
 
     async def wake(self, msp_ids) -> None:
         async with self._ready:
@@ -72,6 +95,7 @@ class TelemetryConsumer:
                 elif msp_id not in self._queued:
                     self._queued.add(msp_id)
                     self._queue.append(msp_id)
+            self._update_idle()
             self._ready.notify_all()
 
     async def sweep(self) -> None:
@@ -124,6 +148,7 @@ class TelemetryConsumer:
                 self._queue.append(msp_id)  # to the back: the other MSPs get their turn first
                 self._ready.notify()
             self._again.discard(msp_id)
+            self._update_idle()
 
     async def _work(self) -> None:
         while True:

@@ -14,6 +14,7 @@ import structlog
 from sqlalchemy import select, text
 
 import services.core.models  # noqa: F401  (every table, so relationships between domains resolve)
+from services.core import pacing
 from services.core.alerts import dispatch
 from services.core.alerts.evaluate import escalate_due, evaluate_practices
 from services.core.base import utcnow
@@ -24,6 +25,10 @@ from services.worker.context import database
 
 log = structlog.get_logger("seawall.worker.alerts")
 
+# Practices evaluated per transaction by the periodic passes: small enough that live telemetry
+# waits for at most one chunk (pacing.py), large enough that the set-based fact queries pay off.
+EVALUATE_CHUNK = 25
+
 
 async def _msps(db: Database) -> list[uuid.UUID]:
     async with db.transaction() as s:
@@ -31,20 +36,26 @@ async def _msps(db: Database) -> list[uuid.UUID]:
 
 
 async def evaluate_all(db: Database, include_findings: bool) -> int:
-    """Evaluate every active practice, one transaction per MSP; returns the number of practices."""
+    """Evaluate every active practice, one transaction per chunk of an MSP's practices, giving way
+    to live telemetry between chunks; returns the number of practices."""
     count = 0
     now = utcnow()
     for msp_id in await _msps(db):
         async with db.transaction(Scope(msp_id)) as s:
-            ids = list((await s.scalars(select(Practice.id).where(Practice.msp_id == msp_id, Practice.active.is_(True)))).all())
-            await evaluate_practices(s, msp_id, ids, now, include_findings=include_findings)
-            count += len(ids)
+            ids = list((await s.scalars(select(Practice.id).where(Practice.msp_id == msp_id, Practice.active.is_(True))
+                                        .order_by(Practice.id))).all())
+        for i in range(0, len(ids), EVALUATE_CHUNK):
+            await pacing.background_turn()
+            async with db.transaction(Scope(msp_id)) as s:
+                await evaluate_practices(s, msp_id, ids[i:i + EVALUATE_CHUNK], now, include_findings=include_findings)
+        count += len(ids)
     return count
 
 
 async def escalate_all(db: Database) -> int:
     escalated = 0
     for msp_id in await _msps(db):
+        await pacing.background_turn()
         async with db.transaction(Scope(msp_id)) as s:
             escalated += await escalate_due(s, msp_id, utcnow())
     return escalated

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 
 from services.core.database_server import libpq
 from services.worker.consumer import TelemetryConsumer
@@ -43,3 +44,34 @@ async def test_events_recorded_while_no_consumer_ran_are_found_and_new_ones_are_
 
 async def _none_pending(db, msp_id) -> bool:
     return await pending(db, msp_id) == 0
+
+
+async def test_scheduled_work_waits_for_queued_telemetry_but_never_longer_than_its_bound(db, database_urls):
+    """pacing.background_turn: in a worker, a unit of scheduled work goes after the telemetry
+    already queued, but a consumer that is never idle holds it for at most the bound."""
+    from services.core import pacing
+
+    consumer = TelemetryConsumer(db, libpq(database_urls[1]), workers=1)
+    pacing.install(consumer.idle_or_timeout)
+    try:
+        started = time.monotonic()
+        await pacing.background_turn(5.0)
+        assert time.monotonic() - started < 0.5, "an idle consumer holds nothing up"
+
+        busy = uuid.UUID(int=1)
+        await consumer.wake([busy])  # queued, not yet applied
+        waiting = asyncio.create_task(pacing.background_turn(5.0))
+        await asyncio.sleep(0.2)
+        assert not waiting.done(), "queued telemetry goes first"
+        await consumer._next()  # a batch takes it: still not idle
+        await asyncio.sleep(0.1)
+        assert not waiting.done()
+        await consumer._done(busy, more=False)  # applied, nothing left
+        await asyncio.wait_for(waiting, 1.0)
+
+        await consumer.wake([busy])
+        started = time.monotonic()
+        await pacing.background_turn(0.3)
+        assert 0.25 <= time.monotonic() - started < 2.0, "bounded: scheduled work still progresses"
+    finally:
+        pacing.install(None)

@@ -63,8 +63,10 @@ def finding_hits(p: PracticeFacts, view: policy.PolicyView, live: list[Hit]) -> 
 
 
 async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[uuid.UUID], now: datetime,
-                             *, include_findings: bool = False) -> None:
-    """Open, refresh and settle the incidents of these practices. Never commits."""
+                             *, include_findings: bool = False, view: policy.PolicyView | None = None) -> None:
+    """Open, refresh and settle the incidents of these practices. Never commits.
+
+    view: the policy of (at least) these practices, when the caller loaded it in this transaction."""
     ids = sorted(set(practice_ids))
     if not ids:
         return
@@ -73,7 +75,8 @@ async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_
     if include_findings:
         for p in facts.values():
             p.plan_findings = await gather.plan_findings(session, msp_id, p.practice_id, now)
-    view = await policy.load(session, msp_id, ids)
+    if view is None:
+        view = await policy.load(session, msp_id, ids)
     ctx = incidents.Ctx(session, msp_id, now, view, await maintenance.load(session, msp_id, ids, now),
                         {p.practice_id: p.name for p in facts.values()},
                         {sid: s.name for p in facts.values() for sid, s in p.sites.items()})
@@ -176,7 +179,7 @@ async def on_state_changed(session: AsyncSession, msp_id: uuid.UUID, change: Sta
             "evaluations": _POLICY_DEFAULTS.resolve_after_evaluations,
             "minutes": _POLICY_DEFAULTS.resolve_after_minutes})).all())
     if ids:
-        await evaluate_practices(session, msp_id, ids, now)
+        await evaluate_practices(session, msp_id, ids, now, view=change.memo.get(relevance.POLICY_MEMO))
 
 
 if on_state_changed not in ON_STATE_CHANGED:

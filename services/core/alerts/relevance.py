@@ -32,6 +32,7 @@ from services.core.telemetry.hooks import LinkChange, StateChange
 # The quality rules and the index of their figure in LinkChange.before/after/thresholds.
 QUALITY = ((LINK_LOSS, 0), (LINK_LATENCY, 1), (LINK_JITTER, 2))
 _MEMO = "alerts.outcomes_may_change"
+POLICY_MEMO = "alerts.policy"  # the PolicyView of all the change's practices, when it was loaded
 
 
 def crossed(change: LinkChange, index: int, override: float | None) -> bool:
@@ -56,7 +57,9 @@ async def outcomes_may_change(session: AsyncSession, msp_id: uuid.UUID, change: 
     out = change.events | change.agents | change.link_state_flipped()
     figures = [c for c in change.links if c.practice_id not in out]
     if figures:
-        view = await policy.load(session, msp_id, {c.practice_id for c in figures})
+        # Loaded for every practice of the change, not only these: the evaluation that follows
+        # reuses it (two queries fewer per batch).
+        view = change.memo[POLICY_MEMO] = await policy.load(session, msp_id, change.practices)
         for c in figures:
             if c.practice_id in out:
                 continue

@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core import pacing
 from services.core.base import utcnow
 from services.core.db import Database, Scope
 from services.core.findings import Finding
@@ -181,6 +182,7 @@ async def recompute_dirty(db: Database, now: datetime | None = None, batch: int 
     done = 0
     for msp_id in await msps(db, dirty_only=True):
         while True:
+            await pacing.background_turn()  # live telemetry first, in a worker
             async with db.transaction(Scope(msp_id)) as s:
                 ids = await claim_dirty(s, msp_id, batch)
                 if ids:
@@ -199,6 +201,7 @@ async def recompute_all(db: Database, now: datetime | None = None, batch: int = 
             ids = list((await s.scalars(select(Practice.id).where(Practice.msp_id == msp_id).order_by(Practice.id))).all())
         for i in range(0, len(ids), batch):
             chunk = ids[i:i + batch]
+            await pacing.background_turn()
             async with db.transaction(Scope(msp_id)) as s:
                 # Cleared before reading, as claim_dirty does, so a mark made meanwhile survives.
                 await s.execute(delete(ReadinessDirty).where(ReadinessDirty.msp_id == msp_id,

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import text
 
+from services.core import pacing
 from services.core.base import utcnow
 from services.core.db import Database, Scope
 from services.core.telemetry import hooks, liveness
@@ -48,6 +49,7 @@ async def sweep(db: Database, now: datetime | None = None) -> int:
         by_msp[row.msp_id].append(row)
     marked = 0
     for msp_id, candidates in by_msp.items():
+        await pacing.background_turn()
         async with db.transaction(Scope(msp_id)) as session:
             grace = await graces(session, msp_id, {c.practice_id for c in candidates})
             silent = [c for c in candidates if liveness.is_silent(c.last_seen_at, c.heartbeat_interval_seconds,
