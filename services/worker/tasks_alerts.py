@@ -26,7 +26,7 @@ from services.worker.context import database
 log = structlog.get_logger("seawall.worker.alerts")
 
 # Practices evaluated per transaction by the periodic passes: small enough that live telemetry
-# waits for at most one chunk (pacing.py), large enough that the set-based fact queries pay off.
+# never waits long behind one chunk (pacing.py), large enough that the set-based fact queries pay off.
 EVALUATE_CHUNK = 25
 
 

@@ -46,20 +46,26 @@ async def _none_pending(db, msp_id) -> bool:
     return await pending(db, msp_id) == 0
 
 
-async def test_scheduled_work_waits_for_queued_telemetry_but_never_longer_than_its_bound(db, database_urls):
+async def test_scheduled_work_waits_for_queued_telemetry_but_never_longer_than_its_bound(db, database_urls, monkeypatch):
     """pacing.background_turn: in a worker, a unit of scheduled work goes after the telemetry
-    already queued, but a consumer that is never idle holds it for at most the bound."""
+    already queued, but a consumer that is never idle holds it for at most the bound; a granted
+    turn lasts pacing.SLICE."""
     from services.core import pacing
 
     consumer = TelemetryConsumer(db, libpq(database_urls[1]), workers=1)
+    busy = uuid.UUID(int=1)
     pacing.install(consumer.idle_or_timeout)
     try:
         started = time.monotonic()
         await pacing.background_turn(5.0)
         assert time.monotonic() - started < 0.5, "an idle consumer holds nothing up"
 
-        busy = uuid.UUID(int=1)
         await consumer.wake([busy])  # queued, not yet applied
+        started = time.monotonic()
+        await pacing.background_turn(5.0)
+        assert time.monotonic() - started < 0.5, "within the turn just granted, units go on"
+
+        monkeypatch.setattr(pacing, "SLICE", 0.0)  # every unit asks from here on
         waiting = asyncio.create_task(pacing.background_turn(5.0))
         await asyncio.sleep(0.2)
         assert not waiting.done(), "queued telemetry goes first"
