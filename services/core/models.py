@@ -52,6 +52,7 @@ from services.core.alerts.models import (  # noqa: F401
     NotificationRoute,
 )
 from services.core.readiness.models import (  # noqa: F401
+    ReadinessClaim,
     ReadinessCurrent,
     ReadinessDirty,
     ReadinessReport,

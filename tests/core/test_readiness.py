@@ -171,3 +171,44 @@ async def test_an_inventory_write_through_the_api_marks_the_practice_for_rescori
         dirty = set(await s.scalars(select(ReadinessDirty.practice_id).where(ReadinessDirty.msp_id == tenant.msp_id)))
     assert tenant.practice.id in dirty
     assert tenant.sibling.id not in dirty
+
+
+async def _marks(db, msp_id, table: str) -> set[uuid.UUID]:
+    async with db.transaction(Scope(msp_id)) as s:
+        return set(await s.scalars(text(f"SELECT practice_id FROM {table} WHERE msp_id = :m"), {"m": msp_id}))
+
+
+async def test_a_mark_made_while_its_practice_is_rescored_neither_waits_nor_is_lost(db, tenant):
+    m, p = tenant.msp_id, tenant.practice.id
+    async with db.transaction(Scope(m)) as s:
+        await service.mark_dirty(s, m, p)
+    assert await service.claim_dirty(db, m) == [p]
+    assert await _marks(db, m, "readiness_dirty") == set()
+
+    async with db.transaction(Scope(m)) as rescoring:  # the pass's transaction, still open below
+        await service.recompute(rescoring, m, [p])
+        # A telemetry batch marks the practice meanwhile: it must not wait for the rescore
+        # (it used to, holding its MSP's telemetry for the rescore's duration).
+        async def mark():
+            async with db.transaction(Scope(m)) as s:
+                await service.mark_dirty_many(s, m, [p, tenant.sibling.id])
+        await asyncio.wait_for(mark(), 5)
+        # Another pass does not take a practice being rescored; its new mark waits for the next pass.
+        assert await service.claim_dirty(db, m) == [tenant.sibling.id]
+        await service.release_claims(rescoring, m, [p])
+    assert await _marks(db, m, "readiness_dirty") == {p}  # the mark made during the rescore survived
+    assert await _marks(db, m, "readiness_claim") == {tenant.sibling.id}
+    await service.recompute_dirty(db)  # takes p now; the sibling stays with the pass that holds it
+    assert await _marks(db, m, "readiness_dirty") == set()
+    assert await _marks(db, m, "readiness_claim") == {tenant.sibling.id}
+
+
+async def test_a_claim_left_by_a_pass_that_died_is_taken_again(db, tenant):
+    m, p = tenant.msp_id, tenant.practice.id
+    async with db.transaction(Scope(m)) as s:
+        await service.mark_dirty(s, m, p)
+    assert await service.claim_dirty(db, m) == [p]  # and then the pass died before it rescored
+    assert await service.claim_dirty(db, m) == []
+    await execute(db, m, "UPDATE readiness_claim SET claimed_at = now() - interval '16 minutes' WHERE msp_id = :m", m=m)
+    assert await service.recompute_all(db, msp_ids=[m]) == 2  # the hourly pass takes it and releases it
+    assert await _marks(db, m, "readiness_claim") == set()

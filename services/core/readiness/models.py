@@ -92,6 +92,16 @@ class ReadinessDirty(Base):
     since: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
 
 
+class ReadinessClaim(Base):
+    """Practices a rescoring pass has taken off the to-do list and is rescoring now (migration 0010)."""
+
+    __tablename__ = "readiness_claim"
+    __table_args__ = (_practice_fk("readiness_claim"),)
+    msp_id: Mapped[uuid.UUID] = _msp_key()
+    practice_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    claimed_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
+
+
 class ReadinessSnapshot(Base):
     """One practice's readiness on one UTC day: the last score of the day and the lowest.
 

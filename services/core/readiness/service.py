@@ -25,7 +25,7 @@ from services.core.db import Database, Scope
 from services.core.findings import Finding
 from services.core.practices.models import Practice
 from services.core.readiness import events
-from services.core.readiness.models import ReadinessCurrent, ReadinessDirty, ReadinessSnapshot
+from services.core.readiness.models import ReadinessClaim, ReadinessCurrent, ReadinessDirty, ReadinessSnapshot
 from services.core.readiness.scoring import Result, Sourced, score
 from services.core.readiness.sources import sources
 from services.core.readiness.weights import load_weights
@@ -158,17 +158,53 @@ async def _on_state_changed(session: AsyncSession, msp_id: uuid.UUID, change: St
 if _on_state_changed not in ON_STATE_CHANGED:
     ON_STATE_CHANGED.append(_on_state_changed)
 
+# Taking dirty marks is a short transaction of its own (claim_dirty), and the rescoring transaction
+# deletes its claims when it commits (migration 0010): a telemetry batch marking a practice being
+# rescored never waits for the rescore. A practice already claimed (by a pass in progress) keeps its
+# new mark for the next pass; a claim older than ABANDONED_MINUTES is a dead pass's, taken again.
+ABANDONED_MINUTES = 15
 _CLAIM = text("""
-DELETE FROM readiness_dirty WHERE msp_id = :msp AND practice_id IN (
-  SELECT practice_id FROM readiness_dirty WHERE msp_id = :msp ORDER BY since LIMIT :n FOR UPDATE SKIP LOCKED)
-RETURNING practice_id
+WITH abandoned AS (
+  UPDATE readiness_claim c SET claimed_at = clock_timestamp()
+   WHERE c.msp_id = :msp AND c.practice_id IN (
+     SELECT practice_id FROM readiness_claim
+      WHERE msp_id = :msp AND claimed_at < clock_timestamp() - make_interval(mins => :abandoned)
+        AND (CAST(:only AS uuid[]) IS NULL OR practice_id = ANY(CAST(:only AS uuid[])))
+      ORDER BY claimed_at LIMIT :n FOR UPDATE SKIP LOCKED)
+  RETURNING c.practice_id
+),
+taken AS (
+  DELETE FROM readiness_dirty d WHERE d.msp_id = :msp AND d.practice_id IN (
+    SELECT x.practice_id FROM readiness_dirty x
+     WHERE x.msp_id = :msp AND (CAST(:only AS uuid[]) IS NULL OR x.practice_id = ANY(CAST(:only AS uuid[])))
+       AND NOT EXISTS (SELECT 1 FROM readiness_claim c WHERE c.msp_id = x.msp_id AND c.practice_id = x.practice_id)
+     ORDER BY x.since LIMIT :n FOR UPDATE SKIP LOCKED)
+  RETURNING d.practice_id
+),
+claimed AS (
+  INSERT INTO readiness_claim (msp_id, practice_id, claimed_at)
+  SELECT :msp, practice_id, clock_timestamp() FROM taken
+  ON CONFLICT (msp_id, practice_id) DO NOTHING
+  RETURNING practice_id
+)
+SELECT practice_id FROM claimed UNION SELECT practice_id FROM abandoned
 """)
 
 
-async def claim_dirty(session: AsyncSession, msp_id: uuid.UUID, limit: int = BATCH) -> list[uuid.UUID]:
-    """Take up to `limit` dirty practices. A mark made after the claim survives (its insert waits on
-    this delete, then lands), so a change that committed after we read is recomputed next time."""
-    return list((await session.execute(_CLAIM, {"msp": msp_id, "n": limit})).scalars())
+async def claim_dirty(db: Database, msp_id: uuid.UUID, limit: int = BATCH,
+                      only: Sequence[uuid.UUID] | None = None) -> list[uuid.UUID]:
+    """Take up to `limit` dirty practices (of `only`, when given) in a transaction of its own; the
+    caller rescores them and calls release_claims in the transaction that stores the scores. A mark
+    made after the claim stays in readiness_dirty for the next pass."""
+    async with db.transaction(Scope(msp_id)) as s:
+        return list((await s.execute(_CLAIM, {"msp": msp_id, "n": limit, "abandoned": ABANDONED_MINUTES,
+                                              "only": list(only) if only is not None else None})).scalars())
+
+
+async def release_claims(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Sequence[uuid.UUID]) -> None:
+    if practice_ids:
+        await session.execute(delete(ReadinessClaim).where(ReadinessClaim.msp_id == msp_id,
+                                                           ReadinessClaim.practice_id.in_(list(practice_ids))))
 
 
 async def msps(db: Database, dirty_only: bool = False) -> list[uuid.UUID]:
@@ -183,10 +219,11 @@ async def recompute_dirty(db: Database, now: datetime | None = None, batch: int 
     for msp_id in await msps(db, dirty_only=True):
         while True:
             await pacing.background_turn()  # live telemetry first, in a worker
-            async with db.transaction(Scope(msp_id)) as s:
-                ids = await claim_dirty(s, msp_id, batch)
-                if ids:
+            ids = await claim_dirty(db, msp_id, batch)
+            if ids:
+                async with db.transaction(Scope(msp_id)) as s:
                     await recompute(s, msp_id, ids, now or utcnow())
+                    await release_claims(s, msp_id, ids)
             done += len(ids)
             if len(ids) < batch:
                 break
@@ -202,11 +239,11 @@ async def recompute_all(db: Database, now: datetime | None = None, batch: int = 
         for i in range(0, len(ids), batch):
             chunk = ids[i:i + batch]
             await pacing.background_turn()
+            # The chunk's marks are claimed before reading, so a mark made meanwhile survives.
+            claimed = await claim_dirty(db, msp_id, len(chunk), only=chunk)
             async with db.transaction(Scope(msp_id)) as s:
-                # Cleared before reading, as claim_dirty does, so a mark made meanwhile survives.
-                await s.execute(delete(ReadinessDirty).where(ReadinessDirty.msp_id == msp_id,
-                                                             ReadinessDirty.practice_id.in_(chunk)))
                 await recompute(s, msp_id, chunk, now or utcnow())
+                await release_claims(s, msp_id, claimed)
             done += len(chunk)
     return done
 
