@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import platform
@@ -235,9 +236,16 @@ def _percentile(weighted: list[tuple[float, int]], q: float) -> float:
 
 def sustained(conn: psycopg.Connection, world: World, owner_url: str, workers: int, rate: int, seconds: float) -> dict:
     procs = start_workers(owner_url, workers)
+    # No cyclic GC in this process while it measures: a full collection would pause the monitor
+    # thread too (the GIL) and add its pause to the lag of every event in flight.
+    gc.collect()
+    gc.freeze()
+    gc.disable()
     try:
         return _sustained(conn, world, owner_url, procs, rate, seconds)
     finally:
+        gc.enable()
+        gc.unfreeze()
         stop_workers(procs)
 
 
