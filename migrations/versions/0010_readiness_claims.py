@@ -7,8 +7,8 @@ The rescoring pass used to take its dirty marks with DELETE … RETURNING at the
 transaction that rescored them, so that a mark made meanwhile would wait for that transaction and
 land after it. But every telemetry batch marks practices (INSERT … ON CONFLICT DO NOTHING), and a
 batch that marked a practice being rescored waited for the whole rescore — seconds for 100
-practices — while it held its MSP: measured, telemetry lag up to 10 s after every minute for one
-MSP of 100 practices, and lag doubled for 25 s during the hourly pass.
+practices, 250 in the hourly pass — while it held its MSP, and every other batch of that MSP
+queued behind it.
 
 Now a short transaction moves the marks into `readiness_claim` (one row per practice being
 rescored, with when); a mark made meanwhile lands in `readiness_dirty` at once and is rescored by
