@@ -195,11 +195,11 @@ class InboxWriter:
                     await conn.execute(_SCOPE, (str(msp_id),))
                     items = [group[i] for i in indexes]
                     counted = len({item.source_id for item in items}) == len(items)
-                    cursors.append((indexes, await conn.execute(_RECORD_COUNTED if counted else _RECORD_IDS,
-                                                                self._params(msp_id, items))))
+                    cursors.append((indexes, items, await conn.execute(_RECORD_COUNTED if counted else _RECORD_IDS,
+                                                                       self._params(msp_id, items))))
                 await conn.commit()
-            for indexes, cursor in cursors:
-                for i, outcome in zip(indexes, self._outcomes([group[i] for i in indexes], await cursor.fetchall())):
+            for indexes, items, cursor in cursors:
+                for i, outcome in zip(indexes, self._outcomes(items, await cursor.fetchall())):
                     outcomes[i] = outcome
         except BaseException:
             await conn.close()
