@@ -212,3 +212,19 @@ async def test_a_claim_left_by_a_pass_that_died_is_taken_again(db, tenant):
     await execute(db, m, "UPDATE readiness_claim SET claimed_at = now() - interval '16 minutes' WHERE msp_id = :m", m=m)
     assert await service.recompute_all(db, msp_ids=[m]) == 2  # the hourly pass takes it and releases it
     assert await _marks(db, m, "readiness_claim") == set()
+
+
+async def test_a_rescore_that_fails_gives_its_claims_back_as_marks_at_once(db, tenant, monkeypatch):
+    m, p = tenant.msp_id, tenant.practice.id
+    async with db.transaction(Scope(m)) as s:
+        await service.mark_dirty(s, m, p)
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("scoring failed")
+
+    monkeypatch.setattr(service, "recompute", broken)
+    with pytest.raises(RuntimeError):
+        await service.recompute_all(db, msp_ids=[m])  # this MSP only (recompute_dirty visits every MSP)
+    # Not held for ABANDONED_MINUTES: the next pass takes it again.
+    assert p in await _marks(db, m, "readiness_dirty")
+    assert await _marks(db, m, "readiness_claim") == set()

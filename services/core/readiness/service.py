@@ -11,6 +11,7 @@ minute, and a full recompute of every practice every hour (time alone breaches a
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -207,6 +208,24 @@ async def release_claims(session: AsyncSession, msp_id: uuid.UUID, practice_ids:
                                                            ReadinessClaim.practice_id.in_(list(practice_ids))))
 
 
+async def _rescore(db: Database, msp_id: uuid.UUID, practice_ids: Sequence[uuid.UUID], claimed: Sequence[uuid.UUID],
+                   now: datetime) -> None:
+    """Rescore these practices and release the claims in one transaction. If that fails, the claims
+    go back to being dirty marks at once, so the next pass retries them (rather than waiting out
+    ABANDONED_MINUTES, which is for a pass whose process died)."""
+    try:
+        async with db.transaction(Scope(msp_id)) as s:
+            await recompute(s, msp_id, practice_ids, now)
+            await release_claims(s, msp_id, claimed)
+    except BaseException:
+        if claimed:
+            with contextlib.suppress(Exception):
+                async with db.transaction(Scope(msp_id)) as s:
+                    await mark_dirty_many(s, msp_id, claimed)
+                    await release_claims(s, msp_id, claimed)
+        raise
+
+
 async def msps(db: Database, dirty_only: bool = False) -> list[uuid.UUID]:
     fn = "readiness_dirty_msps" if dirty_only else "readiness_msps"
     async with db.transaction() as s:
@@ -221,9 +240,7 @@ async def recompute_dirty(db: Database, now: datetime | None = None, batch: int 
             await pacing.background_turn()  # live telemetry first, in a worker
             ids = await claim_dirty(db, msp_id, batch)
             if ids:
-                async with db.transaction(Scope(msp_id)) as s:
-                    await recompute(s, msp_id, ids, now or utcnow())
-                    await release_claims(s, msp_id, ids)
+                await _rescore(db, msp_id, ids, ids, now or utcnow())
             done += len(ids)
             if len(ids) < batch:
                 break
@@ -241,9 +258,7 @@ async def recompute_all(db: Database, now: datetime | None = None, batch: int = 
             await pacing.background_turn()
             # The chunk's marks are claimed before reading, so a mark made meanwhile survives.
             claimed = await claim_dirty(db, msp_id, len(chunk), only=chunk)
-            async with db.transaction(Scope(msp_id)) as s:
-                await recompute(s, msp_id, chunk, now or utcnow())
-                await release_claims(s, msp_id, claimed)
+            await _rescore(db, msp_id, chunk, claimed, now or utcnow())
             done += len(chunk)
     return done
 
