@@ -45,8 +45,9 @@ def hook_calls():
 async def test_a_successful_run_sets_last_success_restore_point_and_size(client, db, tenant, hook_calls):
     agent = await create_agent(db, tenant.site)
     job = await create_job(db, tenant.practice, "nightly-restic")
-    started, finished = at(30), at(20)
-    snapshot = at(29)
+    now = at()  # one clock reading, so the duration is exact
+    started, finished = at(30, now), at(20, now)
+    snapshot = at(29, now)
     n = await send_and_process(client, db, agent, [run_event("nightly-restic", started, finished, bytes=5_000_000, files=120,
                                                              restore_point_at=snapshot, snapshot_id="ab12", exit_code=0)])
     assert n == 1
@@ -92,8 +93,10 @@ async def test_the_baseline_is_the_median_of_the_successes_before_the_newest_run
     agent = await create_agent(db, tenant.site)
     job = await create_job(db, tenant.practice, "nightly")
     sizes = [100, 300, 200, 400, 500]
-    events = [run_event("nightly", at(1000 - 100 * i), at(1000 - 100 * i - (i + 1)), bytes=b) for i, b in enumerate(sizes)]
-    events.append(run_event("nightly", at(100), at(99.5), bytes=7))  # suspiciously small and fast
+    now = at()  # one clock reading: durations computed from two readings were off by microseconds
+    events = [run_event("nightly", at(1000 - 100 * i, now), at(1000 - 100 * i - (i + 1), now), bytes=b)
+              for i, b in enumerate(sizes)]
+    events.append(run_event("nightly", at(100, now), at(99.5, now), bytes=7))  # suspiciously small and fast
     await send_and_process(client, db, agent, events)
     state = await job_state(db, tenant.msp_id, job.id)
     assert state["baseline_bytes"] == 300 and state["baseline_duration_seconds"] == pytest.approx(180)
