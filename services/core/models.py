@@ -2,6 +2,7 @@
 
 from services.core.audit.models import AuditEvent  # noqa: F401
 from services.core.base import Base  # noqa: F401
+from services.core.config_version import MspConfigVersion  # noqa: F401
 from services.core.identity.models import (  # noqa: F401
     ApiToken,
     Invitation,

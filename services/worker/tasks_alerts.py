@@ -14,7 +14,8 @@ import structlog
 from sqlalchemy import select, text
 
 import services.core.models  # noqa: F401  (every table, so relationships between domains resolve)
-from services.core import pacing
+from services.core import config_version, pacing
+from services.core.alerts import config as alert_config
 from services.core.alerts import dispatch
 from services.core.alerts.evaluate import escalate_due, evaluate_practices
 from services.core.base import utcnow
@@ -47,7 +48,9 @@ async def evaluate_all(db: Database, include_findings: bool) -> int:
         for i in range(0, len(ids), EVALUATE_CHUNK):
             await pacing.background_turn()
             async with db.transaction(Scope(msp_id)) as s:
-                await evaluate_practices(s, msp_id, ids[i:i + EVALUATE_CHUNK], now, include_findings=include_findings)
+                config = await alert_config.current(s, msp_id, await config_version.read(s, msp_id))
+                await evaluate_practices(s, msp_id, ids[i:i + EVALUATE_CHUNK], now, include_findings=include_findings,
+                                         config=config)
         count += len(ids)
     return count
 

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.core.alerts import gather, incidents, maintenance, policy, relevance
+from services.core.alerts import config as alert_config
+from services.core.alerts import gather, incidents, policy, relevance
 from services.core.alerts.facts import PracticeFacts
 from services.core.alerts.models import Incident, IncidentStatus, Urgency
 from services.core.alerts.rules import AGENT_SILENT, INTERNET_OUTAGE, SINGLE_CIRCUIT, Hit, catalogue, get
@@ -63,10 +64,11 @@ def finding_hits(p: PracticeFacts, view: policy.PolicyView, live: list[Hit]) -> 
 
 
 async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[uuid.UUID], now: datetime,
-                             *, include_findings: bool = False, view: policy.PolicyView | None = None) -> None:
+                             *, include_findings: bool = False, config: alert_config.AlertConfig | None = None) -> None:
     """Open, refresh and settle the incidents of these practices. Never commits.
 
-    view: the policy of (at least) these practices, when the caller loaded it in this transaction."""
+    config: the MSP's alerting configuration when the caller has it (alerts/config.py); read
+    afresh otherwise."""
     ids = sorted(set(practice_ids))
     if not ids:
         return
@@ -75,11 +77,11 @@ async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_
     if include_findings:
         for p in facts.values():
             p.plan_findings = await gather.plan_findings(session, msp_id, p.practice_id, now)
-    if view is None:
-        view = await policy.load(session, msp_id, ids)
-    ctx = incidents.Ctx(session, msp_id, now, view, await maintenance.load(session, msp_id, ids, now),
-                        {p.practice_id: p.name for p in facts.values()},
-                        {sid: s.name for p in facts.values() for sid, s in p.sites.items()})
+    if config is None:
+        config = await alert_config.load(session, msp_id, now)
+    view = config.view
+    ctx = incidents.Ctx(session, msp_id, now, view, config.windows, {p.practice_id: p.name for p in facts.values()},
+                        {sid: s.name for p in facts.values() for sid, s in p.sites.items()}, config.router)
     open_rows = (await session.scalars(select(Incident).where(
         Incident.msp_id == msp_id, Incident.practice_id.in_(ids), Incident.resolved_at.is_(None)))).all()
     open_by_key = {(i.rule_id, i.subject_type, i.subject_id): i for i in open_rows}
@@ -179,7 +181,7 @@ async def on_state_changed(session: AsyncSession, msp_id: uuid.UUID, change: Sta
             "evaluations": _POLICY_DEFAULTS.resolve_after_evaluations,
             "minutes": _POLICY_DEFAULTS.resolve_after_minutes})).all())
     if ids:
-        await evaluate_practices(session, msp_id, ids, now, view=change.memo.get(relevance.POLICY_MEMO))
+        await evaluate_practices(session, msp_id, ids, now, config=await relevance.config_for(session, msp_id, change))
 
 
 if on_state_changed not in ON_STATE_CHANGED:

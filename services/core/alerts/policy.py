@@ -94,12 +94,22 @@ class PolicyView:
     policy: AlertPolicy | None
     practice: dict[tuple[uuid.UUID, str], AlertOverride]
     site: dict[tuple[uuid.UUID, str], AlertOverride]
+    # effective() per (rule, practice, site): an evaluation asks ~20 rules × every site of every
+    # practice, and the worker keeps a view for as long as the configuration stays the same
+    # (alerts/config.py). The view and what it returns are never modified.
+    _effective: dict[tuple[str, uuid.UUID, uuid.UUID | None], Effective] = field(default_factory=dict, repr=False,
+                                                                                 compare=False)
 
     def effective(self, rule_id: str, practice_id: uuid.UUID, site_id: uuid.UUID | None = None) -> Effective:
+        key = (rule_id, practice_id, site_id)
+        if (known := self._effective.get(key)) is not None:
+            return known
         msp = _level((self.policy.rules if self.policy else {}).get(rule_id))
         p = self.practice.get((practice_id, rule_id))
         s = self.site.get((site_id, rule_id)) if site_id else None
-        return resolve(rule_id, msp, Level(p.enabled, p.params) if p else None, Level(s.enabled, s.params) if s else None)
+        out = self._effective[key] = resolve(rule_id, msp, Level(p.enabled, p.params) if p else None,
+                                             Level(s.enabled, s.params) if s else None)
+        return out
 
     @property
     def resolve_after_minutes(self) -> int:

@@ -25,14 +25,22 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.core.alerts import policy
+from services.core.alerts import config as alert_config
 from services.core.alerts.rules import LINK_JITTER, LINK_LATENCY, LINK_LOSS
 from services.core.telemetry.hooks import LinkChange, StateChange
 
 # The quality rules and the index of their figure in LinkChange.before/after/thresholds.
 QUALITY = ((LINK_LOSS, 0), (LINK_LATENCY, 1), (LINK_JITTER, 2))
 _MEMO = "alerts.outcomes_may_change"
-POLICY_MEMO = "alerts.policy"  # the PolicyView of all the change's practices, when it was loaded
+_CONFIG_MEMO = "alerts.config"
+
+
+async def config_for(session: AsyncSession, msp_id: uuid.UUID, change: StateChange) -> alert_config.AlertConfig:
+    """The MSP's alerting configuration for this change: read at most once per batch, and not at
+    all while this process holds it at the batch's configuration version."""
+    if (cfg := change.memo.get(_CONFIG_MEMO)) is None:
+        cfg = change.memo[_CONFIG_MEMO] = await alert_config.current(session, msp_id, change.config_version)
+    return cfg
 
 
 def crossed(change: LinkChange, index: int, override: float | None) -> bool:
@@ -49,7 +57,7 @@ def crossed(change: LinkChange, index: int, override: float | None) -> bool:
 
 async def outcomes_may_change(session: AsyncSession, msp_id: uuid.UUID, change: StateChange) -> set[uuid.UUID]:
     """The practices of this change where some live rule's outcome may differ (shared by the
-    alerts and readiness hooks through the change's memo: one policy read per batch)."""
+    alerts and readiness hooks through the change's memo)."""
     if change.everything:
         return set(change.practices)
     if _MEMO in change.memo:
@@ -57,9 +65,7 @@ async def outcomes_may_change(session: AsyncSession, msp_id: uuid.UUID, change: 
     out = change.events | change.agents | change.link_state_flipped()
     figures = [c for c in change.links if c.practice_id not in out]
     if figures:
-        # Loaded for every practice of the change, not only these: the evaluation that follows
-        # reuses it (two queries fewer per batch).
-        view = change.memo[POLICY_MEMO] = await policy.load(session, msp_id, change.practices)
+        view = (await config_for(session, msp_id, change)).view
         for c in figures:
             if c.practice_id in out:
                 continue

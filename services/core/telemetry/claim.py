@@ -29,6 +29,7 @@ from datetime import datetime
 import psycopg
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core.config_version import VERSION_SQL
 from services.core.telemetry.history import RAW_SAMPLE_RETENTION, Claimed, Sample
 from services.core.telemetry.hooks import AgentBack
 from services.core.telemetry.liveness import MIN_GRACE_MINUTES
@@ -37,7 +38,8 @@ from services.core.telemetry.state_updates import LinkNow
 AGENT_TYPES = ("heartbeat", "backup_run", "restore_test", "link_sample", "failover")
 LOCK_KEY = "hashtextextended('telemetry:' || CAST(%(msp)s AS text), 0)"
 
-TRY_LOCK = f"SELECT pg_try_advisory_xact_lock({LOCK_KEY}), now()"
+# With the lock, the transaction's now() and the MSP's configuration version (for the hooks' caches).
+TRY_LOCK = f"SELECT pg_try_advisory_xact_lock({LOCK_KEY}), now(), {VERSION_SQL}"
 
 CLAIM_AND_APPEND = f"""
 WITH claimed AS (
@@ -144,6 +146,7 @@ SELECT 'l', NULL, NULL, NULL, l.practice_id, l.site_id, NULL, l.last_sample_at, 
 @dataclass
 class ClaimedBatch:
     now: datetime
+    config_version: int | None = None  # services/core/config_version.py, read with the lock
     count: int = 0
     practices: set[uuid.UUID] = field(default_factory=set)
     samples: list[Sample] = field(default_factory=list)
@@ -168,9 +171,9 @@ async def claim_and_append(session: AsyncSession, msp_id: uuid.UUID, limit: int)
     async with pg.pipeline():
         lock = await pg.execute(TRY_LOCK, params)
         claim = await pg.execute(CLAIM_AND_APPEND, params, binary=True)
-    locked, now = await lock.fetchone()  # type: ignore[misc]
+    locked, now, config_version = await lock.fetchone()  # type: ignore[misc]
     rows = await claim.fetchall()
-    batch = ClaimedBatch(now)
+    batch = ClaimedBatch(now, config_version)
     if not rows and not locked:
         return None
     for k, seq, source_id, event_id, practice_id, site_id, type_, at, payload, link_id, up, since, transitions in rows:

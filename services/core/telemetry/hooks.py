@@ -80,6 +80,9 @@ class StateChange:
     links: list[LinkChange] = field(default_factory=list)
     back: list[AgentBack] = field(default_factory=list)
     everything: bool = False
+    # The MSP's configuration version read when the batch took the MSP (services/core/
+    # config_version.py): hooks may reuse configuration they cached at that version. None = unknown.
+    config_version: int | None = None
     # Hooks that derive the same thing from the change (alerts and readiness both ask which
     # practices' rule outcomes may differ) share it here, once per batch.
     memo: dict[str, Any] = field(default_factory=dict)

@@ -76,7 +76,7 @@ async def apply_batch(session: AsyncSession, msp_id: uuid.UUID, batch: ClaimedBa
         await agent_event(session, msp_id, "agent.online", agent.agent_id, agent.practice_id, agent.site_id,
                           agent.hostname, agent.at)
     change = hooks.StateChange(batch.practices, events={e.practice_id for e in batch.others}, agents=batch.maybe_silent,
-                               links=links, back=batch.back)
+                               links=links, back=batch.back, config_version=batch.config_version)
     await hooks.state_changed(session, msp_id, change, batch.now)
     return change
 

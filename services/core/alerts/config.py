@@ -1,0 +1,56 @@
+"""An MSP's alerting configuration as one snapshot: policy and every override, maintenance windows,
+notification routes and channels — what an evaluation reads besides the facts.
+
+The telemetry worker keeps one snapshot per MSP in memory and reuses it while the MSP's
+configuration version stays the same (services/core/config_version.py); the version comes with
+the batch (StateChange.config_version), read in the statement that takes the MSP's lock. Every
+other caller (the API, one-off evaluations) passes no version and reads the configuration afresh.
+
+The snapshot's ORM objects are detached from any session and only ever read.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.alerts import policy
+from services.core.alerts.models import AlertOverride, MaintenanceWindow
+from services.core.alerts.outbox import Router
+from services.core.base import utcnow
+from services.core.config_version import PerMspCache
+
+
+@dataclass(frozen=True)
+class AlertConfig:
+    view: policy.PolicyView
+    # Weekly windows, and one-off windows that had not ended when loaded: maintenance.active_for
+    # decides at each use whether one covers the moment.
+    windows: list[MaintenanceWindow]
+    router: Router
+
+
+async def load(session: AsyncSession, msp_id: uuid.UUID, now: datetime | None = None) -> AlertConfig:
+    overrides = (await session.scalars(select(AlertOverride).where(AlertOverride.msp_id == msp_id))).all()
+    view = policy.PolicyView(
+        await policy.get_policy(session, msp_id),
+        {(o.practice_id, o.rule_id): o for o in overrides if o.site_id is None},
+        {(o.site_id, o.rule_id): o for o in overrides if o.site_id is not None},
+    )
+    windows = list((await session.scalars(select(MaintenanceWindow).where(
+        MaintenanceWindow.msp_id == msp_id,
+        or_(MaintenanceWindow.kind == "weekly", MaintenanceWindow.ends_at > (now or utcnow()))))).all())
+    return AlertConfig(view, windows, await Router.load(session, msp_id))
+
+
+CACHE: PerMspCache[AlertConfig] = PerMspCache(load)
+
+
+async def current(session: AsyncSession, msp_id: uuid.UUID, version: int | None) -> AlertConfig:
+    """The MSP's configuration at `version` (from this process's cache when it holds that version);
+    None reads it afresh."""
+    return await CACHE.get(session, msp_id, version)
