@@ -7,7 +7,7 @@ from sqlalchemy import update
 from services.core.base import utcnow
 from services.core.db import Scope
 from services.core.findings import HIPAA_BAA, HIPAA_CRITICALITY, HIPAA_DATA_BACKUP, HIPAA_ENCRYPTION, Component, Severity
-from services.core.inventory.checks import duration, inventory_findings
+from services.core.inventory.checks import duration, inventory_findings, inventory_findings_many
 from services.core.inventory.models import BackupJob, BackupJobSystem, Link, System
 from tests.factories_inventory import create_job, create_link, create_system, well_prepared
 
@@ -194,6 +194,9 @@ async def test_demo_inventory_is_idempotent_and_some_practices_are_better_prepar
                      for m in (System, BackupJob, BackupJobSystem, Link, Contact)]
             practices = {p.name: p.id for p in await s.scalars(select(Practice).where(Practice.msp_id == msp_id))}
             found = {name: {f.rule_id for f in await inventory_findings(s, msp_id, pid, utcnow())} for name, pid in practices.items()}
+            # The readiness pass reads all the practices at once: the same findings, in the same order.
+            one_by_one = {pid: await inventory_findings(s, msp_id, pid, utcnow()) for pid in practices.values()}
+            assert await inventory_findings_many(s, msp_id, list(practices.values()), utcnow()) == one_by_one
             phones = set(await s.scalars(select(Contact.phone).where(Contact.msp_id == msp_id)))
         return sizes, found, phones
 

@@ -38,7 +38,7 @@ _REGISTERED: dict[str, Source] = {}
 
 # name → (module, attribute, kind): kind "practice" for per-practice checks, "batch" for sources.
 BUILTIN: dict[str, tuple[str, str, str]] = {
-    "inventory": ("services.core.inventory.checks", "inventory_findings", "practice"),
+    "inventory": ("services.core.inventory.checks", "inventory_findings_many", "batch"),
     "plan": ("services.core.plans.checks", "plan_findings", "practice"),
     "live_rules": ("services.core.readiness.live_rules", "live_findings", "batch"),
 }
