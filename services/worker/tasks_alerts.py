@@ -37,22 +37,23 @@ async def _msps(db: Database) -> list[uuid.UUID]:
 
 
 async def evaluate_all(db: Database, include_findings: bool) -> int:
-    """Evaluate every active practice, one transaction per chunk of an MSP's practices, giving way
-    to live telemetry between chunks; returns the number of practices."""
-    count = 0
-    now = utcnow()
+    """Evaluate every active practice, one transaction per chunk of an MSP's practices; in a
+    worker the chunks are spread over the pass and give way to live telemetry (pacing.py).
+    Returns the number of practices."""
+    units: list[tuple[uuid.UUID, list[uuid.UUID]]] = []
     for msp_id in await _msps(db):
         async with db.transaction(Scope(msp_id)) as s:
             ids = list((await s.scalars(select(Practice.id).where(Practice.msp_id == msp_id, Practice.active.is_(True))
                                         .order_by(Practice.id))).all())
-        for i in range(0, len(ids), EVALUATE_CHUNK):
-            await pacing.background_turn()
-            async with db.transaction(Scope(msp_id)) as s:
-                config = await alert_config.current(s, msp_id, await config_version.read(s, msp_id))
-                await evaluate_practices(s, msp_id, ids[i:i + EVALUATE_CHUNK], now, include_findings=include_findings,
-                                         config=config)
-        count += len(ids)
-    return count
+        units += [(msp_id, ids[i:i + EVALUATE_CHUNK]) for i in range(0, len(ids), EVALUATE_CHUNK)]
+    spread = pacing.Spread(len(units))
+    for msp_id, chunk in units:
+        await spread.next()
+        async with db.transaction(Scope(msp_id)) as s:
+            config = await alert_config.current(s, msp_id, await config_version.read(s, msp_id))
+            # The time of the chunk, not of the pass: a spread pass lasts up to pacing.SPREAD.
+            await evaluate_practices(s, msp_id, chunk, utcnow(), include_findings=include_findings, config=config)
+    return sum(len(chunk) for _, chunk in units)
 
 
 async def escalate_all(db: Database) -> int:
