@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 import services.core.models  # noqa: F401  (every table, so relationships between domains resolve)
 from services.core import config_version, pacing
 from services.core.alerts import config as alert_config
-from services.core.alerts import dispatch
+from services.core.alerts import dispatch, recent
 from services.core.alerts.evaluate import escalate_due, evaluate_practices
 from services.core.base import utcnow
 from services.core.db import Database, Scope
@@ -38,8 +38,9 @@ async def _msps(db: Database) -> list[uuid.UUID]:
 
 async def evaluate_all(db: Database, include_findings: bool) -> int:
     """Evaluate every active practice, one transaction per chunk of an MSP's practices; in a
-    worker the chunks are spread over the pass and give way to live telemetry (pacing.py).
-    Returns the number of practices."""
+    worker the chunks are spread over the pass and give way to live telemetry (pacing.py). Without
+    findings, a practice this process evaluated within recent.RECENT is left out. Returns the
+    number of practices evaluated."""
     units: list[tuple[uuid.UUID, list[uuid.UUID]]] = []
     for msp_id in await _msps(db):
         async with db.transaction(Scope(msp_id)) as s:
@@ -47,13 +48,20 @@ async def evaluate_all(db: Database, include_findings: bool) -> int:
                                         .order_by(Practice.id))).all())
         units += [(msp_id, ids[i:i + EVALUATE_CHUNK]) for i in range(0, len(ids), EVALUATE_CHUNK)]
     spread = pacing.Spread(len(units))
+    evaluated = 0
     for msp_id, chunk in units:
         await spread.next()
+        # The time of the chunk, not of the pass: a spread pass lasts up to pacing.SPREAD.
+        now = utcnow()
+        # What a telemetry batch evaluated a moment ago needs no second evaluation (recent.py).
+        ids = chunk if include_findings else recent.stale(chunk, now)
+        if not ids:
+            continue
         async with db.transaction(Scope(msp_id)) as s:
             config = await alert_config.current(s, msp_id, await config_version.read(s, msp_id))
-            # The time of the chunk, not of the pass: a spread pass lasts up to pacing.SPREAD.
-            await evaluate_practices(s, msp_id, chunk, utcnow(), include_findings=include_findings, config=config)
-    return sum(len(chunk) for _, chunk in units)
+            await evaluate_practices(s, msp_id, ids, now, include_findings=include_findings, config=config)
+        evaluated += len(ids)
+    return evaluated
 
 
 async def escalate_all(db: Database) -> int:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 import services.core.readiness.service  # noqa: F401  (registers readiness's hook, as the worker does)
-from services.core.alerts import evaluate
+from services.core.alerts import evaluate, recent
 from services.core.alerts import rules as R
 from services.core.alerts.models import AlertOverride
 from services.core.alerts.policy import get_or_create_policy
@@ -110,6 +110,7 @@ async def test_a_backup_run_is_always_evaluated(client, db, tenant, evaluated):
 
 async def silence(db, tenant, agent, minutes: float, heartbeat_too: bool) -> None:
     """Make the agent look unheard for `minutes` (as if time had passed)."""
+    recent.forget()  # time has "passed": no evaluation of this process is recent any more
     async with db.transaction(Scope(tenant.msp_id)) as s:
         await s.execute(text("UPDATE agent SET last_seen_at = now() - make_interval(mins => :n) WHERE id = :a"),
                         {"n": minutes, "a": agent.agent_id})
@@ -185,3 +186,41 @@ async def test_a_heartbeat_after_a_gap_longer_than_interval_plus_the_smallest_gr
     assert len(evaluated) == 1
     await send_and_process(client, db, agent, [heartbeat(17.4)])  # 2 min 6 s later: may have been silent
     assert len(evaluated) == 2
+
+
+async def test_the_minute_pass_leaves_out_what_a_batch_just_evaluated_but_not_for_long(client, db, tenant, evaluated, monkeypatch):
+    """recent.py: the time-based pass skips a practice this process evaluated, committed, within
+    recent.RECENT; the pass that brings in plan findings skips nothing."""
+    from services.worker import tasks_alerts
+
+    monkeypatch.setattr(tasks_alerts, "evaluate_practices", evaluate.evaluate_practices)  # the spy, for the pass too
+    recent.forget()
+    agent = await create_agent(db, tenant.site)
+    await create_job(db, tenant.practice, "nas")
+    await send_and_process(client, db, agent, [heartbeat(3), run_event("nas", at(30), at(20))])
+    evaluated.clear()
+    await evaluate_all(db, include_findings=False)
+    assert tenant.practice.id not in set().union(*evaluated), "evaluated by the batch a moment ago"
+    assert tenant.sibling.id in set().union(*evaluated)
+    evaluated.clear()
+    await evaluate_all(db, include_findings=True)
+    assert tenant.practice.id in set().union(*evaluated)
+    monkeypatch.setattr(recent, "RECENT", timedelta(0))  # time passes
+    evaluated.clear()
+    await evaluate_all(db, include_findings=False)
+    assert tenant.practice.id in set().union(*evaluated)
+
+
+async def test_an_evaluation_that_rolls_back_does_not_count_as_recent(db, tenant):
+    from services.core.base import utcnow
+
+    recent.forget()
+    now = utcnow()
+    with pytest.raises(RuntimeError):
+        async with db.transaction(Scope(tenant.msp_id)) as s:
+            await evaluate.evaluate_practices(s, tenant.msp_id, [tenant.practice.id], now)
+            raise RuntimeError("the batch failed")
+    assert recent.stale([tenant.practice.id], now) == [tenant.practice.id]
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await evaluate.evaluate_practices(s, tenant.msp_id, [tenant.practice.id], now)
+    assert recent.stale([tenant.practice.id], now) == []

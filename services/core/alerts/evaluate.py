@@ -18,7 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.alerts import config as alert_config
-from services.core.alerts import gather, incidents, policy, relevance
+from services.core.alerts import gather, incidents, policy, recent, relevance
 from services.core.alerts.facts import PracticeFacts
 from services.core.alerts.models import Incident, IncidentStatus, Urgency
 from services.core.alerts.rules import AGENT_SILENT, INTERNET_OUTAGE, SINGLE_CIRCUIT, Hit, catalogue, get
@@ -113,6 +113,7 @@ async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_
             continue
         await incidents.clear(ctx, inc)
     await session.flush()
+    recent.note(session, facts, now)
 
 
 async def escalate_due(session: AsyncSession, msp_id: uuid.UUID, now: datetime) -> int:
