@@ -13,13 +13,6 @@ once granted, lasts SLICE: units that follow within it go on without asking agai
 a thousand small MSPs is not a thousand waits. Scheduled work thus runs in the consumer's idle
 moments, and still progresses (at least SLICE in every SLICE + MAX_WAIT) when it has none. Outside
 a worker (tests, the CLI) there is no gate and the call only yields to the event loop.
-
-Pacing alone still lets a pass take its whole share at once: with telemetry saturating the loop,
-a pass gets a turn every MAX_WAIT + SLICE, and the minute's passes (time-based evaluation of every
-practice, the rescoring of every practice telemetry marked) made the telemetry lag jump at every
-minute for several seconds. So in a worker, a periodic pass also spreads its units evenly over
-SPREAD seconds (`Spread`): the same work, a little of it in each second instead of all of it in
-the first few. Outside a worker it runs at once.
 """
 
 from __future__ import annotations
@@ -30,9 +23,6 @@ from collections.abc import Awaitable, Callable
 
 MAX_WAIT = 0.25  # seconds scheduled work waits for live telemetry at most, per turn
 SLICE = 0.1  # seconds a granted turn lasts
-# Seconds a periodic pass spreads its units over, in a worker: well inside the minute, so that a
-# pass that runs every minute is done before the next one starts.
-SPREAD = 30.0
 
 _gate: Callable[[float], Awaitable[None]] | None = None
 _granted_at = float("-inf")
@@ -54,27 +44,3 @@ async def background_turn(max_wait: float = MAX_WAIT) -> None:
         return
     await _gate(max_wait)
     _granted_at = time.monotonic()
-
-
-class Spread:
-    """The units of one periodic pass, spread evenly over `seconds` when in a worker:
-
-        spread = Spread(len(units))
-        for unit in units:
-            await spread.next()  # waits for the unit's moment, then for its turn
-            ...
-    """
-
-    def __init__(self, total: int, seconds: float | None = None) -> None:
-        self.total = max(1, total)
-        self.seconds = SPREAD if seconds is None else seconds
-        self.started = time.monotonic()
-        self.done = 0
-
-    async def next(self) -> None:
-        if _gate is not None and self.done:
-            delay = self.started + self.seconds * self.done / self.total - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-        self.done += 1
-        await background_turn()

@@ -37,21 +37,19 @@ async def _msps(db: Database) -> list[uuid.UUID]:
 
 
 async def evaluate_all(db: Database, include_findings: bool) -> int:
-    """Evaluate every active practice, one transaction per chunk of an MSP's practices; in a
-    worker the chunks are spread over the pass and give way to live telemetry (pacing.py). Without
-    findings, a practice this process evaluated within recent.RECENT is left out. Returns the
-    number of practices evaluated."""
+    """Evaluate every active practice, one transaction per chunk of an MSP's practices, giving way
+    to live telemetry between chunks (pacing.py). Without findings, a practice this process
+    evaluated within recent.RECENT is left out. Returns the number of practices evaluated."""
     units: list[tuple[uuid.UUID, list[uuid.UUID]]] = []
     for msp_id in await _msps(db):
         async with db.transaction(Scope(msp_id)) as s:
             ids = list((await s.scalars(select(Practice.id).where(Practice.msp_id == msp_id, Practice.active.is_(True))
                                         .order_by(Practice.id))).all())
         units += [(msp_id, ids[i:i + EVALUATE_CHUNK]) for i in range(0, len(ids), EVALUATE_CHUNK)]
-    spread = pacing.Spread(len(units))
     evaluated = 0
     for msp_id, chunk in units:
-        await spread.next()
-        # The time of the chunk, not of the pass: a spread pass lasts up to pacing.SPREAD.
+        await pacing.background_turn()
+        # The time of the chunk, not of the pass: with telemetry queued, a pass gives way for seconds.
         now = utcnow()
         # What a telemetry batch evaluated a moment ago needs no second evaluation (recent.py).
         ids = chunk if include_findings else recent.stale(chunk, now)

@@ -81,30 +81,3 @@ async def test_scheduled_work_waits_for_queued_telemetry_but_never_longer_than_i
         assert 0.25 <= time.monotonic() - started < 2.0, "bounded: scheduled work still progresses"
     finally:
         pacing.install(None)
-
-
-async def test_a_periodic_pass_spreads_its_units_over_the_pass_in_a_worker_and_runs_at_once_elsewhere(db, database_urls):
-    """pacing.Spread: unit k of n starts no earlier than k/n of the spread after the first, so the
-    minute's passes do not land on telemetry all at once; outside a worker nothing waits."""
-    from services.core import pacing
-
-    async def pass_of(units: int, seconds: float) -> list[float]:
-        spread = pacing.Spread(units, seconds)
-        starts = []
-        for _ in range(units):
-            await spread.next()
-            starts.append(time.monotonic() - spread.started)
-        return starts
-
-    assert (await pass_of(4, 60.0))[-1] < 0.5  # no worker: no spreading
-
-    consumer = TelemetryConsumer(db, libpq(database_urls[1]), workers=1)  # idle: only the spread waits
-    pacing.install(consumer.idle_or_timeout)
-    try:
-        starts = await pass_of(4, 0.8)
-    finally:
-        pacing.install(None)
-    assert starts[0] < 0.1, "the first unit goes at once"
-    for k, at in enumerate(starts):
-        assert at >= 0.2 * k - 0.01, f"unit {k} started at {at:.3f} s, before its moment"
-    assert starts[-1] < 2.0

@@ -233,21 +233,17 @@ async def msps(db: Database, dirty_only: bool = False) -> list[uuid.UUID]:
 
 
 async def recompute_dirty(db: Database, now: datetime | None = None, batch: int = BATCH) -> int:
-    """Recompute every dirty practice of every MSP, one transaction per batch; in a worker the MSPs
-    are spread over the pass and give way to live telemetry (pacing.py). Returns how many."""
+    """Recompute every dirty practice of every MSP, one transaction per batch. Returns how many."""
     done = 0
-    dirty = await msps(db, dirty_only=True)
-    spread = pacing.Spread(len(dirty))
-    for msp_id in dirty:
-        await spread.next()  # the MSP's moment in the pass, then its turn
+    for msp_id in await msps(db, dirty_only=True):
         while True:
+            await pacing.background_turn()  # live telemetry first, in a worker
             ids = await claim_dirty(db, msp_id, batch)
             if ids:
                 await _rescore(db, msp_id, ids, ids, now or utcnow())
             done += len(ids)
             if len(ids) < batch:
                 break
-            await pacing.background_turn()  # the MSP's next batch
     return done
 
 
