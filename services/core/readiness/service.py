@@ -32,7 +32,11 @@ from services.core.readiness.sources import sources
 from services.core.readiness.weights import load_weights
 from services.core.telemetry.hooks import ON_STATE_CHANGED, StateChange
 
-BATCH = 100
+# Practices per rescoring transaction in the minute's pass: a unit the pacing gate cannot split, so
+# small enough that one MSP's hundred dirty practices do not hold the worker's loop for most of a second
+# at once (one MSP of 100 practices, healthy traffic, 1 worker: p99 677 ms with 100, 514 ms with 25,
+# back to back at the same second of the minute).
+BATCH = 25
 # The hourly pass takes bigger batches: the live rules' facts are loaded with set-based queries
 # whose cost is mostly per batch (history scans), not per practice.
 FULL_BATCH = 250
