@@ -69,7 +69,7 @@ def transitive(edges: Mapping[uuid.UUID, Iterable[uuid.UUID]], start: uuid.UUID)
 
 @dataclass
 class Inventory:
-    """One practice's written inventory, as the rules read it (each list in name order)."""
+    """One practice's written inventory, as the rules read it (systems, jobs and sites in name order)."""
 
     systems: list[System] = field(default_factory=list)
     jobs: list[BackupJob] = field(default_factory=list)
