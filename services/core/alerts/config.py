@@ -15,11 +15,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.core.alerts import policy
-from services.core.alerts.models import AlertOverride, MaintenanceWindow
+from services.core.alerts import maintenance, policy
+from services.core.alerts.models import MaintenanceWindow
 from services.core.alerts.outbox import Router
 from services.core.base import utcnow
 from services.core.config_version import PerMspCache
@@ -35,16 +34,10 @@ class AlertConfig:
 
 
 async def load(session: AsyncSession, msp_id: uuid.UUID, now: datetime | None = None) -> AlertConfig:
-    overrides = (await session.scalars(select(AlertOverride).where(AlertOverride.msp_id == msp_id))).all()
-    view = policy.PolicyView(
-        await policy.get_policy(session, msp_id),
-        {(o.practice_id, o.rule_id): o for o in overrides if o.site_id is None},
-        {(o.site_id, o.rule_id): o for o in overrides if o.site_id is not None},
-    )
-    windows = list((await session.scalars(select(MaintenanceWindow).where(
-        MaintenanceWindow.msp_id == msp_id,
-        or_(MaintenanceWindow.kind == "weekly", MaintenanceWindow.ends_at > (now or utcnow()))))).all())
-    return AlertConfig(view, windows, await Router.load(session, msp_id))
+    """The MSP's whole alerting configuration, read now."""
+    return AlertConfig(await policy.load(session, msp_id, None),
+                       await maintenance.load(session, msp_id, None, now or utcnow()),
+                       await Router.load(session, msp_id))
 
 
 CACHE: PerMspCache[AlertConfig] = PerMspCache(load)

@@ -72,11 +72,14 @@ def active_for(windows: Iterable[MaintenanceWindow], practice_id: uuid.UUID, sit
     return None
 
 
-async def load(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[uuid.UUID],
+async def load(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[uuid.UUID] | None,
                now: datetime) -> list[MaintenanceWindow]:
-    ids = list(practice_ids)
-    if not ids:
-        return []
-    return list((await session.scalars(select(MaintenanceWindow).where(
-        MaintenanceWindow.msp_id == msp_id, MaintenanceWindow.practice_id.in_(ids),
-        or_(MaintenanceWindow.kind == "weekly", MaintenanceWindow.ends_at > now)))).all())
+    """The windows of these practices (None: of every practice) that may cover `now` or later:
+    weekly ones, and one-off ones not yet ended."""
+    where = [MaintenanceWindow.msp_id == msp_id, or_(MaintenanceWindow.kind == "weekly", MaintenanceWindow.ends_at > now)]
+    if practice_ids is not None:
+        ids = list(practice_ids)
+        if not ids:
+            return []
+        where.append(MaintenanceWindow.practice_id.in_(ids))
+    return list((await session.scalars(select(MaintenanceWindow).where(*where))).all())

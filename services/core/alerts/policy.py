@@ -142,10 +142,14 @@ async def get_or_create_policy(session: AsyncSession, msp_id: uuid.UUID) -> Aler
     return policy
 
 
-async def load(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[uuid.UUID]) -> PolicyView:
-    ids = list(practice_ids)
-    overrides = (await session.scalars(select(AlertOverride).where(
-        AlertOverride.msp_id == msp_id, AlertOverride.practice_id.in_(ids)))).all() if ids else []
+async def load(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[uuid.UUID] | None) -> PolicyView:
+    """The policy and the overrides of these practices (None: of every practice of the MSP)."""
+    if practice_ids is None:
+        overrides = (await session.scalars(select(AlertOverride).where(AlertOverride.msp_id == msp_id))).all()
+    else:
+        ids = list(practice_ids)
+        overrides = (await session.scalars(select(AlertOverride).where(
+            AlertOverride.msp_id == msp_id, AlertOverride.practice_id.in_(ids)))).all() if ids else []
     return PolicyView(
         await get_policy(session, msp_id),
         {(o.practice_id, o.rule_id): o for o in overrides if o.site_id is None},
