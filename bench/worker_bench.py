@@ -186,8 +186,8 @@ def pending(conn: psycopg.Connection) -> int:
 
 
 def any_pending(conn: psycopg.Connection) -> bool:
-    # Not count(*): with a backlog of 100,000 rows, counting them 20 times a second was a core of
-    # PostgreSQL's CPU, taken from the worker it measures (the first pending row is an index probe).
+    # Not count(*): counting a backlog of 100,000 rows 20 times a second competed with the worker
+    # being measured, on the same PostgreSQL (finding the first pending row is an index probe).
     return conn.execute("SELECT EXISTS (SELECT 1 FROM telemetry_event WHERE processed_at IS NULL)").fetchone()[0]
 
 
@@ -204,8 +204,8 @@ class Monitor(threading.Thread):
     """Polls each MSP's oldest pending seq (a committed-state view of progress) every `every` seconds.
 
     Each MSP's oldest pending seq is one probe of the pending index, as the worker's own claim makes.
-    The number of pending rows (a count over the whole backlog: too dear to take 50 times a second
-    while the worker drains it) is taken only until the first batch commits, when `count` is set.
+    The number of pending rows (a count over the whole backlog: too dear to take 20 times a second
+    while the worker drains it) is taken, when `count` is set, only up to the first committed batch.
     """
 
     def __init__(self, owner_url: str, msps: list[uuid.UUID], every: float = 0.02, count: bool = False) -> None:
