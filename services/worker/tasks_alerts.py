@@ -14,7 +14,7 @@ import structlog
 from sqlalchemy import select, text
 
 import services.core.models  # noqa: F401  (every table, so relationships between domains resolve)
-from services.core import config_version, pacing
+from services.core import pacing
 from services.core.alerts import config as alert_config
 from services.core.alerts import dispatch, recent
 from services.core.alerts.evaluate import escalate_due, evaluate_practices
@@ -56,7 +56,7 @@ async def evaluate_all(db: Database, include_findings: bool) -> int:
         if not ids:
             continue
         async with db.transaction(Scope(msp_id)) as s:
-            config = await alert_config.current(s, msp_id, await config_version.read(s, msp_id))
+            config = await alert_config.current_in(s, msp_id)
             await evaluate_practices(s, msp_id, ids, now, include_findings=include_findings, config=config)
         evaluated += len(ids)
     return evaluated
@@ -67,7 +67,7 @@ async def escalate_all(db: Database) -> int:
     for msp_id in await _msps(db):
         await pacing.background_turn()
         async with db.transaction(Scope(msp_id)) as s:
-            escalated += await escalate_due(s, msp_id, utcnow())
+            escalated += await escalate_due(s, msp_id, utcnow(), config=await alert_config.current_in(s, msp_id))
     return escalated
 
 

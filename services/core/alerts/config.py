@@ -21,6 +21,7 @@ from services.core.alerts import maintenance, policy
 from services.core.alerts.models import MaintenanceWindow
 from services.core.alerts.outbox import Router
 from services.core.base import utcnow
+from services.core import config_version
 from services.core.config_version import PerMspCache
 
 
@@ -47,3 +48,9 @@ async def current(session: AsyncSession, msp_id: uuid.UUID, version: int | None)
     """The MSP's configuration at `version` (from this process's cache when it holds that version);
     None reads it afresh."""
     return await CACHE.get(session, msp_id, version)
+
+
+async def current_in(session: AsyncSession, msp_id: uuid.UUID) -> AlertConfig:
+    """For a worker transaction that has no batch's version (the periodic passes): reads the
+    version, then takes the snapshot at it."""
+    return await current(session, msp_id, await config_version.read(session, msp_id))

@@ -116,10 +116,15 @@ async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_
     recent.note(session, facts, now)
 
 
-async def escalate_due(session: AsyncSession, msp_id: uuid.UUID, now: datetime) -> int:
-    """Send unacknowledged, notified incidents to their routes' escalation channels once overdue."""
-    ctx = incidents.Ctx(session, msp_id, now, await policy.load(session, msp_id, []))
-    router = await ctx.routes()
+async def escalate_due(session: AsyncSession, msp_id: uuid.UUID, now: datetime,
+                       config: alert_config.AlertConfig | None = None) -> int:
+    """Send unacknowledged, notified incidents to their routes' escalation channels once overdue.
+
+    config: as for evaluate_practices."""
+    if config is None:
+        config = await alert_config.load(session, msp_id, now)
+    ctx = incidents.Ctx(session, msp_id, now, config.view, config.windows, router=config.router)
+    router = config.router
     candidates = [r for r in router.routes if r.escalate_after_minutes]
     if not candidates:
         return 0
