@@ -148,6 +148,33 @@ async def test_any_event_of_an_agent_the_rule_saw_silent_clears_its_incident(cli
     assert inc.clear_since is not None
 
 
+async def test_an_agent_that_stays_silent_does_not_make_its_practice_evaluate_every_batch(client, db, tenant, evaluated,
+                                                                                         monkeypatch):
+    """A practice with one agent switched off: the other agents' batches change nothing a rule
+    sees, so they are not evaluated; the first event of the silent agent is."""
+    monkeypatch.setattr(inbox, "LAST_SEEN_EVERY", 0.0)
+    off = await create_agent(db, tenant.site, hostname="old-pc")
+    on = await create_agent(db, tenant.site)
+    await create_link(db, tenant.site, "Fiber")
+    await send_and_process(client, db, off, [heartbeat(1)])
+    await send_and_process(client, db, on, [heartbeat(1), sample_event("Fiber", at(1))])
+    await silence(db, tenant, off, 30, heartbeat_too=True)
+    await evaluate_all(db, include_findings=False)
+    (inc,) = await fa.incidents(db, tenant.msp_id, R.AGENT_SILENT, active=True)
+    assert inc.subject_id == str(off.agent_id) and inc.clear_since is None
+    calls = len(evaluated)
+    await send_and_process(client, db, on, [sample_event("Fiber", at(0.6))])
+    await send_and_process(client, db, on, [heartbeat(0.5)])
+    assert len(evaluated) == calls  # only the agent that was never silent was heard
+    await send_and_process(client, db, off, [sample_event("Fiber", at(0.4))])
+    assert len(evaluated) == calls + 1
+    (inc,) = await fa.incidents(db, tenant.msp_id, R.AGENT_SILENT, active=True)
+    assert inc.clear_since is not None
+    calls = len(evaluated)
+    await send_and_process(client, db, on, [heartbeat(0.3)])
+    assert len(evaluated) == calls  # clearing: settled by the hysteresis rule, not by every batch
+
+
 async def test_a_clearing_incident_resolves_in_the_same_batch_as_before(client, db, tenant, evaluated):
     """Hysteresis: resolve after resolve_after_evaluations evaluations and resolve_after_minutes.
     Every batch of the practice used to count as an evaluation; healthy batches still do while

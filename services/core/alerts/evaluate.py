@@ -160,15 +160,26 @@ async def escalate_due(session: AsyncSession, msp_id: uuid.UUID, now: datetime,
 #   batch of the practice has always counted as one) or whose resolve_after_minutes have passed
 #   (this evaluation resolves them) — in between, an evaluation would only raise a count that is
 #   already enough, so resolving happens exactly when it did;
-# - agent.silent: agent.last_seen_at is refreshed by the API when a request arrives, before its
-#   events reach a batch, so the batch cannot tell from what it applied that an agent the rule
-#   saw silent is back — but any event of the practice may be that agent's.
+# - agent.silent, not clearing, whose agent has been seen since the rule last saw it silent:
+#   agent.last_seen_at is refreshed by the API when a request arrives, before its events reach a
+#   batch, so the batch cannot tell from what it applied that the agent is back. An agent heard
+#   after the last evaluation that saw it silent has last_seen_at > that evaluation >= last_fired_at
+#   (SEEN_MARGIN covers a request stamped just before an evaluation that could not yet see it), so
+#   it always qualifies; a still-silent agent was last seen at least its interval plus a minute
+#   before that evaluation, and last_fired_at lags it by under LAST_FIRED_PRECISION (a minute), so
+#   it does not (an interval under SEEN_MARGIN could let it: an evaluation more, never one fewer).
+#   Before, every open agent.silent incident qualified: a practice with one agent switched off for
+#   good had every batch evaluated.
 _POLICY_DEFAULTS = policy.PolicyView(None, {}, {})
+SEEN_MARGIN = timedelta(seconds=10)
 _TO_SETTLE = text("""
 SELECT DISTINCT i.practice_id FROM incident i
   LEFT JOIN alert_policy p ON p.msp_id = i.msp_id
  WHERE i.msp_id = :msp AND i.resolved_at IS NULL AND i.practice_id = ANY(CAST(:practices AS uuid[]))
-   AND (i.rule_id = :silent
+   AND (i.rule_id = :silent AND i.clear_since IS NULL AND EXISTS (
+          SELECT 1 FROM agent a
+           WHERE a.msp_id = i.msp_id AND a.id = CAST(CASE WHEN i.rule_id = :silent THEN i.subject_id END AS uuid)
+             AND a.last_seen_at > i.last_fired_at - make_interval(secs => :margin))
         OR i.clear_since IS NOT NULL AND (
              i.clear_evaluations + 1 < coalesce(p.resolve_after_evaluations, :evaluations)
              OR i.clear_since <= CAST(:now AS timestamptz) - make_interval(mins => coalesce(p.resolve_after_minutes, :minutes))))
@@ -185,7 +196,7 @@ async def on_state_changed(session: AsyncSession, msp_id: uuid.UUID, change: Sta
         ids |= set((await session.scalars(_TO_SETTLE, {
             "msp": msp_id, "practices": list(rest), "silent": AGENT_SILENT, "now": now,
             "evaluations": _POLICY_DEFAULTS.resolve_after_evaluations,
-            "minutes": _POLICY_DEFAULTS.resolve_after_minutes})).all())
+            "minutes": _POLICY_DEFAULTS.resolve_after_minutes, "margin": SEEN_MARGIN.total_seconds()})).all())
     if ids:
         await evaluate_practices(session, msp_id, ids, now, config=await relevance.config_for(session, msp_id, change))
 
