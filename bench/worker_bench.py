@@ -327,8 +327,6 @@ def _sustained(conn: psycopg.Connection, world: World, owner_url: str, procs: li
         ordered = sorted(worst.items())
         print(f"# worst lag per second, ms [clock second]: warm-up {line(s for s in ordered if s[0] < WARMUP)}"
               f" | measured {line(s for s in ordered if s[0] >= WARMUP)}", flush=True)
-    conn.execute("UPDATE telemetry_event SET received_at = received_at - interval '1 day' WHERE processed_at IS NOT NULL"
-                 " AND received_at > now() - interval '1 hour'")
     return {"offered_events_per_s": round(sent / elapsed), "generator_max_behind_ms": round(behind * 1000),
             "lag_p50_ms": round(_percentile(lags, 0.5)), "lag_p99_ms": round(_percentile(lags, 0.99)),
             "lag_max_ms": round(max(v for v, _ in lags)), "measured_events": sum(w for _, w in lags),
