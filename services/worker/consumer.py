@@ -167,7 +167,13 @@ class TelemetryConsumer:
                     self._sizes.pop(msp_id, None)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as error:
+                if _stopping():
+                    # Stopped mid-batch (SIGTERM): the cancelled query's rollback can surface as a
+                    # driver error ("the connection is closed") rather than as the cancellation.
+                    # The batch rolled back and stays pending for the next worker: not a failure.
+                    log.info("telemetry_batch_interrupted", msp_id=str(msp_id), error=type(error).__name__)
+                    raise asyncio.CancelledError from error
                 log.exception("telemetry_batch_failed", msp_id=str(msp_id))
                 await asyncio.sleep(1.0)
             finally:
@@ -175,3 +181,8 @@ class TelemetryConsumer:
                     await asyncio.shield(self._done(msp_id, more))
             if n == BUSY:
                 await asyncio.sleep(0.05)
+
+
+def _stopping() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

@@ -6,6 +6,8 @@ import asyncio
 import time
 import uuid
 
+import psycopg
+
 from services.core.database_server import libpq
 from services.worker.consumer import TelemetryConsumer
 from tests.factories_inventory import create_job
@@ -81,3 +83,38 @@ async def test_scheduled_work_waits_for_queued_telemetry_but_never_longer_than_i
         assert 0.25 <= time.monotonic() - started < 2.0, "bounded: scheduled work still progresses"
     finally:
         pacing.install(None)
+
+
+async def test_a_worker_stopped_mid_batch_logs_no_failure(db, database_urls, monkeypatch):
+    """SIGTERM cancels a batch in flight; the driver may report that as an error of its own while
+    the transaction rolls back. That is an interruption (the batch stays pending), not a failure."""
+    from services.worker import consumer as consumer_module
+
+    class Log:
+        def __init__(self):
+            self.seen: list[tuple[str, str]] = []
+
+        def __getattr__(self, level):
+            return lambda event, **kw: self.seen.append((level, event))
+
+    log = Log()
+    monkeypatch.setattr(consumer_module, "log", log)
+    started = asyncio.Event()
+
+    async def batch_cut_off(db, msp_id, size):
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            raise psycopg.OperationalError("the connection is closed")  # what the rollback reported
+        return 0
+
+    monkeypatch.setattr(consumer_module, "process_batch", batch_cut_off)
+    consumer = TelemetryConsumer(db, libpq(database_urls[1]), workers=1, sweep_seconds=3600)
+    task = asyncio.create_task(consumer.run())
+    await consumer.wake([uuid.uuid4()])
+    await asyncio.wait_for(started.wait(), 10)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert ("info", "telemetry_batch_interrupted") in log.seen
+    assert not [e for level, e in log.seen if level in ("exception", "error")]
