@@ -145,3 +145,36 @@ async def test_a_stale_number_never_passes_for_the_current_one(db, tenant):
         assert now != read_before
         assert await cache.get(s, tenant.msp_id, now) is not cfg
     assert cache.loads == 2
+
+
+async def _scored_rules(db, tenant) -> set[str]:
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        findings = await s.scalar(text("SELECT findings FROM readiness_current WHERE msp_id = :m AND practice_id = :p"),
+                                  {"m": tenant.msp_id, "p": tenant.practice.id})
+    return {f["rule_id"] for f in findings}
+
+
+async def test_the_rescoring_pass_reads_the_policy_from_the_kept_copy_and_sees_a_change(client, db, tenant, fresh_cache):
+    """readiness.service.KEEP_CONFIG: the minute's rescoring takes the alert policy (which rules
+    count, where) from the worker's kept copy, and a rule turned off for the practice stops costing
+    points at the next pass."""
+    from services.core.readiness import service as readiness
+
+    agent = await create_agent(db, tenant.site)
+    await create_link(db, tenant.site, "Fiber")
+    heartbeat = ev("heartbeat", at(5), agent_version="0.1.0", hostname="frontdesk-pc")
+    await send_and_process(client, db, agent, [heartbeat, sample_event("Fiber", at(5), up=False)])
+    await readiness.recompute_dirty(db)
+    assert R.LINK_DOWN in await _scored_rules(db, tenant)
+    loads = fresh_cache.loads
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await readiness.mark_dirty(s, tenant.msp_id, tenant.practice.id)
+    assert await readiness.recompute_dirty(db) == 1
+    assert fresh_cache.loads == loads  # the copy a batch or the last pass kept
+    await fa.add(db, tenant.msp_id, AlertOverride(msp_id=tenant.msp_id, practice_id=tenant.practice.id, site_id=None,
+                                                  rule_id=R.LINK_DOWN, enabled=False, params={}))
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await readiness.mark_dirty(s, tenant.msp_id, tenant.practice.id)
+    assert await readiness.recompute_dirty(db) == 1
+    assert fresh_cache.loads == loads + 1
+    assert R.LINK_DOWN not in await _scored_rules(db, tenant)

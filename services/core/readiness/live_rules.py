@@ -14,16 +14,19 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core.alerts import config as alert_config
 from services.core.alerts import gather, policy
 from services.core.alerts.relevance import outcomes_may_change  # noqa: F401  (readiness's telemetry hook)
 from services.core.alerts.evaluate import live_hits
+from services.core.db import current_scope
 from services.core.findings import Finding
+from services.core.readiness.service import KEEP_CONFIG
 
 
 async def live_findings(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Sequence[uuid.UUID],
                         now: datetime) -> dict[uuid.UUID, list[Finding]]:
     facts = await gather.load(session, msp_id, practice_ids)
-    view = await policy.load(session, msp_id, list(facts))
+    view = await _policy(session, msp_id, list(facts))
     out: dict[uuid.UUID, list[Finding]] = {pid: [] for pid in practice_ids}
     for pid, p in facts.items():
         # The alerts engine's own selection (each hit judged with its site's thresholds), so an
@@ -34,9 +37,17 @@ async def live_findings(session: AsyncSession, msp_id: uuid.UUID, practice_ids: 
 
 async def enabled_filter(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Sequence[uuid.UUID]):
     """Whether a rule (plan and inventory ids included) is enabled for a practice under the MSP's policy."""
-    view = await policy.load(session, msp_id, list(practice_ids))
+    view = await _policy(session, msp_id, list(practice_ids))
 
     def enabled(practice_id: uuid.UUID, rule_id: str) -> bool:
         return view.effective(rule_id, practice_id).enabled
 
     return enabled
+
+
+async def _policy(session: AsyncSession, msp_id: uuid.UUID, practice_ids: list[uuid.UUID]) -> policy.PolicyView:
+    """The worker's kept copy in a rescoring pass (service.KEEP_CONFIG; one version read instead of
+    two reads of the policy and overrides per transaction), else the policy read now."""
+    if session.info.get(KEEP_CONFIG) and current_scope(session).practice_ids is None:
+        return (await alert_config.current_in(session, msp_id)).view
+    return await policy.load(session, msp_id, practice_ids)

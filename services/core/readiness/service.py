@@ -40,6 +40,11 @@ BATCH = 25
 # The hourly pass takes bigger batches: the live rules' facts are loaded with set-based queries
 # whose cost is mostly per batch (history scans), not per practice.
 FULL_BATCH = 250
+# Set on the rescoring passes' transactions (session.info): they see the whole MSP and change no
+# configuration, so a source may use what this process keeps per configuration version
+# (live_rules.py: the alert policy). Never set in an API request, whose scope may be narrower
+# and whose transaction may change the very configuration it would then keep.
+KEEP_CONFIG = "readiness.keep_config"
 # Snapshots are kept at least 13 months for the trend and the monthly reports; 14 to be safe.
 SNAPSHOT_RETENTION_DAYS = 430
 
@@ -219,6 +224,7 @@ async def _rescore(db: Database, msp_id: uuid.UUID, practice_ids: Sequence[uuid.
     ABANDONED_MINUTES, which is for a pass whose process died)."""
     try:
         async with db.transaction(Scope(msp_id)) as s:
+            s.info[KEEP_CONFIG] = True
             await recompute(s, msp_id, practice_ids, now)
             await release_claims(s, msp_id, claimed)
     except BaseException:
