@@ -114,6 +114,9 @@ class AgentState(Base):
     practice_id: Mapped[uuid.UUID]
     # Newest heartbeat processed (agent.last_seen_at is also touched by the API on every request).
     last_heartbeat_at: Mapped[datetime | None]
+    # Its event id: of two heartbeats at the same instant the larger id (code-point order) wins, in
+    # whichever batches they arrive (migration 0012).
+    last_heartbeat_event_id: Mapped[str | None] = mapped_column(String(64))
     silent_since: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
 
