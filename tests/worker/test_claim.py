@@ -9,8 +9,7 @@ from sqlalchemy import text
 
 from services.core.database_server import libpq
 from services.core.db import Scope
-from services.core.telemetry.claim import FLOOR
-from services.core.telemetry.processing import drain, process_batch
+from services.core.telemetry.processing import drain
 from services.worker import consumer as consumer_module
 from services.worker.consumer import TelemetryConsumer
 from tests.factories_inventory import create_link
@@ -103,63 +102,3 @@ async def test_a_backlogged_msp_gets_growing_batches_and_a_caught_up_one_the_bas
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-
-
-_RECORD_ONE = text(
-    "INSERT INTO telemetry_event (msp_id, source_id, event_id, practice_id, site_id, type, occurred_at, payload)"
-    " VALUES (:m, :a, :e, :p, :s, 'heartbeat', now() - interval '1 minute', '{\"agent_version\": \"0.1.0\"}') RETURNING seq")
-
-
-async def _record_uncommitted(s, tenant, agent, event_id: str) -> int:
-    return await s.scalar(_RECORD_ONE, {"m": tenant.msp_id, "a": agent.agent_id, "e": event_id, "p": tenant.practice.id,
-                                        "s": tenant.site.id})
-
-
-async def test_an_event_committed_after_a_newer_one_was_claimed_is_claimed_by_the_next_batch(client, db, tenant):
-    """Rows become visible in commit order: the claim floor (claim.ClaimFloor) stays LOOKBACK below
-    the newest seq claimed, so a transaction in flight during a batch loses nothing."""
-    agent = await create_agent(db, tenant.site)
-    async with db.transaction(Scope(tenant.msp_id)) as late:
-        older = await _record_uncommitted(late, tenant, agent, "late-1")
-        await send(client, agent, [ev("heartbeat", at(0.5))])  # a newer seq, committed first
-        assert await process_batch(db, tenant.msp_id) == 1
-        assert FLOOR.start(tenant.msp_id) < older  # the next claim looks below what it just took
-    assert await process_batch(db, tenant.msp_id) == 1
-    assert await pending(db, tenant.msp_id) == 0
-
-
-async def test_an_event_committed_later_than_the_lookback_waits_for_the_next_full_scan_only(client, db, tenant, monkeypatch):
-    agent = await create_agent(db, tenant.site)
-    monkeypatch.setattr(FLOOR, "LOOKBACK", 0)
-    async with db.transaction(Scope(tenant.msp_id)) as late:
-        await _record_uncommitted(late, tenant, agent, "late-1")
-        await send(client, agent, [ev("heartbeat", at(0.5))])
-        assert await process_batch(db, tenant.msp_id) == 1
-    newest = await one(db, tenant.msp_id, "SELECT max(seq) AS n FROM telemetry_event WHERE msp_id = :m AND processed_at IS NOT NULL")
-    assert FLOOR.start(tenant.msp_id) == newest["n"]  # claims start past what was processed …
-    assert await process_batch(db, tenant.msp_id) == 0  # … so the late row is not seen yet
-    assert await pending(db, tenant.msp_id) == 1
-    monkeypatch.setattr(FLOOR, "FULL_SCAN_SECONDS", 0.0)  # as if FULL_SCAN_SECONDS had passed
-    assert FLOOR.start(tenant.msp_id) == 0
-    assert await process_batch(db, tenant.msp_id) == 1
-    assert await pending(db, tenant.msp_id) == 0
-
-
-async def test_a_rolled_back_batch_does_not_move_the_floor(client, db, tenant, monkeypatch):
-    from services.core.telemetry import processing
-
-    agent = await create_agent(db, tenant.site)
-    await send(client, agent, [ev("heartbeat", at(2))])
-    assert await process_batch(db, tenant.msp_id) == 1
-    floor = FLOOR.start(tenant.msp_id)
-    await send(client, agent, [ev("heartbeat", at(1))])
-
-    async def broken(*args, **kwargs):
-        raise ConnectionError("the database went away mid-batch")
-
-    monkeypatch.setattr(processing, "apply_batch", broken)
-    with pytest.raises(ConnectionError):
-        await process_batch(db, tenant.msp_id)
-    assert FLOOR.start(tenant.msp_id) == floor
-    monkeypatch.undo()
-    assert await process_batch(db, tenant.msp_id) == 1

@@ -22,7 +22,6 @@ the lock is re-entrant, so rows are only ever claimed while this transaction hol
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -49,8 +48,7 @@ WITH claimed AS (
   UPDATE telemetry_event e SET processed_at = clock_timestamp()
    WHERE e.msp_id = %(msp)s AND e.seq = ANY(ARRAY(
      SELECT p.seq FROM telemetry_event p
-      WHERE p.msp_id = %(msp)s AND p.processed_at IS NULL AND p.seq > %(after)s
-        AND (SELECT pg_try_advisory_xact_lock({LOCK_KEY}))
+      WHERE p.msp_id = %(msp)s AND p.processed_at IS NULL AND (SELECT pg_try_advisory_xact_lock({LOCK_KEY}))
       ORDER BY p.seq LIMIT %(n)s FOR UPDATE SKIP LOCKED))
   RETURNING e.seq, e.source_id, e.event_id, e.practice_id, e.site_id, e.type, e.occurred_at, e.payload
 ),
@@ -151,66 +149,7 @@ SELECT 'a', NULL, heard.agent_id, a.hostname, heard.practice_id, a.site_id, 'bac
 UNION ALL
 SELECT 'l', NULL, NULL, NULL, l.practice_id, l.site_id, NULL, l.last_sample_at, NULL, l.link_id, l.up, l.state_since, l.transitions
   FROM link_state l WHERE l.msp_id = %(msp)s AND l.link_id IN (SELECT DISTINCT s.link_id FROM s)
-UNION ALL
--- The newest event claimed (ClaimFloor).
-SELECT 'm', max(c.seq), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM claimed c HAVING count(*) > 0
 """
-
-
-class ClaimFloor:
-    """Where this process's next claim of an MSP starts looking: a little below the newest event its
-    last committed batch claimed, instead of at the head of the MSP's pending index.
-
-    A processed row leaves an entry in the partial pending index until vacuum; a scan skips it
-    cheaply only once it is marked dead, which needs the row to be dead to every open snapshot. Any
-    long transaction (autovacuum's ANALYZE of the inbox, a slow first evaluation) stops that, every
-    claim from the head then walks all entries processed since, takes longer, holds its own snapshot
-    longer — and one MSP at 5,000 events/s ran away (claims of 2–9.6 s, lag 25–40 s, seen with
-    pg_stat_activity while autovacuum analysed telemetry_event).
-
-    Rows become visible in commit order, not seq order: a transaction in flight at a claim can commit
-    rows below the newest seq claimed. Those come from the few transactions in flight at once (the API
-    records at most 5,000 rows per transaction, two transactions per process), so the floor stays
-    LOOKBACK seqs below the newest claimed; and every FULL_SCAN_SECONDS one claim starts from the head
-    again, so a row committed later than that is claimed then. Nothing is lost or applied twice either
-    way (claims still mark rows in the batch's transaction); only the wait of such a row is bounded by
-    FULL_SCAN_SECONDS instead of a batch. Per process: a floor another worker left behind only means
-    a longer scan.
-    """
-
-    LOOKBACK = 20_000
-    FULL_SCAN_SECONDS = 30.0
-    MAX_MSPS = 50_000
-
-    def __init__(self) -> None:
-        self._floors: dict[uuid.UUID, tuple[int, float]] = {}  # msp → (floor seq, when the last full scan ran)
-
-    def start(self, msp_id: uuid.UUID) -> int:
-        """The seq the next claim starts after (0: from the head)."""
-        entry = self._floors.get(msp_id)
-        if entry is None or time.monotonic() - entry[1] >= self.FULL_SCAN_SECONDS:
-            return 0
-        return entry[0]
-
-    def committed(self, msp_id: uuid.UUID, after: int, newest: int | None) -> None:
-        """A batch that started after `after` committed, its newest event being `newest` (None: it
-        claimed nothing)."""
-        entry = self._floors.get(msp_id)
-        scanned_at = time.monotonic() if after == 0 else (entry[1] if entry else float("-inf"))
-        if newest is None:
-            if entry is not None:
-                self._floors[msp_id] = (entry[0], scanned_at)
-            return
-        if len(self._floors) >= self.MAX_MSPS and msp_id not in self._floors:
-            self._floors.clear()
-        floor = max(newest - self.LOOKBACK, entry[0] if entry else 0)
-        self._floors[msp_id] = (floor, scanned_at)
-
-    def forget(self) -> None:
-        self._floors.clear()
-
-
-FLOOR = ClaimFloor()
 
 
 @dataclass
@@ -224,7 +163,6 @@ class ClaimedBatch:
     links: dict[uuid.UUID, LinkNow] = field(default_factory=dict)  # current state of the sampled links
     back: list[AgentBack] = field(default_factory=list)  # agents whose silent mark this batch lifted
     maybe_silent: set[uuid.UUID] = field(default_factory=set)  # practices of agents that may have been silent
-    newest: int | None = None  # the highest seq claimed
 
 
 async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection:
@@ -234,11 +172,10 @@ async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection:
     return raw.driver_connection  # type: ignore[return-value]
 
 
-async def claim_and_append(session: AsyncSession, msp_id: uuid.UUID, limit: int, after: int = 0) -> ClaimedBatch | None:
-    """Claim up to `limit` events with a seq above `after` (ClaimFloor) and do the batch's bulk work;
-    None when another worker holds the MSP."""
+async def claim_and_append(session: AsyncSession, msp_id: uuid.UUID, limit: int) -> ClaimedBatch | None:
+    """Claim up to `limit` events and do the batch's bulk work; None when another worker holds the MSP."""
     pg = await driver_connection(session)
-    params = {"msp": msp_id, "n": limit, "after": after, "raw_seconds": RAW_SAMPLE_RETENTION.total_seconds(), "agent_types": list(AGENT_TYPES),
+    params = {"msp": msp_id, "n": limit, "raw_seconds": RAW_SAMPLE_RETENTION.total_seconds(), "agent_types": list(AGENT_TYPES),
               "min_grace_seconds": MIN_GRACE_MINUTES * 60}
     async with pg.pipeline():
         lock = await pg.execute(TRY_LOCK, params)
@@ -256,8 +193,6 @@ async def claim_and_append(session: AsyncSession, msp_id: uuid.UUID, limit: int,
         elif k == "p":
             batch.count += seq
             batch.practices.add(practice_id)
-        elif k == "m":
-            batch.newest = seq
         elif k == "a":
             batch.maybe_silent.add(practice_id)
             if type_ == "back":

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.core.db import Database, Scope
 from services.core.readiness import events as live_events
 from services.core.telemetry import hooks
-from services.core.telemetry.claim import AGENT_TYPES, FLOOR, ClaimedBatch, claim_and_append
+from services.core.telemetry.claim import AGENT_TYPES, ClaimedBatch, claim_and_append
 from services.core.telemetry.history import (
     Claimed,
     append_agent_runs,
@@ -98,16 +98,14 @@ async def process_batch(db: Database, msp_id: uuid.UUID, batch_size: int = BATCH
     MSP's telemetry forever: the batch is retried in halves down to the single event, which is
     then logged with its error and set aside (marked processed without effect).
     """
-    after = FLOOR.start(msp_id)
     try:
         async with db.transaction(Scope(msp_id)) as session:
-            batch = await claim_and_append(session, msp_id, batch_size, after)
+            batch = await claim_and_append(session, msp_id, batch_size)
             if batch is None:
                 return BUSY
             if batch.count:
                 await apply_batch(session, msp_id, batch)
-        FLOOR.committed(msp_id, after, batch.newest)  # only once committed: a rolled-back batch is claimed again
-        return batch.count
+            return batch.count
     except UNAPPLICABLE as error:
         if batch_size > 1:
             log.warning("telemetry_batch_failed_retrying_smaller", msp_id=str(msp_id), batch_size=batch_size, error=str(error))
