@@ -98,7 +98,9 @@ class TelemetryEvent(Base):
 
     __tablename__ = "telemetry_event"
     __table_args__ = (
-        UniqueConstraint("msp_id", "source_id", "event_id"),
+        # The dedup key, source first so that no scan by MSP can pick it instead of the primary key
+        # (migrations/versions/0013_inbox_dedup_key_order.py).
+        UniqueConstraint("source_id", "event_id", "msp_id"),
         # What the worker claims: unprocessed rows of one MSP in arrival order.
         Index("ix_telemetry_event_pending", "msp_id", "seq", postgresql_where="processed_at IS NULL"),
     )
