@@ -8,11 +8,11 @@ primary key (msp_id, seq). The unique key (msp_id, source_id, event_id) also sta
 and for an MSP that has grown since the table was last analysed the planner believes `msp_id = :msp`
 matches a row or so, so scanning that index for the MSP and filtering on seq looked cheaper than
 one primary-key probe per row. It then read every row the MSP ever sent, on every claim: EXPLAIN
-ANALYZE showed 87,175 buffers for a claim that took nothing, claims took 1.5–10.5 s, and one MSP at
-5,000 events/s fell 25–45 s behind until autovacuum's ANALYZE caught up (the single-MSP runaways in
-docs/performance.md). With the source first, that index cannot serve a scan by MSP at all. It
-still dedups exactly as before: agents and backup jobs (the sources) belong to one MSP, and the
-ingest's ON CONFLICT (msp_id, source_id, event_id) infers the index whatever its column order.
+ANALYZE during a single-MSP benchmark stall showed 87,175 buffers for a claim that took nothing.
+With the source first, that index cannot serve a scan by MSP at all (the claim now marks its rows
+by TID anyway, since the primary key then showed the same plan). It still dedups exactly as
+before: agents and backup jobs (the sources) belong to one MSP, and the ingest's ON CONFLICT
+(msp_id, source_id, event_id) infers the index whatever its column order.
 
 Rebuilding the index locks the table for the time it takes; the inbox holds days of telemetry.
 """

@@ -46,8 +46,9 @@ WITH claimed AS (
   -- The rows are marked by their physical address (a TID scan), which needs no statistics: by key,
   -- "IN (subquery)" was planned as a hash join over every row the MSP ever sent, and
   -- "msp_id = :msp AND seq = ANY(…)", for an MSP that grew since the last ANALYZE (estimated at a
-  -- row or so), as a scan of all the MSP's rows filtered on seq — 1.5–10.5 s per claim. The rows
-  -- are locked (FOR UPDATE), so their addresses hold until this statement updates them.
+  -- row or so), as a scan of all the MSP's rows filtered on seq (EXPLAIN ANALYZE: 64,458 buffers
+  -- for a claim that took nothing). The rows are locked (FOR UPDATE), so their addresses hold until
+  -- this statement updates them.
   UPDATE telemetry_event e SET processed_at = clock_timestamp()
    WHERE e.ctid = ANY(ARRAY(
      SELECT p.ctid FROM telemetry_event p
