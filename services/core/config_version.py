@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.core.base import Base
+from services.core.db import current_scope
 
 T = TypeVar("T")
 
@@ -61,8 +62,12 @@ class PerMspCache(Generic[T]):
         self.loads = 0  # how many times load ran (tests and benchmarks)
 
     async def get(self, session: AsyncSession, msp_id: uuid.UUID, version: int | None) -> T:
-        """The MSP's copy at `version`; None = the version is not known, so load afresh (not kept)."""
-        if version is None:
+        """The MSP's copy at `version`; None = the version is not known, so load afresh (not kept).
+
+        A session that sees only some of the MSP's practices (row-level security) loads only their
+        rows: that copy is used but neither kept nor taken from the cache (which holds whole-MSP ones).
+        """
+        if version is None or current_scope(session).practice_ids is not None:
             self.loads += 1
             return await self._load(session, msp_id)
         entry = self._entries.get(msp_id)

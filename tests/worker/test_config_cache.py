@@ -178,3 +178,38 @@ async def test_the_rescoring_pass_reads_the_policy_from_the_kept_copy_and_sees_a
     assert await readiness.recompute_dirty(db) == 1
     assert fresh_cache.loads == loads + 1
     assert R.LINK_DOWN not in await _scored_rules(db, tenant)
+
+
+async def test_a_session_that_sees_some_practices_neither_keeps_nor_takes_the_kept_copy(db, tenant, fresh_cache):
+    """Row-level security gives such a session only its practices' overrides: that copy must not be
+    kept as the MSP's, nor may it be served the whole-MSP copy."""
+    await fa.add(db, tenant.msp_id, AlertOverride(msp_id=tenant.msp_id, practice_id=tenant.practice.id, site_id=None,
+                                                  rule_id=R.LINK_DOWN, enabled=False, params={}))
+    number = await version(db, tenant.msp_id)
+    async with db.transaction(Scope.msp(tenant.msp_id, practice_ids=[uuid.uuid4()])) as s:
+        narrow = await alert_config.current(s, tenant.msp_id, number)
+    assert narrow.view.effective(R.LINK_DOWN, tenant.practice.id).enabled  # the override is not visible to it
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        whole = await alert_config.current(s, tenant.msp_id, number)
+    assert not whole.view.effective(R.LINK_DOWN, tenant.practice.id).enabled
+    loads = fresh_cache.loads
+    async with db.transaction(Scope.msp(tenant.msp_id, practice_ids=[uuid.uuid4()])) as s:
+        assert await alert_config.current(s, tenant.msp_id, number) is not whole
+    assert fresh_cache.loads == loads + 1
+
+
+async def test_a_rescoring_transaction_reads_the_configuration_version_once(client, db, tenant, fresh_cache, monkeypatch):
+    from services.core.readiness import service as readiness
+
+    reads = []
+    real = config_version.read
+
+    async def counted(session, msp_id):
+        reads.append(msp_id)
+        return await real(session, msp_id)
+
+    monkeypatch.setattr(config_version, "read", counted)
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await readiness.mark_dirty(s, tenant.msp_id, tenant.practice.id)
+    assert await readiness.recompute_dirty(db) == 1
+    assert reads == [tenant.msp_id]

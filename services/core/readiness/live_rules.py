@@ -18,7 +18,6 @@ from services.core.alerts import config as alert_config
 from services.core.alerts import gather, policy
 from services.core.alerts.relevance import outcomes_may_change  # noqa: F401  (readiness's telemetry hook)
 from services.core.alerts.evaluate import live_hits
-from services.core.db import current_scope
 from services.core.findings import Finding
 from services.core.readiness.service import KEEP_CONFIG
 
@@ -46,8 +45,15 @@ async def enabled_filter(session: AsyncSession, msp_id: uuid.UUID, practice_ids:
 
 
 async def _policy(session: AsyncSession, msp_id: uuid.UUID, practice_ids: list[uuid.UUID]) -> policy.PolicyView:
-    """The worker's kept copy in a rescoring pass (service.KEEP_CONFIG; one version read instead of
-    two reads of the policy and overrides per transaction), else the policy read now."""
-    if session.info.get(KEEP_CONFIG) and current_scope(session).practice_ids is None:
-        return (await alert_config.current_in(session, msp_id)).view
-    return await policy.load(session, msp_id, practice_ids)
+    """The worker's kept copy in a rescoring pass (service.KEEP_CONFIG: one version read per
+    transaction, shared by live_findings and enabled_filter, instead of two reads of the policy
+    and overrides), else the policy read now."""
+    if not session.info.get(KEEP_CONFIG):
+        return await policy.load(session, msp_id, practice_ids)
+    key = (_KEPT, msp_id)
+    if (kept := session.info.get(key)) is None:
+        kept = session.info[key] = (await alert_config.current_in(session, msp_id)).view
+    return kept
+
+
+_KEPT = "readiness.live_rules.policy"
