@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
+import psycopg
 import pytest
 from sqlalchemy import text
 
 from services.core.database_server import libpq
 from services.core.db import Scope
+from services.core.telemetry.claim import AGENT_TYPES, CLAIM_AND_APPEND, driver_connection
+from services.core.telemetry.history import RAW_SAMPLE_RETENTION
+from services.core.telemetry.liveness import MIN_GRACE_MINUTES
 from services.core.telemetry.processing import drain
 from services.worker import consumer as consumer_module
 from services.worker.consumer import TelemetryConsumer
@@ -102,3 +107,56 @@ async def test_a_backlogged_msp_gets_growing_batches_and_a_caught_up_one_the_bas
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+def _plan_nodes(node: dict, subplans: bool = True):
+    yield node
+    for child in node.get("Plans", []):
+        if subplans or child.get("Parent Relationship") not in ("InitPlan", "SubPlan"):
+            yield from _plan_nodes(child, subplans)
+
+
+async def test_a_claim_probes_for_its_rows_even_under_statistics_older_than_the_msp(client, db, tenant, database_urls):
+    """A new MSP's first minute: the tables were last analysed before it had rows, so the planner
+    believes it has a row or so in each. The claim must still find its rows by address and its
+    agents' and links' state by key, not scan the MSP's history or rescan its state rows per agent
+    (the single-MSP benchmark's runaway: 12.7 s per claim, growing with every batch; 0014)."""
+    agents = [await create_agent(db, tenant.site, hostname=f"pc{i}") for i in range(4)]
+    for name in ("Fiber", "LTE"):
+        await create_link(db, tenant.site, name)
+    with psycopg.connect(libpq(database_urls[0]), autocommit=True) as owner:
+        owner.execute("ANALYZE telemetry_event, agent_state, link_state")
+    # History the MSP sent since: processed rows a scan by MSP would have to read.
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.execute(text(
+            "INSERT INTO telemetry_event (msp_id, source_id, event_id, practice_id, site_id, type, occurred_at, payload, processed_at)"
+            " SELECT :m, :a, 'old-' || g, :p, :s, 'heartbeat', now() - interval '1 hour', '{}', now()"
+            " FROM generate_series(1, 3000) AS g"), {"m": tenant.msp_id, "a": agents[0].agent_id, "p": tenant.site.practice_id,
+                                                     "s": tenant.site.id})
+    for round_ in (2, 1):  # the first round creates the agents' and links' state rows, the second is claimed
+        for agent in agents:
+            await send(client, agent, [ev("heartbeat", at(round_)), sample_event("Fiber", at(round_)), sample_event("LTE", at(round_))])
+        if round_ == 2:
+            assert await drain(db, tenant.msp_id) == 12
+
+    params = {"msp": tenant.msp_id, "n": 1000, "raw_seconds": RAW_SAMPLE_RETENTION.total_seconds(), "agent_types": list(AGENT_TYPES),
+              "min_grace_seconds": MIN_GRACE_MINUTES * 60}
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        pg = await driver_connection(s)
+        cur = await pg.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + CLAIM_AND_APPEND, params)
+        plan = (await cur.fetchone())[0][0]["Plan"]
+    nodes = list(_plan_nodes(plan))
+    updates = [n for n in nodes if n.get("Node Type") == "ModifyTable" and n.get("Relation Name") == "telemetry_event"]
+    assert len(updates) == 1 and updates[0]["Actual Rows"] == 12
+    # The rows it updates (not the pending scan of its subquery that chose them).
+    scans = [n for n in _plan_nodes(updates[0], subplans=False) if n.get("Relation Name") == "telemetry_event" and n is not updates[0]]
+    assert [n["Node Type"] for n in scans] == ["Tid Scan"], scans
+    assert all(n.get("Rows Removed by Filter", 0) == 0 for n in scans)
+    # The agents' and links' state rows are looked up by key, one lookup per agent or link heard,
+    # not joined to all the MSP's state rows and compared row by row in the join.
+    lookups = {n["Relation Name"] for n in nodes if n.get("Relation Name") in ("agent_state", "link_state")
+               and re.search(r"agent_id = hb\.id|link_id = \w+\.link_id", n.get("Index Cond", "") + n.get("Filter", ""))}
+    assert lookups == {"agent_state", "link_state"}
+    joined = [n for n in nodes if n.get("Join Filter") and any(c.get("Relation Name") in ("agent_state", "link_state") for c in _plan_nodes(n))
+              and re.search(r"agent_id = hb\.id|link_id = \w+\.link_id", n["Join Filter"])]
+    assert joined == [], [(n["Node Type"], n["Join Filter"]) for n in joined]

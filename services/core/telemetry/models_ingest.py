@@ -104,8 +104,11 @@ class TelemetryEvent(Base):
         # What the worker claims: unprocessed rows of one MSP in arrival order.
         Index("ix_telemetry_event_pending", "msp_id", "seq", postgresql_where="processed_at IS NULL"),
     )
-    msp_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    # The key is (seq, msp_id), not (msp_id, seq) as elsewhere: an index leading with msp_id let the
+    # row-level security policy's MSP qualifier steer the claim's update into a scan of the MSP's
+    # whole history (migrations/versions/0014_inbox_primary_key_seq.py).
     seq: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    msp_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     source_id: Mapped[uuid.UUID]
     event_id: Mapped[str] = mapped_column(String(64))
     practice_id: Mapped[uuid.UUID]
