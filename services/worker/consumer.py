@@ -163,7 +163,9 @@ class TelemetryConsumer:
                 more = n == size
                 if more:
                     self._sizes[msp_id] = min(size * 2, self.max_batch_size)
-                else:
+                elif n != BUSY:
+                    # Caught up. BUSY says nothing about the backlog (another process has the MSP):
+                    # resetting then kept one busy MSP at the base size with two workers.
                     self._sizes.pop(msp_id, None)
             except asyncio.CancelledError:
                 raise

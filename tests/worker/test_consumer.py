@@ -118,3 +118,43 @@ async def test_a_worker_stopped_mid_batch_logs_no_failure(db, database_urls, mon
     await asyncio.gather(task, return_exceptions=True)
     assert ("info", "telemetry_batch_interrupted") in log.seen
     assert not [e for level, e in log.seen if level in ("exception", "error")]
+
+
+async def test_a_batch_size_survives_a_turn_taken_by_another_worker(db, database_urls, monkeypatch):
+    """With two worker processes, one MSP is applied by one of them at a time and the other is told
+    BUSY. That says nothing about the backlog: the MSP's grown batch size must stay (resetting it
+    kept a single busy MSP at the base size with two workers, halving its drain rate)."""
+    from services.core.telemetry.processing import BUSY
+    from services.worker import consumer as consumer_module
+
+    msp = uuid.uuid4()
+    outcomes = ["full", BUSY, "full", "full"]
+    asked: list[int] = []
+    done = asyncio.Event()
+
+    async def scripted(database, msp_id, size):
+        if msp_id != msp:
+            return 0  # other tests' MSPs, found by the first sweep
+        asked.append(size)
+        outcome = outcomes.pop(0) if outcomes else 0
+        if not outcomes:
+            done.set()
+        return size if outcome == "full" else outcome
+
+    monkeypatch.setattr(consumer_module, "process_batch", scripted)
+    consumer = TelemetryConsumer(db, libpq(database_urls[1]), workers=1, batch_size=2, sweep_seconds=3600)
+    task = asyncio.create_task(consumer.run())
+    try:
+        await consumer.wake([msp])
+        await _until(lambda: _true(len(asked) == 2))  # full at 2, then BUSY at 4: not queued again by itself
+        await asyncio.sleep(0.1)
+        await consumer.wake([msp])  # the other worker's notification: more arrived
+        await asyncio.wait_for(done.wait(), 10)
+        assert asked == [2, 4, 4, 8]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def _true(value: bool) -> bool:
+    return value
