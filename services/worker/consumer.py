@@ -12,9 +12,9 @@ gate (services/core/pacing.py) that holds a scheduled job's next unit while batc
 or being applied, for a bounded time.
 
 Batch sizes adapt per MSP: a full batch doubles the next one (up to MAX_BATCH_SIZE), a partial one
-goes back to the base size. Much of a batch's cost is per batch, not per event (the state hooks
-evaluate alert rules once per practice per batch), so a backlog drains in fewer, larger batches
-while a quiet MSP keeps small ones.
+sets it to the smallest size that would have taken all it found (the base size once caught up).
+Much of a batch's cost is per batch, not per event (the state hooks evaluate alert rules once per
+practice per batch), so a backlog drains in fewer, larger batches while a quiet MSP keeps small ones.
 """
 
 from __future__ import annotations
@@ -150,6 +150,19 @@ class TelemetryConsumer:
             self._again.discard(msp_id)
             self._update_idle()
 
+    def _settle_size(self, msp_id: uuid.UUID, n: int) -> None:
+        """After a partial batch of n events: the smallest size (base × 2^k) that would have taken
+        them all. Falling back to the base size instead made a busy MSP climb back up through
+        small batches, each paying the per-batch costs in full (one MSP at 5,000 events/s, stress
+        mix: 1,000-event batches took 250-400 ms to apply, 8,000-event ones 500-900 ms)."""
+        size = self.batch_size
+        while size < n and size < self.max_batch_size:
+            size *= 2
+        if size > self.batch_size:
+            self._sizes[msp_id] = min(size, self.max_batch_size)
+        else:
+            self._sizes.pop(msp_id, None)
+
     async def _work(self) -> None:
         while True:
             msp_id = await self._next()
@@ -164,9 +177,9 @@ class TelemetryConsumer:
                 if more:
                     self._sizes[msp_id] = min(size * 2, self.max_batch_size)
                 elif n != BUSY:
-                    # Caught up. BUSY says nothing about the backlog (another process has the MSP):
-                    # resetting then kept one busy MSP at the base size with two workers.
-                    self._sizes.pop(msp_id, None)
+                    # BUSY says nothing about the backlog (another process has the MSP); resetting
+                    # then kept one busy MSP at the base size with two workers.
+                    self._settle_size(msp_id, n)
             except asyncio.CancelledError:
                 raise
             except Exception as error:

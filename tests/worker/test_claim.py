@@ -71,7 +71,7 @@ async def test_of_two_heartbeats_at_the_same_instant_in_separate_batches_the_lar
     assert row["agent_version"] == "2.0.0-larger-id"
 
 
-async def test_a_backlogged_msp_gets_growing_batches_and_a_caught_up_one_the_base_size_again(
+async def test_a_backlogged_msp_gets_growing_batches_and_a_caught_up_one_smaller_ones_again(
         client, db, tenant, database_urls, monkeypatch):
     agent = await create_agent(db, tenant.site)
     await send(client, agent, [ev("heartbeat", at(10 - i / 10)) for i in range(10)])
@@ -103,7 +103,10 @@ async def test_a_backlogged_msp_gets_growing_batches_and_a_caught_up_one_the_bas
         assert sizes[:3] == [2, 4, 8]  # 2 full, 4 full, then 4 of 8: caught up
         await send(client, agent, [ev("heartbeat", at(0))])
         await until_applied(11)
-        assert sum(applied) == 11 and sizes[-1] == 2
+        assert sum(applied) == 11 and sizes[-1] == 4  # the size that took the last 4
+        await send(client, agent, [ev("heartbeat", at(0))])
+        await until_applied(12)
+        assert sum(applied) == 12 and sizes[-1] == 2  # after a batch of 1: the base size
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
