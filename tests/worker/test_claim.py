@@ -11,9 +11,7 @@ from sqlalchemy import text
 
 from services.core.database_server import libpq
 from services.core.db import Scope
-from services.core.telemetry.claim import AGENT_TYPES, CLAIM_AND_APPEND, driver_connection
-from services.core.telemetry.history import RAW_SAMPLE_RETENTION
-from services.core.telemetry.liveness import MIN_GRACE_MINUTES
+from services.core.telemetry.claim import CLAIM_AND_APPEND, claim_params, driver_connection
 from services.core.telemetry.processing import drain
 from services.worker import consumer as consumer_module
 from services.worker.consumer import TelemetryConsumer
@@ -142,11 +140,9 @@ async def test_a_claim_probes_for_its_rows_even_under_statistics_older_than_the_
         if round_ == 2:
             assert await drain(db, tenant.msp_id) == 12
 
-    params = {"msp": tenant.msp_id, "n": 1000, "raw_seconds": RAW_SAMPLE_RETENTION.total_seconds(), "agent_types": list(AGENT_TYPES),
-              "min_grace_seconds": MIN_GRACE_MINUTES * 60}
     async with db.transaction(Scope(tenant.msp_id)) as s:
         pg = await driver_connection(s)
-        cur = await pg.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + CLAIM_AND_APPEND, params)
+        cur = await pg.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + CLAIM_AND_APPEND, claim_params(tenant.msp_id, 1000))
         plan = (await cur.fetchone())[0][0]["Plan"]
     nodes = list(_plan_nodes(plan))
     updates = [n for n in nodes if n.get("Node Type") == "ModifyTable" and n.get("Relation Name") == "telemetry_event"]

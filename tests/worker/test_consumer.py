@@ -146,7 +146,10 @@ async def test_a_batch_size_survives_a_turn_taken_by_another_worker(db, database
     task = asyncio.create_task(consumer.run())
     try:
         await consumer.wake([msp])
-        await _until(lambda: _true(len(asked) == 2))  # full at 2, then BUSY at 4: not queued again by itself
+        async def asked_twice() -> bool:
+            return len(asked) == 2
+
+        await _until(asked_twice)  # full at 2, then BUSY at 4: not queued again by itself
         await asyncio.sleep(0.1)
         await consumer.wake([msp])  # the other worker's notification: more arrived
         await asyncio.wait_for(done.wait(), 10)
@@ -154,7 +157,3 @@ async def test_a_batch_size_survives_a_turn_taken_by_another_worker(db, database
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-
-
-async def _true(value: bool) -> bool:
-    return value

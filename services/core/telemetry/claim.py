@@ -185,11 +185,16 @@ async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection:
     return raw.driver_connection  # type: ignore[return-value]
 
 
+def claim_params(msp_id: uuid.UUID, limit: int) -> dict:
+    """The parameters of TRY_LOCK and CLAIM_AND_APPEND."""
+    return {"msp": msp_id, "n": limit, "raw_seconds": RAW_SAMPLE_RETENTION.total_seconds(), "agent_types": list(AGENT_TYPES),
+            "min_grace_seconds": MIN_GRACE_MINUTES * 60}
+
+
 async def claim_and_append(session: AsyncSession, msp_id: uuid.UUID, limit: int) -> ClaimedBatch | None:
     """Claim up to `limit` events and do the batch's bulk work; None when another worker holds the MSP."""
     pg = await driver_connection(session)
-    params = {"msp": msp_id, "n": limit, "raw_seconds": RAW_SAMPLE_RETENTION.total_seconds(), "agent_types": list(AGENT_TYPES),
-              "min_grace_seconds": MIN_GRACE_MINUTES * 60}
+    params = claim_params(msp_id, limit)
     async with pg.pipeline():
         lock = await pg.execute(TRY_LOCK, params)
         claim = await pg.execute(CLAIM_AND_APPEND, params, binary=True)
