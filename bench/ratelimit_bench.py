@@ -4,8 +4,9 @@
 
 Hits a "20/second" limit for --keys distinct keys (an API process's agents) round-robin, yielding
 to the event loop every 50 hits as a server does (so the storage's background expiry runs), and
-prints wall and CPU time per hit for each strategy. services/core/ratelimit.py says which one the
-API uses and why. Not a test: the figures go to docs/performance.md.
+prints wall and CPU time per hit for each strategy, on the library's in-memory storage and on the
+API's (services/core/ratelimit.py: the same storage with its expiry pass run on a clock). Not a
+test: the figures go to docs/performance.md.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from limits import parse
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 
+from services.core.ratelimit import SweptMemoryStorage
+
 STRATEGIES = (MovingWindowRateLimiter, SlidingWindowCounterRateLimiter, FixedWindowRateLimiter)
+STORAGES = (MemoryStorage, SweptMemoryStorage)
 
 
-async def per_hit(strategy, keys: int, hits: int) -> tuple[float, float]:
-    limiter = strategy(MemoryStorage())
+async def per_hit(strategy, storage, keys: int, hits: int) -> tuple[float, float]:
+    limiter = strategy(storage())
     item = parse("20/second")
     names = [f"agent-{i}" for i in range(keys)]
     for name in names:  # every key seen once, as in a process that has served its agents
@@ -41,9 +45,11 @@ async def main() -> None:
     parser.add_argument("--keys", type=int, nargs="+", default=[10, 1000, 10000])
     args = parser.parse_args()
     for strategy in STRATEGIES:
-        for keys in args.keys:
-            wall, cpu = await per_hit(strategy, keys, args.hits)
-            print(f"{strategy.__name__:34s} {keys:6d} keys: {wall:7.1f} µs wall, {cpu:7.1f} µs CPU per hit", flush=True)
+        for storage in STORAGES:
+            for keys in args.keys:
+                wall, cpu = await per_hit(strategy, storage, keys, args.hits)
+                print(f"{strategy.__name__:34s} {storage.__name__:18s} {keys:6d} keys: {wall:7.1f} µs wall,"
+                      f" {cpu:7.1f} µs CPU per hit", flush=True)
 
 
 if __name__ == "__main__":
