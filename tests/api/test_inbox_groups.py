@@ -4,10 +4,13 @@ requests at once (told apart by event id)."""
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
+from services.core.database_server import libpq
 from services.core.secrets import hash_token
-from services.core.telemetry.inbox import InboxWriter, Row, Submission
+from services.core.telemetry.inbox import _RECORD_COUNTED, _SCOPE, InboxWriter, Row, Submission
+from tests.factories_inventory import create_job
 from tests.factories_telemetry import create_agent, inbox, now
 
 
@@ -50,3 +53,52 @@ async def test_a_submission_whose_credential_no_longer_matches_is_refused_alone_
     outcomes = await writer._write([_submission(a, ["a1"]), stale])
     assert [(o.authorised, o.accepted) for o in outcomes] == [(True, 1), (False, 0)]
     assert [r["event_id"] for r in await inbox(db, tenant.msp_id)] == ["a1"]
+
+
+def _nodes(node: dict):
+    yield node
+    for child in node.get("Plans", []):
+        yield from _nodes(child)
+
+
+async def test_the_record_statement_probes_each_source_by_key_even_under_statistics_older_than_the_msp(
+        db, tenant, writer, database_urls):
+    """A new MSP's first minute: agent and ping_key were last analysed before it had any, so the planner
+    takes it for a row or so. The credential check must still look each source up by its key, not read
+    all the MSP's agents or ping keys for every group; a group with no agent due for last_seen_at
+    must read no agent row for it."""
+    job = await create_job(db, tenant.practice)
+    with psycopg.connect(libpq(database_urls[0]), autocommit=True) as owner:
+        owner.execute("ANALYZE agent, ping_key")
+        # Then the MSP enrols its fleet and sets up its backup tools' ping URLs: more agents and ping
+        # keys than a page or two, which a scan would read.
+        owner.execute("INSERT INTO agent (msp_id, id, practice_id, site_id, hostname, agent_version, credential_hash,"
+                      " heartbeat_interval_seconds) SELECT %s, gen_random_uuid(), %s, %s, 'pc' || g, '0.1.0',"
+                      " sha256(g::text::bytea), 60 FROM generate_series(1, 2000) AS g",
+                      (tenant.msp_id, tenant.site.practice_id, tenant.site.id))
+        owner.execute("INSERT INTO backup_job SELECT (jsonb_populate_record(NULL::backup_job, to_jsonb(j)"
+                      " || jsonb_build_object('id', gen_random_uuid(), 'name', 'job ' || g))).*"
+                      " FROM backup_job j, generate_series(1, 2000) AS g WHERE j.msp_id = %s AND j.id = %s",
+                      (tenant.msp_id, job.id))
+        owner.execute("INSERT INTO ping_key (msp_id, id, practice_id, backup_job_id, key_hash, key_encrypted)"
+                      " SELECT msp_id, gen_random_uuid(), practice_id, id, sha256(id::text::bytea), '\\x00'"
+                      " FROM backup_job WHERE msp_id = %s", (tenant.msp_id,))
+    agents = [await create_agent(db, tenant.site, hostname=f"pc{i}") for i in range(2)]
+    group = [_submission(agents[0], ["p1"]), _submission(agents[1], ["p2"])]
+    params = writer._params(tenant.msp_id, group)
+    params["touch"] = []  # as when both were seen within the last 30 seconds
+
+    async with await psycopg.AsyncConnection.connect(libpq(db.engine.url.render_as_string(hide_password=False))) as conn:
+        await conn.execute(_SCOPE, (str(tenant.msp_id),))
+        cur = await conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + _RECORD_COUNTED, params)
+        plan = (await cur.fetchone())[0][0]["Plan"]
+        await conn.rollback()
+
+    reads = [(n["Node Type"], n.get("Index Name"), n["Actual Rows"], n["Actual Loops"], n.get("Rows Removed by Filter", 0))
+             for n in _nodes(plan) if n.get("Relation Name") in ("agent", "ping_key") and n["Node Type"] != "ModifyTable"]
+    executed = [r for r in reads if r[3] > 0]
+    # One probe per source: at most a row per loop, nothing read only to be filtered out.
+    assert executed and all(rows <= 1 and removed == 0 for _, _, rows, _, removed in executed), reads
+    assert ("Index Scan", "pk_agent", 1, 2, 0) in executed, reads  # each of the two agents, by its key
+    inserted = [n for n in _nodes(plan) if n["Node Type"] == "ModifyTable" and n.get("Relation Name") == "telemetry_event"]
+    assert inserted[0]["Actual Rows"] == 2

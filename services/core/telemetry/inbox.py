@@ -81,17 +81,22 @@ WITH subs AS (
 ),
 -- FOR KEY SHARE: the inbox has no foreign keys (migration 0009), so a practice deletion, which
 -- cascades to its agents and ping keys, must wait for this transaction and then remove its rows.
+-- Each source is looked up by its key, one probe each (LATERAL): joined instead, the planner could
+-- read every agent of the MSP per statement when its statistics predate the MSP's agents.
 agents AS (
-  SELECT a.id, c.h FROM agent a JOIN (SELECT DISTINCT src, h FROM subs) c ON a.id = c.src
-   WHERE a.msp_id = %(msp)s AND a.revoked_at IS NULL
-     AND (a.credential_hash = c.h OR (a.previous_credential_hash = c.h AND a.previous_valid_until > now()))
-     FOR KEY SHARE OF a
+  SELECT a.id, c.h FROM (SELECT DISTINCT src, h FROM subs) c
+   CROSS JOIN LATERAL (
+     SELECT a.id FROM agent a
+      WHERE a.msp_id = %(msp)s AND a.id = c.src AND a.revoked_at IS NULL
+        AND (a.credential_hash = c.h OR (a.previous_credential_hash = c.h AND a.previous_valid_until > now()))
+        FOR KEY SHARE) a
 ),
 keys AS (
-  SELECT k.backup_job_id AS id, c.h FROM ping_key k JOIN (SELECT DISTINCT src, h FROM subs) c
-      ON k.backup_job_id = c.src AND k.key_hash = c.h
-   WHERE k.msp_id = %(msp)s
-     FOR KEY SHARE OF k
+  SELECT k.id, c.h FROM (SELECT DISTINCT src, h FROM subs) c
+   CROSS JOIN LATERAL (
+     SELECT k.backup_job_id AS id FROM ping_key k
+      WHERE k.msp_id = %(msp)s AND k.backup_job_id = c.src AND k.key_hash = c.h
+        FOR KEY SHARE) k
 ),
 valid AS (SELECT * FROM agents UNION ALL SELECT * FROM keys),
 ins AS (
@@ -104,9 +109,12 @@ ins AS (
   ON CONFLICT (msp_id, source_id, event_id) DO NOTHING
   RETURNING source_id, event_id
 ),
+-- last_seen_at, only when some agent of the group is due (cardinality: a one-time filter, so that a
+-- group with none reads no agent row here).
 touch AS (
   UPDATE agent SET last_seen_at = now()
-   WHERE msp_id = %(msp)s AND id = ANY(%(touch)s::uuid[]) AND id IN (SELECT id FROM valid)
+   WHERE cardinality(%(touch)s::uuid[]) > 0
+     AND msp_id = %(msp)s AND id = ANY(%(touch)s::uuid[]) AND id IN (SELECT id FROM valid)
      AND (last_seen_at IS NULL OR last_seen_at < now() - interval '30 seconds')
   RETURNING 1
 )

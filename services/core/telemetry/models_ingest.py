@@ -29,7 +29,9 @@ class Agent(TenantMixin, Base):
     __table_args__ = (
         _practice_fk("agent"),
         ForeignKeyConstraint(["msp_id", "site_id"], ["site.msp_id", "site.id"], ondelete="CASCADE", name="fk_agent_site"),
-        Index("ix_agent_practice", "msp_id", "practice_id"),
+        # Practice first: an index leading with msp_id could stand in for the key in a lookup by key
+        # (migrations/versions/0015_agent_practice_index_order.py).
+        Index("ix_agent_practice", "practice_id", "msp_id"),
     )
     practice_id: Mapped[uuid.UUID]
     site_id: Mapped[uuid.UUID]
