@@ -34,6 +34,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = get_settings()
+    if args.workers > 1 and not settings.redis_url:
+        # Each process would keep its own in-memory rate-limit budgets (services/core/ratelimit.py).
+        print(f"seawall serve: {args.workers} processes without SEAWALL_REDIS_URL each count rate limits on their own;"
+              " an agent or a sign-in address gets up to that many times its budget. Set SEAWALL_REDIS_URL to share one.",
+              file=sys.stderr)
     _urls()  # start the embedded server (if used) before workers fork
     uvicorn.run("services.api.main:app", host=args.host or settings.host, port=args.port or settings.port,
                 workers=args.workers, log_level="warning", proxy_headers=True)
