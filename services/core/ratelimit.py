@@ -35,10 +35,12 @@ class SweptMemoryStorage(MemoryStorage):
     It replaces the two private methods of limits 5.8's MemoryStorage that schedule and run the pass
     (the version is pinned; tests/core/test_ratelimit.py fails if they stop being called)."""
 
+    sweeps = 0  # class defaults too: the library's __setstate__ restores a copy without calling __init__
+    last_sweep = 0.0
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.last_sweep = time.monotonic()
-        self.sweeps = 0
 
     async def _MemoryStorage__schedule_expiry(self) -> None:  # the library's hook, called on every hit
         if self.timer is not None and not self.timer.done():
