@@ -27,8 +27,8 @@ class SweptMemoryStorage(MemoryStorage):
 
     The library starts an expiry pass after every hit unless one is running, and each pass walks every
     key the process has seen, handing each key's list to a thread (asyncio.to_thread) for one bisect:
-    with 1,000–10,000 agents, 60–77 µs of CPU per hit (bench/ratelimit_bench.py), a tenth of an API
-    process's CPU under ingest load. Nothing depends on the pass for correctness (a hit compares with
+    with 1,000–10,000 agents, 60–101 µs of CPU per hit (bench/ratelimit_bench.py), the largest single
+    cost in a profile of the API under ingest load. Nothing depends on the pass for correctness (a hit compares with
     its own window; a counter's expiry is checked when it is read): it only frees memory. So here it
     runs at most every SWEEP_EVERY seconds, in the event loop, yielding every SWEEP_SLICE keys.
 
