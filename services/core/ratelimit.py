@@ -35,8 +35,7 @@ class SweptMemoryStorage(MemoryStorage):
     It replaces the two private methods of limits 5.8's MemoryStorage that schedule and run the pass
     (the version is pinned; tests/core/test_ratelimit.py fails if they stop being called)."""
 
-    sweeps = 0  # class defaults too: the library's __setstate__ restores a copy without calling __init__
-    last_sweep = 0.0
+    last_sweep = 0.0  # a class default too: the library's __setstate__ restores a copy without __init__
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -55,7 +54,6 @@ class SweptMemoryStorage(MemoryStorage):
 
     async def sweep(self) -> None:
         """Drop expired moving-window entries, empty keys and expired counters."""
-        self.sweeps += 1
         now = time.time()
         # No await between reading a key and writing it back, so no hit can interleave with either.
         for n, key in enumerate(list(self.events)):

@@ -10,6 +10,7 @@ import pytest
 from services.core.database_server import libpq
 from services.core.secrets import hash_token
 from services.core.telemetry.inbox import _RECORD_COUNTED, _SCOPE, InboxWriter, Row, Submission
+from tests.explain import plan_nodes
 from tests.factories_inventory import create_job
 from tests.factories_telemetry import create_agent, inbox, now
 
@@ -55,12 +56,6 @@ async def test_a_submission_whose_credential_no_longer_matches_is_refused_alone_
     assert [r["event_id"] for r in await inbox(db, tenant.msp_id)] == ["a1"]
 
 
-def _nodes(node: dict):
-    yield node
-    for child in node.get("Plans", []):
-        yield from _nodes(child)
-
-
 async def test_the_record_statement_probes_each_source_by_key_even_under_statistics_older_than_the_msp(
         db, tenant, writer, database_urls):
     """A new MSP's first minute: agent and ping_key were last analysed before it had any, so the planner
@@ -88,17 +83,18 @@ async def test_the_record_statement_probes_each_source_by_key_even_under_statist
     params = writer._params(tenant.msp_id, group)
     params["touch"] = []  # as when both were seen within the last 30 seconds
 
-    async with await psycopg.AsyncConnection.connect(libpq(db.engine.url.render_as_string(hide_password=False))) as conn:
-        await conn.execute(_SCOPE, (str(tenant.msp_id),))
-        cur = await conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + _RECORD_COUNTED, params)
-        plan = (await cur.fetchone())[0][0]["Plan"]
-        await conn.rollback()
+    conn = await writer._connection()  # the writer's own kind of connection; the fixture closes it
+    await conn.execute(_SCOPE, (str(tenant.msp_id),))
+    cur = await conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + _RECORD_COUNTED, params)
+    plan = (await cur.fetchone())[0][0]["Plan"]
+    await conn.rollback()
+    writer._idle.append(conn)
 
     reads = [(n["Node Type"], n.get("Index Name"), n["Actual Rows"], n["Actual Loops"], n.get("Rows Removed by Filter", 0))
-             for n in _nodes(plan) if n.get("Relation Name") in ("agent", "ping_key") and n["Node Type"] != "ModifyTable"]
+             for n in plan_nodes(plan) if n.get("Relation Name") in ("agent", "ping_key") and n["Node Type"] != "ModifyTable"]
     executed = [r for r in reads if r[3] > 0]
     # One probe per source: at most a row per loop, nothing read only to be filtered out.
     assert executed and all(rows <= 1 and removed == 0 for _, _, rows, _, removed in executed), reads
     assert ("Index Scan", "pk_agent", 1, 2, 0) in executed, reads  # each of the two agents, by its key
-    inserted = [n for n in _nodes(plan) if n["Node Type"] == "ModifyTable" and n.get("Relation Name") == "telemetry_event"]
+    inserted = [n for n in plan_nodes(plan) if n["Node Type"] == "ModifyTable" and n.get("Relation Name") == "telemetry_event"]
     assert inserted[0]["Actual Rows"] == 2

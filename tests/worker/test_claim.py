@@ -15,6 +15,7 @@ from services.core.telemetry.claim import CLAIM_AND_APPEND, claim_params, driver
 from services.core.telemetry.processing import drain
 from services.worker import consumer as consumer_module
 from services.worker.consumer import TelemetryConsumer
+from tests.explain import plan_nodes
 from tests.factories_inventory import create_link
 from tests.factories_telemetry import create_agent
 from tests.factories_worker import at, ev, one, pending, sample_event, send
@@ -110,13 +111,6 @@ async def test_a_backlogged_msp_gets_growing_batches_and_a_caught_up_one_smaller
         await asyncio.gather(task, return_exceptions=True)
 
 
-def _plan_nodes(node: dict, subplans: bool = True):
-    yield node
-    for child in node.get("Plans", []):
-        if subplans or child.get("Parent Relationship") not in ("InitPlan", "SubPlan"):
-            yield from _plan_nodes(child, subplans)
-
-
 async def test_a_claim_probes_for_its_rows_even_under_statistics_older_than_the_msp(client, db, tenant, database_urls):
     """A new MSP's first minute: the tables were last analysed before it had rows, so the planner
     believes it has a row or so in each. The claim must still find its rows by address and its
@@ -144,11 +138,11 @@ async def test_a_claim_probes_for_its_rows_even_under_statistics_older_than_the_
         pg = await driver_connection(s)
         cur = await pg.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + CLAIM_AND_APPEND, claim_params(tenant.msp_id, 1000))
         plan = (await cur.fetchone())[0][0]["Plan"]
-    nodes = list(_plan_nodes(plan))
+    nodes = list(plan_nodes(plan))
     updates = [n for n in nodes if n.get("Node Type") == "ModifyTable" and n.get("Relation Name") == "telemetry_event"]
     assert len(updates) == 1 and updates[0]["Actual Rows"] == 12
     # The rows it updates (not the pending scan of its subquery that chose them).
-    scans = [n for n in _plan_nodes(updates[0], subplans=False) if n.get("Relation Name") == "telemetry_event" and n is not updates[0]]
+    scans = [n for n in plan_nodes(updates[0], subplans=False) if n.get("Relation Name") == "telemetry_event" and n is not updates[0]]
     assert [n["Node Type"] for n in scans] == ["Tid Scan"], scans
     assert all(n.get("Rows Removed by Filter", 0) == 0 for n in scans)
     # The agents' and links' state rows are looked up by key, one lookup per agent or link heard,
@@ -156,6 +150,6 @@ async def test_a_claim_probes_for_its_rows_even_under_statistics_older_than_the_
     lookups = {n["Relation Name"] for n in nodes if n.get("Relation Name") in ("agent_state", "link_state")
                and re.search(r"agent_id = hb\.id|link_id = \w+\.link_id", n.get("Index Cond", "") + n.get("Filter", ""))}
     assert lookups == {"agent_state", "link_state"}
-    joined = [n for n in nodes if n.get("Join Filter") and any(c.get("Relation Name") in ("agent_state", "link_state") for c in _plan_nodes(n))
+    joined = [n for n in nodes if n.get("Join Filter") and any(c.get("Relation Name") in ("agent_state", "link_state") for c in plan_nodes(n))
               and re.search(r"agent_id = hb\.id|link_id = \w+\.link_id", n["Join Filter"])]
     assert joined == [], [(n["Node Type"], n["Join Filter"]) for n in joined]
