@@ -98,3 +98,6 @@ async def test_the_record_statement_probes_each_source_by_key_even_under_statist
     assert ("Index Scan", "pk_agent", 1, 2, 0) in executed, reads  # each of the two agents, by its key
     inserted = [n for n in plan_nodes(plan) if n["Node Type"] == "ModifyTable" and n.get("Relation Name") == "telemetry_event"]
     assert inserted[0]["Actual Rows"] == 2
+    # No agent is due for last_seen_at, so its update reads nothing.
+    touch = [n for n in plan_nodes(plan) if n["Node Type"] == "ModifyTable" and n.get("Relation Name") == "agent"]
+    assert touch and all(n["Actual Loops"] == 0 for n in plan_nodes(touch[0]) if n is not touch[0] and n.get("Relation Name")), reads
