@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import text
+import psycopg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 ALL_PRACTICES = "*"
@@ -40,19 +40,35 @@ class Scope:
         return self.practice_ids is None or practice_id in self.practice_ids
 
 
+_SET_SCOPE = ("SELECT set_config('app.msp_id', %(msp)s, true), set_config('app.practice_ids', %(practices)s, true),"
+              " set_config('app.user_id', %(user)s, true)")
+
+
 async def set_scope(session: AsyncSession, scope: Scope) -> None:
-    await session.execute(
-        text(
-            "SELECT set_config('app.msp_id', :msp, true), set_config('app.practice_ids', :practices, true),"
-            " set_config('app.user_id', :user, true)"
-        ),
-        {
+    # Straight on the driver, in pipeline mode: psycopg then sends the transaction's BEGIN and this
+    # statement in one round trip instead of two, and SQLAlchemy's statement layer (~1 ms of CPU
+    # per transaction on a slow core) is skipped; every transaction starts here, and the worker's
+    # telemetry batches are many small ones. Objects added under the previous scope are flushed
+    # first, as SQLAlchemy's autoflush would before a statement, so they are written under it.
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    pg = await driver_connection(session)
+    async with pg.pipeline():
+        await pg.execute(_SET_SCOPE, {
             "msp": str(scope.msp_id) if scope.msp_id else "",
             "practices": scope.practice_setting() if scope.msp_id else "",
             "user": str(scope.user_id) if scope.user_id else "",
-        },
-    )
+        })
     session.info["scope"] = scope
+
+
+async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection:
+    """The psycopg connection under the session's transaction (same transaction, no SQLAlchemy
+    layer): for hot statements that want psycopg's own placeholders, binary parameters or results,
+    or its pipeline mode."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection  # type: ignore[return-value]
 
 
 def current_scope(session: AsyncSession) -> Scope:

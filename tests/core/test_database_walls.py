@@ -128,3 +128,19 @@ async def test_interleaved_requests_from_two_msps_over_two_connections_see_no_fo
         assert small.engine.pool.checkedout() == 0
     finally:
         await small.dispose()
+
+
+async def test_rescoping_writes_what_was_added_under_the_scope_it_was_added_in(db, tenant, other_tenant):
+    """set_scope runs on the driver, below SQLAlchemy's autoflush: it flushes pending objects itself,
+    so a row added under one MSP's scope is written under that scope, not the next one (where
+    row-level security would refuse it)."""
+    from services.core.db import set_scope
+    from services.core.practices.models import Practice
+
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        s.add(Practice(msp_id=tenant.msp_id, name="Added before rescoping"))
+        await set_scope(s, Scope(other_tenant.msp_id))
+        assert (await s.scalar(text("SELECT count(*) FROM practice WHERE name = 'Added before rescoping'"))) == 0
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        names = set((await s.scalars(text("SELECT name FROM practice WHERE msp_id = :m"), {"m": tenant.msp_id})).all())
+    assert "Added before rescoping" in names

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.alerts.facts import AgentFacts, JobFacts, LinkFacts, PracticeFacts, SiteFacts, SystemFacts
-from services.core.telemetry.claim import driver_connection
+from services.core.db import driver_connection
 from services.core.telemetry.recovery import NEWEST_TESTS, RestoreTestResult
 
 _WHERE = "msp_id = %(msp)s AND practice_id = ANY(%(practices)s)"

@@ -30,6 +30,7 @@ import psycopg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.config_version import VERSION_SQL
+from services.core.db import driver_connection
 from services.core.telemetry.history import RAW_SAMPLE_RETENTION, Claimed, Sample
 from services.core.telemetry.hooks import AgentBack
 from services.core.telemetry.liveness import MIN_GRACE_MINUTES
@@ -176,13 +177,6 @@ class ClaimedBatch:
     links: dict[uuid.UUID, LinkNow] = field(default_factory=dict)  # current state of the sampled links
     back: list[AgentBack] = field(default_factory=list)  # agents whose silent mark this batch lifted
     maybe_silent: set[uuid.UUID] = field(default_factory=set)  # practices of agents that may have been silent
-
-
-async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection:
-    """The psycopg connection under the session's transaction (same transaction, no SQLAlchemy layer)."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection  # type: ignore[return-value]
 
 
 def claim_params(msp_id: uuid.UUID, limit: int) -> dict:

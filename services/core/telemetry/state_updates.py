@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core.db import driver_connection
 from services.core.telemetry.history import Claimed, Sample
 from services.core.telemetry.hooks import LinkChange
 
@@ -136,33 +137,41 @@ async def rebuild(session: AsyncSession, msp_id: uuid.UUID, link_id: uuid.UUID, 
 
 
 _LINK_COLUMNS = {"link_id": "uuid", "practice_id": "uuid", "site_id": "uuid", "up": "bool", "state_since": "timestamptz",
-                 "last_sample_at": "timestamptz", "flaps_last_hour": "int4", "transitions": "text"}
+                 "last_sample_at": "timestamptz", "transitions": "text"}
 _ROLLING_COLUMNS = ("loss_pct", "latency_ms", "jitter_ms")
+_SET_COLUMNS = ("up", "state_since", "last_sample_at", "flaps_last_hour", "transitions", *_ROLLING_COLUMNS)
 # The rolling figures come straight from the 5-minute aggregates (the batch's samples are already
 # in them): the newest sample's bucket and the ones before it, in the same statement as the upsert.
 # The statement also returns, for the links whose up/down state or figures moved, the values before
 # and after and the link's own thresholds (the hooks decide from them whether a rule can see the
 # change): `old` reads the rows as they were, since every part of a statement sees one snapshot.
-_UPSERT_LINKS = text(
+#
+# psycopg's own placeholders, the column arrays sent in binary (`%(…)b`): psycopg builds a text
+# array in Python element by element (quoting each one with a regular expression), which cost
+# ~3 ms per batch of 50 links, a sixth of the worker's CPU at 5,000 events/s from 20 MSPs; the
+# binary arrays ~0.5 ms.
+_UPSERT_LINKS = (
     "WITH old AS (SELECT o.link_id, o.up, o.loss_pct, o.latency_ms, o.jitter_ms FROM link_state o"
-    "  WHERE o.msp_id = CAST(:msp AS uuid) AND o.link_id = ANY(CAST(:link_id AS uuid[]))),"
+    "  WHERE o.msp_id = %(msp)s AND o.link_id = ANY(%(link_id)b)),"
+    " v AS (SELECT * FROM unnest("
+    + ", ".join(f"CAST(%({c})b AS {t}[])" for c, t in _LINK_COLUMNS.items())
+    + f") AS v({', '.join(_LINK_COLUMNS)})),"
     " new AS ("
-    f"INSERT INTO link_state (msp_id, {', '.join(_LINK_COLUMNS)}, {', '.join(_ROLLING_COLUMNS)}, updated_at)"
-    f" SELECT CAST(:msp AS uuid), {', '.join('v.' + c if c != 'transitions' else 'CAST(v.transitions AS timestamptz[])' for c in _LINK_COLUMNS)},"
-    " r.loss, r.latency, r.jitter, now()"
-    f" FROM unnest({', '.join(f'CAST(:{c} AS {t}[])' for c, t in _LINK_COLUMNS.items())}) AS v({', '.join(_LINK_COLUMNS)})"
-    " LEFT JOIN LATERAL (SELECT sum(a.loss_sum) / nullif(sum(a.loss_count), 0) AS loss,"
+    f"INSERT INTO link_state AS s (msp_id, link_id, practice_id, site_id, {', '.join(_SET_COLUMNS)}, updated_at)"
+    " SELECT %(msp)s, v.link_id, v.practice_id, v.site_id, v.up, v.state_since, v.last_sample_at,"
+    "  cardinality(CAST(v.transitions AS timestamptz[])), CAST(v.transitions AS timestamptz[]), r.loss, r.latency, r.jitter, now()"
+    " FROM v LEFT JOIN LATERAL (SELECT sum(a.loss_sum) / nullif(sum(a.loss_count), 0) AS loss,"
     "   sum(a.latency_sum) / nullif(sum(a.latency_count), 0) AS latency, sum(a.jitter_sum) / nullif(sum(a.jitter_count), 0) AS jitter"
-    "   FROM link_sample_5m a WHERE a.msp_id = CAST(:msp AS uuid) AND a.link_id = v.link_id"
-    "    AND a.bucket > v.last_sample_at - make_interval(mins => :minutes) AND a.bucket <= v.last_sample_at) r ON true"
+    "   FROM link_sample_5m a WHERE a.msp_id = %(msp)s AND a.link_id = v.link_id"
+    "    AND a.bucket > v.last_sample_at - make_interval(mins => %(minutes)s) AND a.bucket <= v.last_sample_at) r ON true"
     " ON CONFLICT (msp_id, link_id) DO UPDATE SET "
-    + ", ".join(f"{c} = EXCLUDED.{c}" for c in (*_LINK_COLUMNS, *_ROLLING_COLUMNS) if c not in ("link_id", "practice_id", "site_id"))
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _SET_COLUMNS)
     + ", updated_at = now()"
     " RETURNING link_id, practice_id, site_id, up, loss_pct, latency_ms, jitter_ms)"
     " SELECT n.link_id, n.practice_id, n.site_id, o.link_id IS NOT NULL, o.up, n.up, o.loss_pct, n.loss_pct, o.latency_ms,"
     "   n.latency_ms, o.jitter_ms, n.jitter_ms, l.loss_threshold_pct, l.latency_threshold_ms, l.jitter_threshold_ms"
     " FROM new n LEFT JOIN old o ON o.link_id = n.link_id"
-    " LEFT JOIN link l ON l.msp_id = CAST(:msp AS uuid) AND l.id = n.link_id"
+    " LEFT JOIN link l ON l.msp_id = %(msp)s AND l.id = n.link_id"
     " WHERE o.link_id IS NULL OR o.up IS DISTINCT FROM n.up OR o.loss_pct IS DISTINCT FROM n.loss_pct"
     "    OR o.latency_ms IS DISTINCT FROM n.latency_ms OR o.jitter_ms IS DISTINCT FROM n.jitter_ms"
 )
@@ -203,9 +212,11 @@ async def update_links(session: AsyncSession, msp_id: uuid.UUID, samples: list[S
     for link_id in by_link:
         st = states[link_id]
         for c, value in zip(columns.values(), (link_id, st.practice_id, st.site_id, st.up, st.state_since, st.last_sample_at,
-                                               len(st.transitions), _pg_array(st.transitions))):
+                                               _pg_array(st.transitions))):
             c.append(value)
-    rows = (await session.execute(_UPSERT_LINKS, {"msp": msp_id, "minutes": 5 * ROLLING_WINDOW_BUCKETS, **columns})).all()
+    pg = await driver_connection(session)
+    cursor = await pg.execute(_UPSERT_LINKS, {"msp": msp_id, "minutes": 5 * ROLLING_WINDOW_BUCKETS, **columns})
+    rows = await cursor.fetchall()
     return [LinkChange(r[0], r[1], r[2], r[4], r[5], (r[6], r[8], r[10]), (r[7], r[9], r[11]), (r[12], r[13], r[14]), r[3])
             for r in rows]
 
