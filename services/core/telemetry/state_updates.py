@@ -157,7 +157,7 @@ _UPSERT_LINKS = (
     + ", ".join(f"CAST(%({c})b AS {t}[])" for c, t in _LINK_COLUMNS.items())
     + f") AS v({', '.join(_LINK_COLUMNS)})),"
     " new AS ("
-    f"INSERT INTO link_state AS s (msp_id, link_id, practice_id, site_id, {', '.join(_SET_COLUMNS)}, updated_at)"
+    f"INSERT INTO link_state (msp_id, link_id, practice_id, site_id, {', '.join(_SET_COLUMNS)}, updated_at)"
     " SELECT %(msp)s, v.link_id, v.practice_id, v.site_id, v.up, v.state_since, v.last_sample_at,"
     "  cardinality(CAST(v.transitions AS timestamptz[])), CAST(v.transitions AS timestamptz[]), r.loss, r.latency, r.jitter, now()"
     " FROM v LEFT JOIN LATERAL (SELECT sum(a.loss_sum) / nullif(sum(a.loss_count), 0) AS loss,"
