@@ -143,29 +143,17 @@ def main() -> int:
 
     import json
 
-    import pgserver
+    from embedded_db import embedded_database
+    from services.core.database_server import libpq
 
-    from services.core import migrate
-    from services.core.database_server import app_url_for, libpq, to_psycopg
-    from services.core.settings import get_settings
-
-    tmp = Path(tempfile.mkdtemp(prefix="seawall-batch-bench-"))
-    (tmp / "run").mkdir(mode=0o700)
-    os.environ["XDG_RUNTIME_DIR"] = str(tmp / "run")
-    server = pgserver.get_server(tmp / "pg", cleanup_mode="delete")
-    try:
-        owner = to_psycopg(server.get_uri())
-        app = app_url_for(owner, get_settings())
-        migrate.upgrade(owner, app)
-        world = worker_bench.World(asyncio.run(worker_bench.seed(app, 1, args.agents)), args.down_share, args.run_share)
+    with embedded_database("seawall-batch-bench-") as db:
+        world = worker_bench.World(asyncio.run(worker_bench.seed(db.app, 1, args.agents)), args.down_share, args.run_share)
         with open("/proc/loadavg") as f:
             load = " ".join(f.read().split()[:3])
         print(f"# batch cost benchmark {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.node()}: {os.cpu_count()} CPUs,"
               f" Python {platform.python_version()}, load average at start {load}; one MSP × {args.agents} agents", flush=True)
-        result = asyncio.run(measure(libpq(owner), app, world, args.batch, args.batches, args.phases))
+        result = asyncio.run(measure(libpq(db.owner), db.app, world, args.batch, args.batches, args.phases))
         print(json.dumps(result, indent=2), flush=True)
-    finally:
-        server.cleanup()
     return 0
 
 

@@ -22,13 +22,11 @@ import gc
 import json
 import os
 import platform
-import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import datetime, timezone
@@ -341,19 +339,10 @@ def main() -> int:
     parser.add_argument("--client", choices=["raw", "httpx"], default="raw")
     args = parser.parse_args()
 
-    import pgserver
-    from services.core import migrate
-    from services.core.database_server import app_url_for, to_psycopg
-    from services.core.settings import get_settings
+    from embedded_db import embedded_database
 
-    tmp = Path(tempfile.mkdtemp(prefix="seawall-bench-"))
-    (tmp / "run").mkdir(mode=0o700)
-    os.environ["XDG_RUNTIME_DIR"] = str(tmp / "run")
-    server = pgserver.get_server(tmp / "pg", cleanup_mode="delete")
-    try:
-        owner = to_psycopg(server.get_uri())
-        app_url = app_url_for(owner, get_settings())
-        migrate.upgrade(owner, app_url)
+    with embedded_database("seawall-bench-") as db:
+        owner, app_url = db.owner, db.app
         credentials, ping_paths = asyncio.run(seed(app_url, args.agents, args.jobs))
         cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
         print(f"# {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs ({cpu}), {platform.python_version()},"
@@ -365,7 +354,7 @@ def main() -> int:
             # measure the moving window's bookkeeping instead: it keeps one entry per allowed hit.)
             proc = start_api(owner, workers, port, {})
             try:
-                pg_pid = int((tmp / "pg" / "postmaster.pid").read_text().split()[0])
+                pg_pid = int((db.data_dir / "postmaster.pid").read_text().split()[0])
                 meter = Meter(proc.pid, pg_pid)
                 with quiet_collector():
                     results = asyncio.run(run_suite(Load(port, credentials, ping_paths, args.client), args.seconds,
@@ -375,9 +364,6 @@ def main() -> int:
             print(f"\n## {workers} API process{'es' if workers > 1 else ''}")
             for name, value in results.items():
                 print(f"{'  ' if name.startswith(' ') else ''}- {name.strip()}: {value}")
-    finally:
-        server.cleanup()
-        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

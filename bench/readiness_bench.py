@@ -37,7 +37,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import datetime, timezone
@@ -239,21 +238,15 @@ def main() -> int:
     parser.add_argument("--source-timeout", type=float, default=120.0, help="statement timeout per finding source, seconds")
     args = parser.parse_args()
 
-    import pgserver
+    from embedded_db import embedded_database
 
-    from services.core import migrate
-    from services.core.database_server import app_url_for, to_psycopg
-    from services.core.settings import get_settings
+    with embedded_database("seawall-readiness-bench-") as db:
+        return _run(args, db.owner, db.app)
 
-    tmp = Path(tempfile.mkdtemp(prefix="seawall-readiness-bench-"))
-    (tmp / "run").mkdir(mode=0o700)
-    os.environ["XDG_RUNTIME_DIR"] = str(tmp / "run")
-    server = pgserver.get_server(tmp / "pg", cleanup_mode="delete")
+
+def _run(args: argparse.Namespace, owner: str, app_url: str) -> int:
     proc = None
     try:
-        owner = to_psycopg(server.get_uri())
-        app_url = app_url_for(owner, get_settings())
-        migrate.upgrade(owner, app_url)
         cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
         print(f"# {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()},"
               f" load average {os.getloadavg()[0]:.1f}")
@@ -302,7 +295,6 @@ def main() -> int:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-        server.cleanup()
 
 
 if __name__ == "__main__":

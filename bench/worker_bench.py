@@ -46,7 +46,6 @@ import random
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -436,19 +435,15 @@ def main() -> int:
     args = parser.parse_args()
     CONCURRENCY, TIMELINE, WARMUP = args.concurrency, args.timeline, args.warmup
 
-    import pgserver
+    from embedded_db import embedded_database
 
-    from services.core import migrate
-    from services.core.database_server import app_url_for, libpq, to_psycopg
-    from services.core.settings import get_settings
+    with embedded_database("seawall-worker-bench-") as db:
+        return _run(args, db.owner, db.app)
 
-    tmp = Path(tempfile.mkdtemp(prefix="seawall-worker-bench-"))
-    (tmp / "run").mkdir(mode=0o700)
-    os.environ["XDG_RUNTIME_DIR"] = str(tmp / "run")
-    server = pgserver.get_server(tmp / "pg", cleanup_mode="delete")
-    owner = to_psycopg(server.get_uri())
-    app = app_url_for(owner, get_settings())
-    migrate.upgrade(owner, app)
+
+def _run(args: argparse.Namespace, owner: str, app: str) -> int:
+    from services.core.database_server import libpq
+
     worlds = {}
     if "multi" in args.layouts:
         worlds["multi"] = World(asyncio.run(seed(app, args.msps, args.agents)), args.down_share, args.run_share)
@@ -475,7 +470,6 @@ def main() -> int:
                 print(json.dumps(results, indent=2), flush=True)
     with open("/proc/loadavg") as f:
         print(f"# load average at end {' '.join(f.read().split()[:3])}", flush=True)
-    server.cleanup()
     return 0
 
 
