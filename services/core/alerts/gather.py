@@ -18,16 +18,18 @@ from services.core.alerts.facts import AgentFacts, JobFacts, LinkFacts, Practice
 from services.core.db import driver_connection
 from services.core.telemetry.recovery import NEWEST_TESTS, RestoreTestResult
 
-_WHERE = "msp_id = %(msp)s AND practice_id = ANY(%(practices)s)"
+# The practices go as a binary array (`%(…)b`): every query here takes the list, and psycopg builds
+# a text array in Python element by element (services/core/telemetry/state_updates.py has figures).
+_WHERE = "msp_id = %(msp)s AND practice_id = ANY(%(practices)b)"
 
-_PRACTICES = "SELECT id, name FROM practice WHERE msp_id = %(msp)s AND id = ANY(%(practices)s) AND active ORDER BY id"
+_PRACTICES = "SELECT id, name FROM practice WHERE msp_id = %(msp)s AND id = ANY(%(practices)b) AND active ORDER BY id"
 _SITES = f"SELECT id, practice_id, name FROM site WHERE {_WHERE} ORDER BY id"
 _JOBS = """
 SELECT j.id, j.practice_id, j.site_id, j.name, j.location IN ('offsite', 'cloud'), j.expected_interval_minutes,
        s.backup_job_id IS NOT NULL, s.last_run_at, s.last_status, s.last_success_at, s.last_restore_point_at,
        s.consecutive_failures, s.last_duration_seconds, s.last_bytes, s.baseline_duration_seconds, s.baseline_bytes
   FROM backup_job j LEFT JOIN backup_job_state s ON s.msp_id = j.msp_id AND s.backup_job_id = j.id
- WHERE j.msp_id = %(msp)s AND j.practice_id = ANY(%(practices)s) ORDER BY j.id"""
+ WHERE j.msp_id = %(msp)s AND j.practice_id = ANY(%(practices)b) ORDER BY j.id"""
 # The two newest successful runs of each job (stale success). It walks the (msp_id, job,
 # finished_at) index from the newest end with a LIMIT per job: the evaluation runs inside every
 # telemetry batch, so it must never scan history.
@@ -39,19 +41,19 @@ SELECT j.id, r.restore_point_at
     WHERE b.msp_id = j.msp_id AND b.backup_job_id = j.id AND b.finished_at IS NOT NULL
       AND b.status = 'success' AND b.restore_point_at IS NOT NULL
     ORDER BY b.finished_at DESC, b.run_at DESC LIMIT 2) r
- WHERE j.msp_id = %(msp)s AND j.practice_id = ANY(%(practices)s)
+ WHERE j.msp_id = %(msp)s AND j.practice_id = ANY(%(practices)b)
  ORDER BY j.id, r.finished_at DESC, r.run_at DESC"""
 _SYSTEMS = f"""SELECT id, practice_id, name, tier, rpo_minutes, rto_minutes, requires_onsite_copy, requires_offsite_copy
   FROM system WHERE {_WHERE} ORDER BY id"""
 _JOB_SYSTEMS = f"SELECT system_id, backup_job_id FROM backup_job_system WHERE {_WHERE} ORDER BY system_id, backup_job_id"
 # The newest restore test per system comes from services/core/telemetry/recovery.py, the one
 # definition of achieved RTO that the dashboard uses too (written there with SQLAlchemy's binds).
-_NEWEST_TESTS = re.sub(r"(?<!:):(msp|practices)\b", r"%(\1)s", NEWEST_TESTS.text)
+_NEWEST_TESTS = re.sub(r"(?<!:):practices\b", "%(practices)b", re.sub(r"(?<!:):msp\b", "%(msp)s", NEWEST_TESTS.text))
 _LINKS = """
 SELECT l.id, l.practice_id, l.site_id, l.name, l.role, l.loss_threshold_pct, l.latency_threshold_ms, l.jitter_threshold_ms,
        s.link_id IS NOT NULL, s.up, s.state_since, s.on_backup_since, s.loss_pct, s.latency_ms, s.jitter_ms
   FROM link l LEFT JOIN link_state s ON s.msp_id = l.msp_id AND s.link_id = l.id
- WHERE l.msp_id = %(msp)s AND l.practice_id = ANY(%(practices)s) ORDER BY l.id"""
+ WHERE l.msp_id = %(msp)s AND l.practice_id = ANY(%(practices)b) ORDER BY l.id"""
 _AGENTS = f"""SELECT id, practice_id, site_id, hostname, last_seen_at, heartbeat_interval_seconds
   FROM agent WHERE {_WHERE} AND revoked_at IS NULL ORDER BY id"""
 

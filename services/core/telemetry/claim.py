@@ -37,6 +37,7 @@ from services.core.telemetry.liveness import MIN_GRACE_MINUTES
 from services.core.telemetry.state_updates import LinkNow
 
 AGENT_TYPES = ("heartbeat", "backup_run", "restore_test", "link_sample", "failover")
+_AGENT_TYPES_SQL = ", ".join(f"'{t}'" for t in AGENT_TYPES)  # constants, written into the statement
 LOCK_KEY = "hashtextextended('telemetry:' || CAST(%(msp)s AS text), 0)"
 
 # With the lock, the transaction's now() and the MSP's configuration version (for the hooks' caches).
@@ -129,7 +130,7 @@ ast AS (
 heard AS (
   UPDATE agent_state st SET silent_since = NULL, updated_at = now()
    WHERE st.msp_id = %(msp)s AND st.silent_since IS NOT NULL
-     AND st.agent_id IN (SELECT c.source_id FROM claimed c WHERE c.type = ANY(%(agent_types)s::text[]) AND c.type <> 'heartbeat')
+     AND st.agent_id IN (SELECT c.source_id FROM claimed c WHERE c.type IN ({_AGENT_TYPES_SQL}) AND c.type <> 'heartbeat')
      AND st.agent_id NOT IN (SELECT hb.id FROM hb)
   RETURNING st.agent_id, st.practice_id
 )
@@ -181,7 +182,7 @@ class ClaimedBatch:
 
 def claim_params(msp_id: uuid.UUID, limit: int) -> dict:
     """The parameters of TRY_LOCK and CLAIM_AND_APPEND."""
-    return {"msp": msp_id, "n": limit, "raw_seconds": RAW_SAMPLE_RETENTION.total_seconds(), "agent_types": list(AGENT_TYPES),
+    return {"msp": msp_id, "n": limit, "raw_seconds": RAW_SAMPLE_RETENTION.total_seconds(),
             "min_grace_seconds": MIN_GRACE_MINUTES * 60}
 
 
