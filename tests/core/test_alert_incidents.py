@@ -95,6 +95,38 @@ async def test_an_internet_outage_makes_one_outage_incident_with_its_consequence
     assert not any(i == a.id for i, _ in actions)
 
 
+async def test_opening_many_incidents_in_one_evaluation_gives_each_its_timeline_and_live_event(db, tenant, database_urls):
+    """New incidents are inserted together before what points at them (evaluate.py, open_missing):
+    each still gets its own timeline, in order, and its own live event, sent when the evaluation commits."""
+    import json
+
+    import psycopg
+
+    from services.core.database_server import libpq
+    from services.core.readiness.events import CHANNEL
+
+    c = await fa.channel(db, tenant.msp_id, "pagerduty", secret="k" * 32)
+    await fa.route(db, tenant.msp_id, c)
+    links = [await fa.link(db, tenant, up=False, state_since=T0 - minutes(30)),
+             await fa.link(db, tenant, role="hotspot", up=False, state_since=T0 - minutes(20))]
+    agents = [await fa.agent(db, tenant, last_seen=T0 - minutes(30)) for _ in range(3)]
+    async with await psycopg.AsyncConnection.connect(libpq(database_urls[0]), autocommit=True) as listener:
+        await listener.execute(f"LISTEN {CHANNEL}")
+        await fa.evaluate(db, tenant, T0)
+        opened = [json.loads(n.payload) async for n in listener.notifies(timeout=5, stop_after=6)]
+
+    found = await fa.incidents(db, tenant.msp_id, active=True)
+    outage = next(i for i in found if i.rule_id == R.INTERNET_OUTAGE)
+    children = {i.subject_id: i for i in found if i.parent_id == outage.id}
+    assert set(children) == {str(x.id) for x in [*links, *agents]}
+    assert await fa.timeline(db, tenant.msp_id, outage.id) == ["opened", "notified"]
+    for child in children.values():
+        assert await fa.timeline(db, tenant.msp_id, child.id) == ["opened", "grouped"]
+        assert child.notified_at is None
+    assert sorted(e["data"]["incident_id"] for e in opened if e["type"] == "incident.opened") == sorted(str(i.id) for i in found)
+    assert [(o.incident_id, o.action) for o in await fa.outbox(db, tenant.msp_id)] == [(outage.id, "trigger")]
+
+
 async def test_a_maintenance_window_suppresses_notifications_and_the_incident_says_so(db, tenant):
     c = await fa.channel(db, tenant.msp_id, "pagerduty", secret="k" * 32)
     await fa.route(db, tenant.msp_id, c)

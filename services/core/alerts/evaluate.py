@@ -25,6 +25,7 @@ from services.core.alerts.rules import AGENT_SILENT, INTERNET_OUTAGE, SINGLE_CIR
 from services.core.alerts.outbox import enqueue
 from services.core.db import driver_connection
 from services.core.practices.models import Practice
+from services.core.readiness import events as live_events
 from services.core.telemetry.hooks import ON_STATE_CHANGED, StateChange
 
 # A plan/inventory finding that says the same as a live rule, about the same subject, gives way to it.
@@ -82,29 +83,32 @@ async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_
         config = await alert_config.load(session, msp_id, now)
     view = config.view
     ctx = incidents.Ctx(session, msp_id, now, view, config.windows, {p.practice_id: p.name for p in facts.values()},
-                        {sid: s.name for p in facts.values() for sid, s in p.sites.items()}, config.router)
+                        {sid: s.name for p in facts.values() for sid, s in p.sites.items()}, config.router,
+                        held_live=live_events.Held())
     open_rows = (await session.scalars(select(Incident).where(
         Incident.msp_id == msp_id, Incident.practice_id.in_(ids), Incident.resolved_at.is_(None)))).all()
     open_by_key = {(i.rule_id, i.subject_type, i.subject_id): i for i in open_rows}
-    seen: set[tuple[str, str, str]] = set()
 
+    firing: list[tuple[uuid.UUID, Hit, Urgency]] = []
+    seen: set[tuple[str, str, str]] = set()
     for p in facts.values():
         live = live_hits(p, view, now)
         found = finding_hits(p, view, live) if include_findings else []
         # Outages first: their incidents are the parents of what follows from them.
         live.sort(key=lambda h: h.finding.rule_id != INTERNET_OUTAGE)
-        outages: dict[uuid.UUID, Incident] = {}
         for hit, urgency in [*((h, Urgency.high) for h in live), *((h, Urgency.low) for h in found)]:
-            key = hit.finding.key
-            if key in seen:
-                continue
-            seen.add(key)
-            rule = get(hit.finding.rule_id)
-            parent = outages.get(hit.site_id) if rule and rule.follows_outage and hit.site_id else None
-            inc = await incidents.fire(ctx, p.practice_id, open_by_key.get(key), hit, urgency, parent)
-            open_by_key[key] = inc
-            if hit.finding.rule_id == INTERNET_OUTAGE and hit.site_id:
-                outages[hit.site_id] = inc
+            if hit.finding.key not in seen:
+                seen.add(hit.finding.key)
+                firing.append((p.practice_id, hit, urgency))
+
+    await incidents.open_missing(ctx, firing, open_by_key)
+    outages: dict[uuid.UUID, Incident] = {}
+    for _, hit, _ in firing:
+        rule = get(hit.finding.rule_id)
+        parent = outages.get(hit.site_id) if rule and rule.follows_outage and hit.site_id else None
+        inc = await incidents.fire(ctx, open_by_key[hit.finding.key], hit, parent)
+        if hit.finding.rule_id == INTERNET_OUTAGE and hit.site_id:
+            outages[hit.site_id] = inc
 
     for key, inc in open_by_key.items():
         if key in seen or inc.resolved_at is not None or inc.practice_id not in facts:
@@ -113,6 +117,7 @@ async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_
         if get(inc.rule_id) is None and not include_findings:
             continue
         await incidents.clear(ctx, inc)
+    await ctx.held_live.flush(session)
     await session.flush()
     recent.note(session, facts, now)
 

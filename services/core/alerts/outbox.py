@@ -70,8 +70,9 @@ async def enqueue(session: AsyncSession, inc: Incident, channels: list[Notificat
     rows = [NotificationOutbox(msp_id=inc.msp_id, channel_id=c.id, incident_id=inc.id, practice_id=inc.practice_id,
                                action=action, payload=payload, status="pending", attempts=0, next_attempt_at=now,
                                created_at=now, last_error="") for c in channels]
+    # Written by the caller's next flush or commit: an evaluation notifying many incidents sends
+    # their rows together.
     session.add_all(rows)
-    await session.flush()
     return rows
 
 
