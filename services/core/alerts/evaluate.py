@@ -77,8 +77,9 @@ async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_
     await incidents.lock_practices(session, ids)
     facts = await gather.load(session, msp_id, ids)
     if include_findings:
+        found = await gather.plan_findings(session, msp_id, list(facts), now)
         for p in facts.values():
-            p.plan_findings = await gather.plan_findings(session, msp_id, p.practice_id, now)
+            p.plan_findings = found[p.practice_id]
     if config is None:
         config = await alert_config.load(session, msp_id, now)
     view = config.view

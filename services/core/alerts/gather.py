@@ -126,9 +126,12 @@ async def load(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[
     return out
 
 
-async def plan_findings(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID, now: datetime) -> list:
-    """The plan and inventory checks' findings for one practice (low-urgency incidents)."""
-    from services.core.inventory.checks import inventory_findings
+async def plan_findings(session: AsyncSession, msp_id: uuid.UUID, practice_ids: list[uuid.UUID],
+                        now: datetime) -> dict[uuid.UUID, list]:
+    """The plan and inventory checks' findings of these practices (low-urgency incidents): the
+    inventories in one load for all of them, the plan checks one practice at a time."""
+    from services.core.inventory.checks import inventory_findings_many
     from services.core.plans.checks import plan_findings as plan_checks
 
-    return [*await inventory_findings(session, msp_id, practice_id, now), *await plan_checks(session, msp_id, practice_id, now)]
+    inventory = await inventory_findings_many(session, msp_id, practice_ids, now)
+    return {pid: [*inventory[pid], *await plan_checks(session, msp_id, pid, now)] for pid in practice_ids}
