@@ -127,6 +127,35 @@ async def test_opening_many_incidents_in_one_evaluation_gives_each_its_timeline_
     assert [(o.incident_id, o.action) for o in await fa.outbox(db, tenant.msp_id)] == [(outage.id, "trigger")]
 
 
+async def test_resolving_many_incidents_in_one_evaluation_tells_each_only_the_channels_that_heard_of_it(db, tenant):
+    """Resolve messages are put off to the end of the evaluation and looked up together
+    (incidents.finish): each incident still gets one per channel told of its opening, and a
+    channel disabled since is left out."""
+    from services.core.alerts.models import NotificationChannel
+
+    await _policy(db, tenant, resolve_after_minutes=0, resolve_after_evaluations=1)
+    pager = await fa.channel(db, tenant.msp_id, "pagerduty", secret="k" * 32)
+    other = await fa.channel(db, tenant.msp_id, "pagerduty", secret="j" * 32)
+    await fa.route(db, tenant.msp_id, pager)
+    await fa.route(db, tenant.msp_id, other)
+    agents = [await fa.agent(db, tenant, last_seen=T0 - minutes(30)) for _ in range(4)]
+    await fa.evaluate(db, tenant, T0)
+    opened = await fa.incidents(db, tenant.msp_id, R.AGENT_SILENT, active=True)
+    assert len(opened) == 4
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.execute(update(NotificationChannel).where(NotificationChannel.id == other.id).values(enabled=False))
+
+    for a in agents:
+        await fa.seen(db, tenant, a, T0 + minutes(1))
+    await fa.evaluate(db, tenant, T0 + minutes(1))
+    assert await fa.incidents(db, tenant.msp_id, R.AGENT_SILENT, active=True) == []
+    rows = await fa.outbox(db, tenant.msp_id)
+    for inc in opened:
+        assert sorted((o.channel_id == pager.id, o.action) for o in rows if o.incident_id == inc.id) == [
+            (False, "trigger"), (True, "resolve"), (True, "trigger")]
+        assert (await fa.timeline(db, tenant.msp_id, inc.id))[-2:] == ["resolved", "notified_update"]
+
+
 async def test_a_maintenance_window_suppresses_notifications_and_the_incident_says_so(db, tenant):
     c = await fa.channel(db, tenant.msp_id, "pagerduty", secret="k" * 32)
     await fa.route(db, tenant.msp_id, c)

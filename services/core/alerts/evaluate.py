@@ -25,7 +25,6 @@ from services.core.alerts.rules import AGENT_SILENT, INTERNET_OUTAGE, SINGLE_CIR
 from services.core.alerts.outbox import enqueue
 from services.core.db import driver_connection
 from services.core.practices.models import Practice
-from services.core.readiness import events as live_events
 from services.core.telemetry.hooks import ON_STATE_CHANGED, StateChange
 
 # A plan/inventory finding that says the same as a live rule, about the same subject, gives way to it.
@@ -83,12 +82,12 @@ async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_
     if config is None:
         config = await alert_config.load(session, msp_id, now)
     view = config.view
-    ctx = incidents.Ctx(session, msp_id, now, view, config.windows, {p.practice_id: p.name for p in facts.values()},
-                        {sid: s.name for p in facts.values() for sid, s in p.sites.items()}, config.router,
-                        held_live=live_events.Held())
     open_rows = (await session.scalars(select(Incident).where(
         Incident.msp_id == msp_id, Incident.practice_id.in_(ids), Incident.resolved_at.is_(None)))).all()
     open_by_key = {(i.rule_id, i.subject_type, i.subject_id): i for i in open_rows}
+    ctx = incidents.Ctx(session, msp_id, now, view, config.windows, {p.practice_id: p.name for p in facts.values()},
+                        {sid: s.name for p in facts.values() for sid, s in p.sites.items()}, config.router,
+                        bulk=incidents.Bulk(open_by_key))
 
     firing: list[tuple[uuid.UUID, Hit, Urgency]] = []
     seen: set[tuple[str, str, str]] = set()
@@ -118,7 +117,7 @@ async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_
         if get(inc.rule_id) is None and not include_findings:
             continue
         await incidents.clear(ctx, inc)
-    await ctx.held_live.flush(session)
+    await incidents.finish(ctx)
     await session.flush()
     recent.note(session, facts, now)
 
@@ -152,7 +151,7 @@ async def escalate_due(session: AsyncSession, msp_id: uuid.UUID, now: datetime,
         minutes = min(r.escalate_after_minutes for r in due)
         if channels:
             practice = await session.get(Practice, (inc.msp_id, inc.practice_id))
-            await enqueue(session, inc, list(channels.values()), "escalate", {"practice": practice.name if practice else ""},
+            enqueue(session, inc, list(channels.values()), "escalate", {"practice": practice.name if practice else ""},
                           now, {"escalated_after_minutes": minutes})
         incidents.event(session, inc, "escalated", f"Not acknowledged within {minutes} minutes; escalated to "
                         f"{', '.join(c.name for c in channels.values()) or 'no enabled channel'}.", at=now,

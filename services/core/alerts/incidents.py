@@ -34,8 +34,8 @@ class Ctx:
     practice_names: dict[uuid.UUID, str] = field(default_factory=dict)
     site_names: dict[uuid.UUID, str] = field(default_factory=dict)
     router: outbox.Router | None = None
-    # An evaluation's live events, published together when it ends (None: at once, as API actions do).
-    held_live: live_events.Held | None = None
+    # Set by an evaluation, which moves many incidents at once (None for API actions: one incident).
+    bulk: Bulk | None = None
     # Incidents inserted by open_missing() in this evaluation: nothing can have been notified for them yet.
     opened: set[uuid.UUID] = field(default_factory=set)
 
@@ -43,6 +43,18 @@ class Ctx:
         if self.router is None:
             self.router = await outbox.Router.load(self.session, self.msp_id)
         return self.router
+
+
+@dataclass
+class Bulk:
+    """What an evaluation keeps in memory or puts off to its end (finish()), so that moving a hundred
+    incidents at once costs a few statements rather than a few per incident: their live events, the
+    resolve/acknowledge messages owed to the channels that heard of them, and every open incident
+    of its practices (an outage's children are among them)."""
+
+    open: dict[tuple[str, str, str], Incident]
+    live: live_events.Held = field(default_factory=live_events.Held)
+    follow_ups: list[tuple[Incident, str]] = field(default_factory=list)
 
 
 LAST_FIRED_PRECISION = timedelta(minutes=1)
@@ -164,8 +176,8 @@ async def fire(ctx: Ctx, inc: Incident, hit: Hit, parent: Incident | None) -> In
 async def _live(ctx: Ctx, inc: Incident, kind: str) -> None:
     """Tell signed-in viewers of the practice, when the transaction commits (the SSE stream)."""
     data = {"incident_id": str(inc.id), "rule_id": inc.rule_id, "severity": inc.severity, "title": inc.title[:200]}
-    if ctx.held_live is not None:
-        ctx.held_live.add(inc.msp_id, inc.practice_id, kind, data)
+    if ctx.bulk is not None:
+        ctx.bulk.live.add(inc.msp_id, inc.practice_id, kind, data)
     else:
         await live_events.publish(ctx.session, inc.msp_id, inc.practice_id, kind, data)
 
@@ -207,7 +219,7 @@ async def notify_trigger(ctx: Ctx, inc: Incident) -> None:
     channels = router.channels_for(inc)
     inc.notified_at = ctx.now
     if channels:
-        await outbox.enqueue(ctx.session, inc, channels, "trigger", _names(ctx, inc), ctx.now)
+        outbox.enqueue(ctx.session, inc, channels, "trigger", _names(ctx, inc), ctx.now)
         event(ctx.session, inc, "notified", f"Sent to {', '.join(c.name for c in channels)}.", at=ctx.now,
               data={"action": "trigger", "channels": [str(c.id) for c in channels]})
 
@@ -236,8 +248,12 @@ async def resolve(ctx: Ctx, inc: Incident, actor: str | None, actor_id: uuid.UUI
     await _live(ctx, inc, "incident.resolved")
     if inc.notified_at is not None:
         await _follow_up(ctx, inc, "resolve")
-    children = (await ctx.session.scalars(select(Incident).where(
-        Incident.msp_id == inc.msp_id, Incident.parent_id == inc.id, Incident.resolved_at.is_(None)))).all()
+    if ctx.bulk is not None:
+        # A child hangs under an outage of its own practice, so it is among the evaluation's incidents.
+        children = [i for i in ctx.bulk.open.values() if i.parent_id == inc.id and i.resolved_at is None]
+    else:
+        children = (await ctx.session.scalars(select(Incident).where(
+            Incident.msp_id == inc.msp_id, Incident.parent_id == inc.id, Incident.resolved_at.is_(None)))).all()
     for child in children:
         # The outage is over; anything still wrong is its own problem now, and is notified on its own.
         _group(ctx, child, None)
@@ -255,8 +271,28 @@ async def acknowledge(ctx: Ctx, inc: Incident, actor: str, actor_id: uuid.UUID |
 
 async def _follow_up(ctx: Ctx, inc: Incident, action: str) -> None:
     """Acknowledge/resolve go to exactly the channels that were told about the incident."""
-    channels = await outbox.channels_notified(ctx.session, inc)
-    if channels:
-        await outbox.enqueue(ctx.session, inc, channels, action, _names(ctx, inc), ctx.now)
-        event(ctx.session, inc, "notified_update", f"{action.capitalize()} sent to {', '.join(c.name for c in channels)}.",
-              at=ctx.now, data={"action": action, "channels": [str(c.id) for c in channels]})
+    if ctx.bulk is not None:
+        ctx.bulk.follow_ups.append((inc, action))
+        return
+    await _send_follow_ups(ctx, [(inc, action)])
+
+
+async def _send_follow_ups(ctx: Ctx, follow_ups: list[tuple[Incident, str]]) -> None:
+    told = await outbox.channels_notified(ctx.session, [inc for inc, _ in follow_ups])
+    for inc, action in follow_ups:
+        channels = told.get(inc.id)
+        if channels:
+            outbox.enqueue(ctx.session, inc, channels, action, _names(ctx, inc), ctx.now)
+            event(ctx.session, inc, "notified_update", f"{action.capitalize()} sent to {', '.join(c.name for c in channels)}.",
+                  at=ctx.now, data={"action": action, "channels": [str(c.id) for c in channels]})
+
+
+async def finish(ctx: Ctx) -> None:
+    """End an evaluation: what it put off goes out, the follow-ups' lookup in one query and the live
+    events in one statement."""
+    if ctx.bulk is None:
+        return
+    follow_ups, ctx.bulk.follow_ups = ctx.bulk.follow_ups, []
+    if follow_ups:
+        await _send_follow_ups(ctx, follow_ups)
+    await ctx.bulk.live.flush(ctx.session)
