@@ -129,7 +129,6 @@ async def escalate_due(session: AsyncSession, msp_id: uuid.UUID, now: datetime,
     config: as for evaluate_practices."""
     if config is None:
         config = await alert_config.load(session, msp_id, now)
-    ctx = incidents.Ctx(session, msp_id, now, config.view, config.windows, router=config.router)
     router = config.router
     candidates = [r for r in router.routes if r.escalate_after_minutes]
     if not candidates:
@@ -152,7 +151,7 @@ async def escalate_due(session: AsyncSession, msp_id: uuid.UUID, now: datetime,
         if channels:
             practice = await session.get(Practice, (inc.msp_id, inc.practice_id))
             enqueue(session, inc, list(channels.values()), "escalate", {"practice": practice.name if practice else ""},
-                          now, {"escalated_after_minutes": minutes})
+                    now, {"escalated_after_minutes": minutes})
         incidents.event(session, inc, "escalated", f"Not acknowledged within {minutes} minutes; escalated to "
                         f"{', '.join(c.name for c in channels.values()) or 'no enabled channel'}.", at=now,
                         data={"channels": [str(c) for c in channels]})
