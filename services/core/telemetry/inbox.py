@@ -113,8 +113,8 @@ ins AS (
 -- group with none reads no agent row here).
 touch AS (
   UPDATE agent SET last_seen_at = now()
-   WHERE cardinality(%(touch)s::uuid[]) > 0
-     AND msp_id = %(msp)s AND id = ANY(%(touch)s::uuid[]) AND id IN (SELECT id FROM valid)
+   WHERE cardinality(%(touch)b::uuid[]) > 0
+     AND msp_id = %(msp)s AND id = ANY(%(touch)b::uuid[]) AND id IN (SELECT id FROM valid)
      AND (last_seen_at IS NULL OR last_seen_at < now() - interval '30 seconds')
   RETURNING 1
 )
