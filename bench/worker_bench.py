@@ -341,7 +341,6 @@ def drain(conn: psycopg.Connection, world: World, owner_url: str, workers: int, 
     total = pending(conn)
     monitor = Monitor(owner_url, msps, every=0.05, count=True)
     monitor.start()
-    t0 = time.monotonic()
     procs = start_workers(owner_url, workers)
     try:
         wall = wait_drained(conn, 1800)
@@ -370,7 +369,6 @@ async def in_process(owner_url: str, app_url: str, world: World, backlog: int) -
             n = min(10_000, backlog - start)
             record(conn, world, {m: n // len(msps) + (1 if i < n % len(msps) else 0) for i, m in enumerate(msps)}, notify=False)
     spent: dict[str, float] = {}
-    calls = {"batches": 0, "practices": 0}
     original = list(hooks.ON_STATE_CHANGED)
 
     def timed(hook):
