@@ -76,18 +76,17 @@ async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_
     await incidents.lock_practices(session, ids)
     facts = await gather.load(session, msp_id, ids)
     if include_findings:
-        found = await gather.plan_findings(session, msp_id, list(facts), now)
+        findings = await gather.plan_findings(session, msp_id, list(facts), now)
         for p in facts.values():
-            p.plan_findings = found[p.practice_id]
+            p.plan_findings = findings[p.practice_id]
     if config is None:
         config = await alert_config.load(session, msp_id, now)
     view = config.view
     open_rows = (await session.scalars(select(Incident).where(
         Incident.msp_id == msp_id, Incident.practice_id.in_(ids), Incident.resolved_at.is_(None)))).all()
-    open_by_key = {(i.rule_id, i.subject_type, i.subject_id): i for i in open_rows}
+    bulk = incidents.Bulk({(i.rule_id, i.subject_type, i.subject_id): i for i in open_rows})
     ctx = incidents.Ctx(session, msp_id, now, view, config.windows, {p.practice_id: p.name for p in facts.values()},
-                        {sid: s.name for p in facts.values() for sid, s in p.sites.items()}, config.router,
-                        bulk=incidents.Bulk(open_by_key))
+                        {sid: s.name for p in facts.values() for sid, s in p.sites.items()}, config.router, bulk)
 
     firing: list[tuple[uuid.UUID, Hit, Urgency]] = []
     seen: set[tuple[str, str, str]] = set()
@@ -101,16 +100,16 @@ async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_
                 seen.add(hit.finding.key)
                 firing.append((p.practice_id, hit, urgency))
 
-    await incidents.open_missing(ctx, firing, open_by_key)
+    await incidents.open_missing(ctx, bulk, firing)
     outages: dict[uuid.UUID, Incident] = {}
     for _, hit, _ in firing:
         rule = get(hit.finding.rule_id)
         parent = outages.get(hit.site_id) if rule and rule.follows_outage and hit.site_id else None
-        inc = await incidents.fire(ctx, open_by_key[hit.finding.key], hit, parent)
+        inc = await incidents.fire(ctx, bulk.open[hit.finding.key], hit, parent)
         if hit.finding.rule_id == INTERNET_OUTAGE and hit.site_id:
             outages[hit.site_id] = inc
 
-    for key, inc in open_by_key.items():
+    for key, inc in bulk.open.items():
         if key in seen or inc.resolved_at is not None or inc.practice_id not in facts:
             continue
         # Plan/inventory incidents are only judged when their findings were computed.

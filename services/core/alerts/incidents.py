@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.core.alerts import maintenance, outbox
 from services.core.alerts.models import Incident, IncidentEvent, IncidentStatus, MaintenanceWindow, Urgency
 from services.core.alerts.policy import PolicyView
-from services.core.alerts.rules import Hit
+from services.core.alerts.rules import INTERNET_OUTAGE, Hit
 from services.core.readiness import events as live_events
 
 
@@ -36,8 +36,6 @@ class Ctx:
     router: outbox.Router | None = None
     # Set by an evaluation, which moves many incidents at once (None for API actions: one incident).
     bulk: Bulk | None = None
-    # Incidents inserted by open_missing() in this evaluation: nothing can have been notified for them yet.
-    opened: set[uuid.UUID] = field(default_factory=set)
 
     async def routes(self) -> outbox.Router:
         if self.router is None:
@@ -48,11 +46,14 @@ class Ctx:
 @dataclass
 class Bulk:
     """What an evaluation keeps in memory or puts off to its end (finish()), so that moving a hundred
-    incidents at once costs a few statements rather than a few per incident: their live events, the
-    resolve/acknowledge messages owed to the channels that heard of them, and every open incident
-    of its practices (an outage's children are among them)."""
+    incidents at once costs a few statements rather than a few per incident: every incident of its
+    practices by (rule, subject) — the open ones, then those open_missing() opened or re-opens (an
+    outage's children are among them) —, the incidents it inserted, its live events, and the resolve
+    messages owed to the channels that heard of the incidents it resolves."""
 
     open: dict[tuple[str, str, str], Incident]
+    # Inserted by open_missing(): nothing can have been notified for them yet.
+    opened: set[uuid.UUID] = field(default_factory=set)
     live: live_events.Held = field(default_factory=live_events.Held)
     follow_ups: list[tuple[Incident, str]] = field(default_factory=list)
 
@@ -89,16 +90,16 @@ SELECT i.* FROM unnest(CAST(:rules AS text[]), CAST(:types AS text[]), CAST(:sub
 """)
 
 
-async def open_missing(ctx: Ctx, firing: list[tuple[uuid.UUID, Hit, Urgency]], open_by_key: dict[tuple[str, str, str], Incident]) -> None:
-    """Give every firing condition without an open incident one, before fire() runs for them.
+async def open_missing(ctx: Ctx, bulk: Bulk, firing: list[tuple[uuid.UUID, Hit, Urgency]]) -> None:
+    """Give every firing condition without an open incident one, in bulk.open, before fire() runs for them.
 
     A condition back within the cooldown re-opens its resolved incident (fire() says so on its
     timeline); any other gets a new incident. The new ones are inserted together, in one statement,
     before anything that points at them: the timeline, the outbox rows and each other (an outage's
-    consequences) follow in the evaluation's last flush. One at a time, inserting and flushing each
+    consequences) follow in a later flush. One at a time, inserting and flushing each
     took 4–8 ms, and a new MSP's first evaluation (or a site whose every condition starts at once)
     held the practices' incident locks, and so their telemetry, for seconds."""
-    missing = [(practice_id, hit, urgency) for practice_id, hit, urgency in firing if hit.finding.key not in open_by_key]
+    missing = [(practice_id, hit, urgency) for practice_id, hit, urgency in firing if hit.finding.key not in bulk.open]
     if not missing:
         return
     since = ctx.now - timedelta(minutes=ctx.policy.reopen_cooldown_minutes)
@@ -107,24 +108,23 @@ async def open_missing(ctx: Ctx, firing: list[tuple[uuid.UUID, Hit, Urgency]], o
         "msp": ctx.msp_id, "since": since, "rules": [k[0] for k in keys], "types": [k[1] for k in keys],
         "subjects": [k[2] for k in keys]})).all()
     for inc in rows:
-        open_by_key[(inc.rule_id, inc.subject_type, inc.subject_id)] = inc
+        bulk.open[(inc.rule_id, inc.subject_type, inc.subject_id)] = inc
     new = []
     for practice_id, hit, urgency in missing:
         f = hit.finding
-        if f.key in open_by_key:
+        if f.key in bulk.open:
             continue
-        # The id is chosen here, not by the flush, so that grouping and the timeline can use it at once.
-        inc = Incident(id=uuid.uuid4(), msp_id=ctx.msp_id, practice_id=practice_id, rule_id=f.rule_id, subject_type=f.subject_type,
+        inc = Incident(msp_id=ctx.msp_id, practice_id=practice_id, rule_id=f.rule_id, subject_type=f.subject_type,
                        subject_id=f.subject_id, severity=f.severity.value, component=f.component.value,
                        urgency=urgency.value, status=IncidentStatus.open.value, opened_at=ctx.now, last_fired_at=ctx.now,
                        clear_evaluations=0, reopen_count=0, title="", remediation="", hipaa="")
         _copy_finding(inc, hit)
-        open_by_key[f.key] = inc
+        bulk.open[f.key] = inc
         new.append(inc)
     if new:
         ctx.session.add_all(new)
         await ctx.session.flush()
-        ctx.opened.update(inc.id for inc in new)
+        bulk.opened.update(inc.id for inc in new)
 
 
 def _copy_finding(inc: Incident, hit: Hit) -> None:
@@ -141,7 +141,7 @@ async def fire(ctx: Ctx, inc: Incident, hit: Hit, parent: Incident | None) -> In
     inc: the condition's incident, as open_missing() left it — just opened, resolved within the
     cooldown, or open all along."""
     f, now = hit.finding, ctx.now
-    if inc.id in ctx.opened:
+    if _just_opened(ctx, inc):
         event(ctx.session, inc, "opened", f.title, at=now, data={"measured": f.measured, "target": f.target})
         await _live(ctx, inc, "incident.opened")
     elif inc.resolved_at is not None:
@@ -171,6 +171,10 @@ async def fire(ctx: Ctx, inc: Incident, hit: Hit, parent: Incident | None) -> In
     if inc.notified_at is None and inc.parent_id is None and inc.maintenance_window_id is None:
         await notify_trigger(ctx, inc)
     return inc
+
+
+def _just_opened(ctx: Ctx, inc: Incident) -> bool:
+    return ctx.bulk is not None and inc.id in ctx.bulk.opened
 
 
 async def _live(ctx: Ctx, inc: Incident, kind: str) -> None:
@@ -208,7 +212,7 @@ async def notify_trigger(ctx: Ctx, inc: Incident) -> None:
     """Send the incident to its routes, unless it already had its share of notifications this hour."""
     hour_ago = ctx.now - timedelta(hours=1)
     # An incident opened in this evaluation has no notifications to count.
-    sent = 0 if inc.id in ctx.opened else await ctx.session.scalar(select(func.count()).select_from(IncidentEvent).where(
+    sent = 0 if _just_opened(ctx, inc) else await ctx.session.scalar(select(func.count()).select_from(IncidentEvent).where(
         IncidentEvent.msp_id == ctx.msp_id, IncidentEvent.incident_id == inc.id, IncidentEvent.kind == "notified",
         IncidentEvent.at > hour_ago))
     if sent >= ctx.policy.max_notifications_per_hour:
@@ -248,12 +252,14 @@ async def resolve(ctx: Ctx, inc: Incident, actor: str | None, actor_id: uuid.UUI
     await _live(ctx, inc, "incident.resolved")
     if inc.notified_at is not None:
         await _follow_up(ctx, inc, "resolve")
-    if ctx.bulk is not None:
-        # A child hangs under an outage of its own practice, so it is among the evaluation's incidents.
-        children = [i for i in ctx.bulk.open.values() if i.parent_id == inc.id and i.resolved_at is None]
-    else:
+    if ctx.bulk is None:
         children = (await ctx.session.scalars(select(Incident).where(
             Incident.msp_id == inc.msp_id, Incident.parent_id == inc.id, Incident.resolved_at.is_(None)))).all()
+    elif inc.rule_id == INTERNET_OUTAGE:
+        # An outage's children hang under one of their own practice: among the evaluation's incidents.
+        children = [i for i in ctx.bulk.open.values() if i.parent_id == inc.id and i.resolved_at is None]
+    else:
+        children = []  # only an outage has children
     for child in children:
         # The outage is over; anything still wrong is its own problem now, and is notified on its own.
         _group(ctx, child, None)
@@ -270,7 +276,8 @@ async def acknowledge(ctx: Ctx, inc: Incident, actor: str, actor_id: uuid.UUID |
 
 
 async def _follow_up(ctx: Ctx, inc: Incident, action: str) -> None:
-    """Acknowledge/resolve go to exactly the channels that were told about the incident."""
+    """Acknowledge/resolve go to exactly the channels that were told about the incident (at the end
+    of an evaluation, for all of its incidents at once)."""
     if ctx.bulk is not None:
         ctx.bulk.follow_ups.append((inc, action))
         return

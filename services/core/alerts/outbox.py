@@ -65,15 +65,13 @@ def message(inc: Incident | None, action: str, names: dict[str, str], extra: dic
 
 
 def enqueue(session: AsyncSession, inc: Incident, channels: list[NotificationChannel], action: str,
-            names: dict[str, str], now: datetime, extra: dict[str, Any] | None = None) -> list[NotificationOutbox]:
+            names: dict[str, str], now: datetime, extra: dict[str, Any] | None = None) -> None:
+    """Add one outbox row per channel; the caller's next flush or commit writes them (an evaluation
+    notifying many incidents sends their rows together)."""
     payload = message(inc, action, names, extra)
-    rows = [NotificationOutbox(msp_id=inc.msp_id, channel_id=c.id, incident_id=inc.id, practice_id=inc.practice_id,
-                               action=action, payload=payload, status="pending", attempts=0, next_attempt_at=now,
-                               created_at=now, last_error="") for c in channels]
-    # Written by the caller's next flush or commit: an evaluation notifying many incidents sends
-    # their rows together.
-    session.add_all(rows)
-    return rows
+    session.add_all([NotificationOutbox(msp_id=inc.msp_id, channel_id=c.id, incident_id=inc.id, practice_id=inc.practice_id,
+                                        action=action, payload=payload, status="pending", attempts=0, next_attempt_at=now,
+                                        created_at=now, last_error="") for c in channels])
 
 
 async def enqueue_test(session: AsyncSession, channel: NotificationChannel, now: datetime, requested_by: str) -> NotificationOutbox:
@@ -92,13 +90,18 @@ async def channels_notified(session: AsyncSession, incs: list[Incident]) -> dict
     if not since:
         return {}
     msp_id = incs[0].msp_id
+    # Rows before the earliest opening asked about are never wanted (an incident that flapped has
+    # many); each incident's own opening is applied below.
     rows = (await session.execute(select(NotificationOutbox.incident_id, NotificationOutbox.channel_id, NotificationOutbox.created_at)
                                   .where(NotificationOutbox.msp_id == msp_id, NotificationOutbox.incident_id.in_(list(since)),
-                                         NotificationOutbox.action.in_(("trigger", "escalate"))))).all()
+                                         NotificationOutbox.action.in_(("trigger", "escalate")),
+                                         NotificationOutbox.created_at >= min(since.values())))).all()
     told: dict[uuid.UUID, list[uuid.UUID]] = {}
     for incident_id, channel_id, created_at in rows:
-        if created_at >= since[incident_id] and channel_id not in told.setdefault(incident_id, []):
-            told[incident_id].append(channel_id)
+        if created_at >= since[incident_id]:
+            ids = told.setdefault(incident_id, [])
+            if channel_id not in ids:
+                ids.append(channel_id)
     if not told:
         return {}
     channels = {c.id: c for c in (await session.scalars(select(NotificationChannel).where(
