@@ -58,9 +58,9 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 
 # The arrays go binary (%b): psycopg builds a text array in Python, element by element, and at
-# 5,000 events/s that took ~30 ms of this process's CPU per 50-ms chunk — more than half a core
+# 5,000 events/s that took ~29 ms of this process's CPU per 50-ms chunk — more than half a core
 # taken from the workers and PostgreSQL being measured, for load that agents generate on their own
-# machines. Binary: ~9 ms (2026-11-23, session 9).
+# machines. Binary: ~7 ms (2026-11-23, session 9; docs/performance.md).
 INSERT = (
     "WITH ins AS (INSERT INTO telemetry_event (msp_id, source_id, event_id, practice_id, site_id, type, occurred_at, payload)"
     " SELECT %s, * FROM unnest(%b::uuid[], %b::text[], %b::uuid[], %b::uuid[], %b::text[], %b::timestamptz[], %b::jsonb[])"

@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from services.core.database_server import libpq
-from services.core.db import Scope
-from services.core.db import driver_connection
+from services.core.db import Scope, driver_connection
 from services.core.telemetry.claim import CLAIM_AND_APPEND, claim_params
 from services.core.telemetry.processing import drain
 from services.worker import consumer as consumer_module

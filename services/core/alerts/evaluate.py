@@ -100,7 +100,7 @@ async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_
                 seen.add(hit.finding.key)
                 firing.append((p.practice_id, hit, urgency))
 
-    await incidents.open_missing(ctx, bulk, firing)
+    await incidents.open_missing(ctx, firing)
     outages: dict[uuid.UUID, Incident] = {}
     for _, hit, _ in firing:
         rule = get(hit.finding.rule_id)

@@ -90,8 +90,8 @@ SELECT i.* FROM unnest(CAST(:rules AS text[]), CAST(:types AS text[]), CAST(:sub
 """)
 
 
-async def open_missing(ctx: Ctx, bulk: Bulk, firing: list[tuple[uuid.UUID, Hit, Urgency]]) -> None:
-    """Give every firing condition without an open incident one, in bulk.open, before fire() runs for them.
+async def open_missing(ctx: Ctx, firing: list[tuple[uuid.UUID, Hit, Urgency]]) -> None:
+    """Give every firing condition without an open incident one, in ctx.bulk.open, before fire() runs for them.
 
     A condition back within the cooldown re-opens its resolved incident (fire() says so on its
     timeline); any other gets a new incident. The new ones are inserted together, in one statement,
@@ -99,6 +99,9 @@ async def open_missing(ctx: Ctx, bulk: Bulk, firing: list[tuple[uuid.UUID, Hit, 
     consequences) follow in a later flush. One at a time, inserting and flushing each
     took 4–8 ms, and a new MSP's first evaluation (or a site whose every condition starts at once)
     held the practices' incident locks, and so their telemetry, for seconds."""
+    bulk = ctx.bulk
+    if bulk is None:
+        raise ValueError("open_missing is for evaluations, whose context has a Bulk")
     missing = [(practice_id, hit, urgency) for practice_id, hit, urgency in firing if hit.finding.key not in bulk.open]
     if not missing:
         return

@@ -26,6 +26,7 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core.db import driver_connection
 from services.core.identity.policy import Permission
 from services.core.identity.principal import Principal
 
@@ -75,8 +76,12 @@ class Held:
 
     async def flush(self, session: AsyncSession) -> None:
         if self.events:
-            await session.execute(text("SELECT count(pg_notify(:channel, p)) FROM unnest(CAST(:payloads AS text[])) AS p"),
-                                  {"channel": CHANNEL, "payloads": self.events})
+            # On the driver, the payloads as a binary array: through SQLAlchemy, psycopg would quote
+            # each JSON document into a text array in Python (db.driver_connection). A notification
+            # needs nothing pending written first: it goes out when the transaction commits.
+            pg = await driver_connection(session)
+            await pg.execute("SELECT count(pg_notify(%(channel)s, p)) FROM unnest(%(payloads)b::text[]) AS p",
+                             {"channel": CHANNEL, "payloads": self.events})
             self.events = []
 
 
