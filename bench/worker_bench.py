@@ -3,7 +3,7 @@ for events from many MSPs (a SaaS: 20 MSPs × 25 agents by default) and from a s
 
     .venv/bin/python bench/worker_bench.py [--rate 5000] [--seconds 60] [--backlog 100000] [--workers 1 2]
                                             [--layouts multi single] [--in-process] [--concurrency 2] [--timeline]
-                                            [--down-share 0.02] [--run-share 0.01]
+                                            [--down-share 0.02] [--run-share 0.01] [--stale-statistics]
 
 Creates a throw-away embedded PostgreSQL under a temp dir, migrates it and seeds two worlds: --msps
 MSPs with --agents agents each ("multi"), and one MSP with --msps × --agents agents ("single"), five
@@ -20,6 +20,14 @@ agents (sites) per practice, two links and a backup job per agent. Then, per lay
    earlier phases left (every practice dirty for readiness, the first time-based evaluation),
    which is a restart transient, not the steady state; --timeline shows it. (processed_at is set when the
    batch is claimed, so processed_at − received_at would understate the lag by the batch's duration.)
+   STATS_AFTER seconds into a layout's first warm-up, the benchmark runs ANALYZE, as autovacuum
+   would within a minute or so (--stale-statistics leaves it to autovacuum): the seeded MSPs, and
+   their state rows created by the first batches, are newer than the tables' statistics, and until
+   they are counted the planner takes each MSP for a row or two and picks nested loops that rescan
+   one side per row of the other (one MSP of 500 agents, 1,000-event batches: 139 ms a batch
+   instead of 87; bench/batch_cost_bench.py --stale-statistics). That is a new MSP's first minute,
+   not the steady state this measures. Before 2026-11-24 the benchmark left statistics to
+   autovacuum, so a run of only the single layout spent its first minute on those plans.
 2. drain: stops the workers, records a backlog of --backlog events spread over the layout's MSPs,
    starts N workers and measures how fast the backlog empties: events / (drained − first batch
    committed), and the wall time including process start-up.
@@ -274,10 +282,30 @@ def sustained(conn: psycopg.Connection, world: World, owner_url: str, workers: i
 
 
 WARMUP = 15.0  # --warmup
+STATS_AFTER = 5.0  # seconds into a layout's first warm-up (see the module docstring)
+STALE_STATISTICS = False  # --stale-statistics
+_analyzed: set[int] = set()  # the worlds whose statistics were taken
+
+
+def analyze_soon(owner_url: str, world: "World") -> None:
+    """ANALYZE the database STATS_AFTER seconds from now, once per world, on a connection of its own
+    (the generator's must not wait for it)."""
+    if STALE_STATISTICS or id(world) in _analyzed:
+        return
+    _analyzed.add(id(world))
+
+    def run() -> None:
+        with psycopg.connect(owner_url, autocommit=True) as conn:
+            conn.execute("ANALYZE")
+
+    timer = threading.Timer(STATS_AFTER, run)
+    timer.daemon = True
+    timer.start()
 
 
 def _sustained(conn: psycopg.Connection, world: World, owner_url: str, procs: list, rate: int, seconds: float) -> dict:
     time.sleep(6)  # start-up: imports, partition upkeep, LISTEN
+    analyze_soon(owner_url, world)
     monitor = Monitor(owner_url, list(world.msps))
     monitor.start()
     msps = list(world.msps)
@@ -414,7 +442,7 @@ async def in_process(owner_url: str, app_url: str, world: World, backlog: int) -
 
 
 def main() -> int:
-    global CONCURRENCY, TIMELINE, WARMUP
+    global CONCURRENCY, TIMELINE, WARMUP, STALE_STATISTICS
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=60)
@@ -429,6 +457,8 @@ def main() -> int:
                         help="each worker's --concurrency (telemetry batches and jobs in flight; default 2)")
     parser.add_argument("--warmup", type=float, default=WARMUP,
                         help="seconds sent at the rate before the measured --seconds (default 15)")
+    parser.add_argument("--stale-statistics", action="store_true",
+                        help="no ANALYZE in the first warm-up: statistics are left to autovacuum")
     parser.add_argument("--timeline", action="store_true", help="print the worst lag of each second of a sustained run")
     parser.add_argument("--down-share", type=float, default=0.02,
                         help="share of link samples reporting down (default 0.02: every link flaps; 0: healthy traffic)")
@@ -436,6 +466,7 @@ def main() -> int:
                         help="share of events that are backup runs (default 0.01; real agents: ~0.0002–0.003)")
     args = parser.parse_args()
     CONCURRENCY, TIMELINE, WARMUP = args.concurrency, args.timeline, args.warmup
+    STALE_STATISTICS = args.stale_statistics
 
     from embedded_db import embedded_database
 
