@@ -1,6 +1,6 @@
 """Per-batch cost of the telemetry worker: wall time, worker CPU and statements per batch, in process.
 
-    .venv/bin/python bench/batch_cost_bench.py [--agents 25] [--batch 60] [--batches 300] [--phases]
+    .venv/bin/python bench/batch_cost_bench.py [--agents 25] [--batch 60] [--batches 300] [--phases] [--stale-statistics]
 
 The worker's lag with many MSPs is roughly a round of one small batch per MSP (20 MSPs at 5,000
 events/s: ~60 events each), so it moves with what one small batch costs, most of it per batch
@@ -11,7 +11,9 @@ batches of --batch events recorded into the inbox, then `processing.process_batc
 the production hooks registered (alert rule evaluation, readiness dirty-marking). It prints, per
 batch: wall ms, this process's CPU ms (PostgreSQL's is the difference, roughly), and the
 statements sent to PostgreSQL (counted in libpq's protocol trace of a few more batches); --phases adds wall and CPU of the batch's parts (the claim, the link upsert, the hooks, the
-scope). Healthy traffic (--down-share 0, --run-share 0.002) by default. Not a test: the figures go
+scope). Healthy traffic (--down-share 0, --run-share 0.002) by default. Statistics are taken (ANALYZE)
+after the warm-up batches, as autovacuum would soon after an MSP's first minute; --stale-statistics
+measures that first minute, with the MSP newer than the planner's statistics. Not a test: the figures go
 to docs/performance.md, best compared back to back with the code before a change
 (`git worktree add`, then run the worktree's copy with PYTHONPATH set to it).
 """

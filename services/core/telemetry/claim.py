@@ -110,6 +110,14 @@ hbp AS (
       SELECT x.last_heartbeat_at, x.last_heartbeat_event_id, x.silent_since FROM agent_state x
        WHERE x.msp_id = %(msp)s AND x.agent_id = hb.id LIMIT 1) st ON true
 ),
+-- Joined by key, although an MSP whose agents are newer than the table's statistics gets this
+-- planned as a nested loop that rescans hbp once per agent of the MSP (500 agents: 56 ms of a
+-- 1,000-event batch, until autovacuum's next ANALYZE). Finding the rows by the ctid a LATERAL probe
+-- read would plan well, but the ingest API updates agent rows meanwhile (last_seen_at), and an
+-- UPDATE by a ctid read before such an update can miss the row (locked first, the new version is
+-- not in the statement's snapshot; unlocked, it rests on how PostgreSQL rechecks a TID scan, which
+-- is not settled across versions): a heartbeat lost, for a plan that matters only at thousands of
+-- events/s from one new MSP (2026-11-24).
 ag AS (
   UPDATE agent a SET last_seen_at = greatest(a.last_seen_at, hbp.t),
          agent_version = CASE WHEN hbp.ver IS NOT NULL AND hbp.wins THEN hbp.ver ELSE a.agent_version END,
