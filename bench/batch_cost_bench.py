@@ -147,7 +147,7 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=300, help="batches measured")
     parser.add_argument("--phases", action="store_true", help="also time the batch's parts (adds a little overhead)")
     parser.add_argument("--stale-statistics", action="store_true",
-                        help="skip the ANALYZE after seeding: the planner's view of a new MSP in its first minute")
+                        help="skip the ANALYZE after the warm-up batches: the planner's view of a new MSP in its first minute")
     parser.add_argument("--down-share", type=float, default=0.0)
     parser.add_argument("--run-share", type=float, default=0.002)
     args = parser.parse_args()

@@ -81,6 +81,7 @@ class World:
 
     def __init__(self, msps: dict[uuid.UUID, list[tuple]], down_share: float = 0.02, run_share: float = 0.01) -> None:
         self.msps = msps
+        self.analyzed = False  # statistics taken (analyze_soon)
         self.rng = random.Random(7)
         self.counter = 0
         # Share of link samples reporting the link down. The default makes every link flap every
@@ -284,21 +285,20 @@ def sustained(conn: psycopg.Connection, world: World, owner_url: str, workers: i
 WARMUP = 15.0  # --warmup
 STATS_AFTER = 5.0  # seconds into a layout's first warm-up (see the module docstring)
 STALE_STATISTICS = False  # --stale-statistics
-_analyzed: set[int] = set()  # the worlds whose statistics were taken
 
 
-def analyze_soon(owner_url: str, world: "World") -> None:
-    """ANALYZE the database STATS_AFTER seconds from now, once per world, on a connection of its own
-    (the generator's must not wait for it)."""
-    if STALE_STATISTICS or id(world) in _analyzed:
+def analyze_soon(owner_url: str, world: World) -> None:
+    """ANALYZE the database STATS_AFTER seconds from now (within the warm-up however short), once
+    per world, on a connection of its own (the generator's must not wait for it)."""
+    if STALE_STATISTICS or world.analyzed:
         return
-    _analyzed.add(id(world))
+    world.analyzed = True
 
     def run() -> None:
         with psycopg.connect(owner_url, autocommit=True) as conn:
             conn.execute("ANALYZE")
 
-    timer = threading.Timer(STATS_AFTER, run)
+    timer = threading.Timer(min(STATS_AFTER, WARMUP / 2), run)
     timer.daemon = True
     timer.start()
 
