@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.core.alerts import maintenance, outbox
 from services.core.alerts.models import Incident, IncidentEvent, IncidentStatus, MaintenanceWindow, Urgency
 from services.core.alerts.policy import PolicyView
-from services.core.alerts.rules import INTERNET_OUTAGE, Hit
+from services.core.alerts.rules import Hit
 from services.core.readiness import events as live_events
 
 
@@ -47,9 +47,9 @@ class Ctx:
 class Bulk:
     """What an evaluation keeps in memory or puts off to its end (finish()), so that moving a hundred
     incidents at once costs a few statements rather than a few per incident: every incident of its
-    practices by (rule, subject) — the open ones, then those open_missing() opened or re-opens (an
-    outage's children are among them) —, the incidents it inserted, its live events, and the resolve
-    messages owed to the channels that heard of the incidents it resolves."""
+    practices by (rule, subject) — the open ones, then those open_missing() opened or re-opens —, the
+    incidents it inserted, its live events, and the resolve messages owed to the channels that heard
+    of the incidents it resolves."""
 
     open: dict[tuple[str, str, str], Incident]
     # Inserted by open_missing(): nothing can have been notified for them yet.
@@ -255,14 +255,15 @@ async def resolve(ctx: Ctx, inc: Incident, actor: str | None, actor_id: uuid.UUI
     await _live(ctx, inc, "incident.resolved")
     if inc.notified_at is not None:
         await _follow_up(ctx, inc, "resolve")
-    if ctx.bulk is None:
-        children = (await ctx.session.scalars(select(Incident).where(
-            Incident.msp_id == inc.msp_id, Incident.parent_id == inc.id, Incident.resolved_at.is_(None)))).all()
-    elif inc.rule_id == INTERNET_OUTAGE:
-        # An outage's children hang under one of their own practice: among the evaluation's incidents.
-        children = [i for i in ctx.bulk.open.values() if i.parent_id == inc.id and i.resolved_at is None]
-    else:
-        children = []  # only an outage has children
+    if ctx.bulk is not None:
+        # An evaluation resolves an outage only once it no longer fires; a child still firing was
+        # ungrouped and notified by fire() (no outage firing to hang under), so any child still
+        # under it has cleared as well and settles on its own. Ungrouping it here ("this condition
+        # remains") would notify a condition that is gone, when the evaluation happened to meet the
+        # outage before the child.
+        return
+    children = (await ctx.session.scalars(select(Incident).where(
+        Incident.msp_id == inc.msp_id, Incident.parent_id == inc.id, Incident.resolved_at.is_(None)))).all()
     for child in children:
         # The outage is over; anything still wrong is its own problem now, and is notified on its own.
         _group(ctx, child, None)
