@@ -101,8 +101,7 @@ async def measure(owner_url: str, app_url: str, world: worker_bench.World, batch
         if analyze:
             # After the warm-up: the state rows of the MSP's agents and links exist by then. What
             # autovacuum would see within a minute or so; without it, the plans are a new MSP's.
-            with psycopg.connect(owner_url, autocommit=True) as conn:
-                conn.execute("ANALYZE")
+            worker_bench.analyze(owner_url)
         spent.clear()
         wall, cpu = time.perf_counter(), time.process_time()
         for _ in range(batches):

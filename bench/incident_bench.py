@@ -11,7 +11,8 @@ meets them only by chance (the first one falls in its warm-up); this one measure
 Per round, a fresh MSP seeded as worker_bench.py does (--agents agents, five per practice, two links
 and a backup job each: with the default 125, 25 practices, the periodic pass's chunk), with one
 email channel routed for every severity and urgency and the policy set to resolve at the first clear
-evaluation. Then, in process, each timed as one transaction:
+evaluation; then ANALYZE, so that every round plans alike. Then, in process, each timed as one
+transaction:
 1. open: `evaluate_practices` with plan findings, over every practice: every incident opens and is
    notified (with no telemetry yet, each job has missed its RPO and each agent is silent);
 2. resolve: every rule disabled in the MSP policy, the same evaluation again: every incident clears
@@ -41,7 +42,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import worker_bench  # noqa: E402
 
 
-async def measure(app_url: str, rounds: int, agents: int) -> dict:
+async def measure(owner_url: str, app_url: str, rounds: int, agents: int) -> dict:
     from sqlalchemy import func, select, update
 
     import services.core.models  # noqa: F401  (every table, so relationships between domains resolve)
@@ -53,6 +54,9 @@ async def measure(app_url: str, rounds: int, agents: int) -> dict:
     from services.core.db import Database, Scope
 
     world = await worker_bench.seed(app_url, rounds, agents)
+    # Statistics that count the seeded MSPs, so that every round plans alike: otherwise autovacuum's
+    # ANALYZE lands between two rounds in one run and not in another.
+    worker_bench.analyze(owner_url)
     db = Database.connect(app_url, pool_size=2)
     # As the worker does at start (services/core/heap.py): the collector's full passes over the
     # seeding's objects would land in whichever evaluation happened to trigger them.
@@ -101,13 +105,14 @@ def main() -> int:
     args = parser.parse_args()
 
     from embedded_db import embedded_database
+    from services.core.database_server import libpq
 
     with embedded_database("seawall-incident-bench-") as db:
         with open("/proc/loadavg") as f:
             load = " ".join(f.read().split()[:3])
         print(f"# incident benchmark {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.node()}: {os.cpu_count()} CPUs,"
               f" Python {platform.python_version()}, load average at start {load}", flush=True)
-        print(json.dumps(asyncio.run(measure(db.app, args.rounds, args.agents)), indent=2), flush=True)
+        print(json.dumps(asyncio.run(measure(libpq(db.owner), db.app, args.rounds, args.agents)), indent=2), flush=True)
     return 0
 
 

@@ -20,8 +20,9 @@ agents (sites) per practice, two links and a backup job per agent. Then, per lay
    earlier phases left (every practice dirty for readiness, the first time-based evaluation),
    which is a restart transient, not the steady state; --timeline shows it. (processed_at is set when the
    batch is claimed, so processed_at − received_at would understate the lag by the batch's duration.)
-   STATS_AFTER seconds into a layout's first warm-up, the benchmark runs ANALYZE, as autovacuum
-   would within a minute or so (--stale-statistics leaves it to autovacuum): the seeded MSPs, and
+   STATS_AFTER seconds into a layout's first warm-up (or half-way through a shorter one), the
+   benchmark runs ANALYZE, as autovacuum would within a minute or so, and prints when it finished
+   (--stale-statistics leaves it to autovacuum, as do drain-only runs, --skip-sustained): the seeded MSPs, and
    their state rows created by the first batches, are newer than the tables' statistics, and until
    they are counted the planner takes each MSP for a row or two and picks nested loops that rescan
    one side per row of the other (one MSP of 500 agents, 1,000-event batches: 139 ms a batch
@@ -287,16 +288,26 @@ STATS_AFTER = 5.0  # seconds into a layout's first warm-up (see the module docst
 STALE_STATISTICS = False  # --stale-statistics
 
 
+def analyze(owner_url: str) -> None:
+    """Statistics for every table, as autovacuum takes them (also used by the other benchmarks)."""
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
 def analyze_soon(owner_url: str, world: World) -> None:
-    """ANALYZE the database STATS_AFTER seconds from now (within the warm-up however short), once
-    per world, on a connection of its own (the generator's must not wait for it)."""
+    """ANALYZE STATS_AFTER seconds from now (half the warm-up if that is shorter), once per world,
+    on a connection of its own (the generator's must not wait for it); says when it is done."""
     if STALE_STATISTICS or world.analyzed:
         return
     world.analyzed = True
+    started = time.monotonic()
 
     def run() -> None:
-        with psycopg.connect(owner_url, autocommit=True) as conn:
-            conn.execute("ANALYZE")
+        try:
+            analyze(owner_url)
+            print(f"# statistics taken {time.monotonic() - started:.1f} s into the warm-up", flush=True)
+        except Exception as error:  # reported, and the run goes on with autovacuum's statistics
+            print(f"# ANALYZE failed: {error!r}", flush=True)
 
     timer = threading.Timer(min(STATS_AFTER, WARMUP / 2), run)
     timer.daemon = True
