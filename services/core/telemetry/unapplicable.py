@@ -1,0 +1,23 @@
+"""The one way an applier says "this recorded event itself is invalid and can never be applied".
+
+Only the event's own fault may set it aside (into the dead-letter list an MSP sees and can replay
+once the cause is fixed): an event that names a job of another site, a payload the current schema
+refuses, a reference that no longer exists. Any other exception out of the appliers is a bug or an
+outage: it fails the batch loudly and the batch is retried, never swallowed event by event.
+"""
+
+from __future__ import annotations
+
+
+class UnapplicableEvent(Exception):
+    """Raised by an applier for one event that cannot be applied; carries a plain-words reason.
+
+    `seq` is the inbox row's sequence number where the applier knows it, so the worker can set
+    aside exactly that event without bisecting the batch.
+    """
+
+    def __init__(self, reason: str, *, seq: int | None = None, code: str = "unapplicable") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.seq = seq
+        self.code = code
