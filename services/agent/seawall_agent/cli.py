@@ -2,7 +2,8 @@
 
 Every command that creates an event writes it to the spool first and then tries to deliver
 the spool; if Seawall cannot be reached the event waits on disk and the command still
-succeeds (the daemon or the next command delivers it).
+succeeds (the daemon or the next command delivers it). If Seawall refuses the event, or the
+agent's credential, the command says so on stderr and exits non-zero (outcome.py).
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from seawall_agent import __version__, events
+import httpx
+
+from seawall_agent import __version__, events, outcome
 from seawall_agent.client import EnrollError, SeawallClient, ServerError, enroll
 from seawall_agent.config import (
     AgentConfig,
     ConfigError,
+    JobConfig,
     config_from_server,
     default_state_dir,
     load_config,
@@ -31,17 +35,18 @@ from seawall_agent.config import (
     write_config,
 )
 from seawall_agent.daemon import run_daemon
-from seawall_agent.delivery import Delivery, FlushResult
+from seawall_agent.delivery import Delivery, FlushResult, forget_backoff, reason
 from seawall_agent.files import ensure_private_dir
 from seawall_agent.links import probe_links
+from seawall_agent.outcome import EX_CONFIG, EX_FAILED, EX_IOERR, EX_NOPERM, EX_TEMPFAIL, EX_USAGE
 from seawall_agent.restic import is_restic
-from seawall_agent.runner import backup_run_event, run_command
+from seawall_agent.runner import RunOutcome, backup_run_event, run_command
 from seawall_agent.spool import Spool
 
 log = logging.getLogger("seawall_agent")
 
-EX_USAGE = 2
-EX_TEMPFAIL = 75  # sysexits: "try again later" — events are safe in the spool
+# Asking Seawall about an unknown job must not hold a backup back for long when it is offline.
+JOB_LOOKUP_TIMEOUT = httpx.Timeout(5.0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,10 +79,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args, config, config_path)
     except ConfigError as exc:
         log.error("%s", exc)
-        return 1
+        return EX_CONFIG
     except PermissionError as exc:
         log.error("%s: permission denied (run as the agent's user, or root)", exc.filename)
-        return 1
+        return EX_IOERR
+    except OSError as exc:
+        # Disk full, read-only state directory: the event was never stored, so it is lost.
+        log.error("cannot write %s: %s", exc.filename or "the spool", exc.strerror or exc)
+        return EX_IOERR
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -145,12 +154,13 @@ def cmd_enroll(args: argparse.Namespace, config_path: Path) -> int:
         answer = enroll(server, token)
     except EnrollError as exc:
         log.error("%s", exc)
-        return 1
+        return EX_TEMPFAIL if exc.status is None else EX_FAILED
     state_dir = Path(args.state_dir) if args.state_dir else (
         previous.state_dir if previous else default_state_dir(config_path))
     config = config_from_server(server, answer, state_dir, answer["credential"], previous)
     write_config(config_path, config)
     ensure_private_dir(state_dir)
+    forget_backoff(state_dir)
     log.info("enrolled as agent %s (site %s); config written to %s (mode 0600)",
              config.agent_id, config.site_id, config_path)
     unprobed = [link.name for link in config.links if not link.probe]
@@ -162,9 +172,9 @@ def cmd_enroll(args: argparse.Namespace, config_path: Path) -> int:
 
 def cmd_heartbeat(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:
     spool = Spool(config.state_dir)
-    spool.append(events.heartbeat())
-    _deliver(config, spool)
-    return 0
+    event = events.heartbeat()
+    spool.append(event)
+    return outcome.for_own_events([event["id"]], _deliver(config, spool))
 
 
 def cmd_probe(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:
@@ -178,38 +188,104 @@ def cmd_probe(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int
     spool = Spool(config.state_dir)
     if samples:
         spool.append(*samples)
-    _deliver(config, spool)
-    return 0
+    return outcome.for_own_events([event["id"] for event in samples], _deliver(config, spool))
 
 
 def cmd_run(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:
     argv = _wrapped_argv(args)
     if not argv:
         return EX_USAGE
-    job = config.find_job(args.job)
-    if job is None:
-        log.warning("job %r is not in the config; reporting it by name", args.job)
+    # An unknown --job is only warned about here, never refused: a backup that runs unreported
+    # is better than none (docs/decisions/0008-agent-exit-codes-and-restic-output.md).
+    job, known_jobs = _resolve_job(config, args.job)
     tool = args.tool or (job.tool if job else None)
-    outcome = run_command(argv, parse_restic=is_restic(argv, tool))
-    event = backup_run_event(job.ref if job else args.job, outcome)
-    log.info("job %s: %s (exit %d) in %.1fs", args.job, event["status"], outcome.exit_code,
-             outcome.duration_seconds)
+    parse_restic = is_restic(argv, tool)
+    ran = run_command(argv, parse_restic=parse_restic)
+    event = backup_run_event(job.ref if job else args.job, ran)
+    _say_how_it_ran(args.job, event, ran, parse_restic)
+    code = outcome.for_run(ran.exit_code, _report_run(config, event, known_jobs))
+    if code != ran.exit_code:
+        log.error("the backup succeeded, but Seawall has not taken its report: exit %d", code)
+    return code
+
+
+def _resolve_job(config: AgentConfig, name: str) -> tuple[JobConfig | None, list[str]]:
+    """The job `name` means, and the names of the jobs this agent knows, asking Seawall when
+    the config does not know the name (a job created since enrolling, or a typo)."""
+    job = config.find_job(name)
+    if job is not None:
+        return job, [known.name for known in config.jobs]
     try:
-        spool = Spool(config.state_dir)
+        with SeawallClient(config.server, config.credential, timeout=JOB_LOOKUP_TIMEOUT) as client:
+            answer = client.me()
+    except ServerError as exc:
+        log.warning("job %r is not in the config and Seawall could not be asked (%s); "
+                    "the backup runs and is reported by that name", name, exc)
+        return None, [known.name for known in config.jobs]
+    listed = [JobConfig(name=str(j.get("name")), id=str(j["id"]) if j.get("id") else None,
+                        tool=str(j["tool"]) if j.get("tool") else None)
+              for j in answer.get("jobs") or [] if isinstance(j, dict)]
+    names = [known.name for known in listed]
+    job = next((known for known in listed if name in (known.name, known.id)), None)
+    if job is not None:
+        log.info("job %r is not in the config yet (`seawall-agent refresh` adds it); reporting it by its id", name)
+    else:
+        log.error("Seawall lists no job %r for this agent (its jobs: %s): check --job. "
+                  "The backup runs anyway and is reported by that name", name, ", ".join(names) or "none")
+    return job, names
+
+
+def _say_how_it_ran(job_name: str, event: events.Event, ran: RunOutcome, parse_restic: bool) -> None:
+    summary = ran.restic
+    details = ""
+    if summary and summary.snapshot_id:
+        details += f"; snapshot {summary.snapshot_id}"
+    if summary and summary.bytes_processed is not None:
+        details += f"; {_human_bytes(summary.bytes_processed)} in {summary.files_processed} file(s)"
+    log.info("job %s: %s (exit %d) in %.1fs%s", job_name, event["status"], ran.exit_code,
+             ran.duration_seconds, details)
+    if parse_restic and event["status"] != "failed" and not (summary and summary.snapshot_id):
+        log.warning("restic printed no snapshot summary (--quiet? --dry-run?), so the report carries no "
+                    "snapshot, size or restore point; run restic backup without --quiet, or with --json")
+
+
+def _report_run(config: AgentConfig, event: events.Event, known_jobs: list[str]) -> int:
+    """Spool and deliver the run's report; the exit code that says how that went."""
+    spool = Spool(config.state_dir)
+    try:
         spool.append(event)
-        _deliver(config, spool)
+    except Exception as exc:
+        log.error("the backup ran, but its report could not be written to %s (%s): it is lost",
+                  spool.path, getattr(exc, "strerror", None) or exc)
+        return EX_IOERR
+    try:
+        result = _deliver(config, spool)
     except Exception:
-        # Whatever went wrong with reporting (disk full, a bug), the caller must still see
-        # the backup's own exit code, not ours.
-        log.exception("the backup ran but its report could not be recorded")
-    return outcome.exit_code  # whatever called us (cron, systemd) sees the backup's own result
+        # A bug in delivery must not hide the backup's own exit code; the report is spooled.
+        log.exception("the report is spooled, but delivering it failed")
+        return outcome.EX_OK
+    refusal = result.refusal_of(event["id"])
+    if refusal is not None and any(error.get("field") == "job" for error in refusal.errors):
+        log.error("this agent's jobs: %s; give one of them as --job", ", ".join(known_jobs) or "none")
+    return outcome.for_own_events([event["id"]], result)
+
+
+def _human_bytes(count: int) -> str:
+    size = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
 
 
 def _run_unreported(args: argparse.Namespace) -> int:
     argv = _wrapped_argv(args)
     if not argv:
         return EX_USAGE
-    return run_command(argv, parse_restic=False).exit_code
+    code = run_command(argv, parse_restic=False).exit_code
+    # Nothing was reported: a backup that succeeded must still not look fully done to cron.
+    return outcome.for_run(code, EX_CONFIG)
 
 
 def _wrapped_argv(args: argparse.Namespace) -> list[str]:
@@ -238,7 +314,7 @@ def cmd_daemon(args: argparse.Namespace, config: AgentConfig, _path: Path) -> in
 def cmd_flush(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:
     # An operator asking to flush (network just fixed) should not wait out our backoff.
     result = _deliver(config, Spool(config.state_dir), lock_wait_seconds=60.0, skip_backoff=True)
-    return 0 if result.pending == 0 else EX_TEMPFAIL
+    return outcome.for_flush(result)
 
 
 def cmd_refresh(args: argparse.Namespace, config: AgentConfig, config_path: Path) -> int:
@@ -247,7 +323,9 @@ def cmd_refresh(args: argparse.Namespace, config: AgentConfig, config_path: Path
             answer = client.me()
     except ServerError as exc:
         log.error("refresh failed: %s", exc)
-        return 1
+        if exc.status is None:
+            return EX_TEMPFAIL
+        return EX_NOPERM if exc.status == 401 else EX_FAILED
     updated = config_from_server(config.server, answer, config.state_dir, config.credential, config)
     write_config(config_path, updated)
     log.info("config refreshed: %d link(s), %d job(s)", len(updated.links), len(updated.jobs))
@@ -265,7 +343,13 @@ def cmd_status(args: argparse.Namespace, config: AgentConfig, config_path: Path)
     for job in config.jobs:
         print(f"job:        {job.name} ({job.tool or 'generic'})")
     print(f"spooled:    {spool.pending()} event(s) in {spool.path}")
-    print(f"rejected:   {len(spool.rejected())} event(s) in {spool.rejected_path}")
+    rejected = spool.rejected()
+    print(f"rejected:   {len(rejected)} event(s) in {spool.rejected_path}")
+    for entry in rejected[-5:]:  # the newest, so a mistake made today is in view
+        event = entry.get("event")
+        what = events.describe(event) if isinstance(event, dict) else "an unreadable spool line"
+        reasons = "; ".join(reason(error) for error in entry.get("errors") or [] if isinstance(error, dict))
+        print(f"            {entry.get('rejected_at', '?')} {what}: {reasons}")
     return 0
 
 
@@ -285,8 +369,6 @@ def _deliver(config: AgentConfig, spool: Spool, lock_wait_seconds: float = 10.0,
                     f" ({result.error})" if result.error else "", when)
     else:
         log.debug("delivered %d event(s)", result.delivered)
-    if result.rejected:
-        log.error("%d event(s) rejected by the server; see %s", result.rejected, spool.rejected_path)
     return result
 
 
