@@ -5,12 +5,18 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from seawall_agent.cli import main
+from seawall_agent.client import SeawallClient
 from seawall_agent.config import load_config, write_config
+from seawall_agent.daemon import run_daemon
+from seawall_agent.delivery import Delivery
 from seawall_agent.spool import Spool
 
 from .conftest import ENROLL_TOKEN, FakeSeawall, Scripted
@@ -220,3 +226,34 @@ def test_the_real_command_prints_the_refusal_on_stderr_and_the_backups_output_on
     assert done.stdout == "copying charts\n"
     assert "Seawall refused the report of a run of job 'nightly-restci'" in done.stderr
     assert "this agent's jobs: nightly-restic" in done.stderr
+
+
+def test_the_daemon_delivers_with_the_new_credential_once_the_agent_is_enrolled_again(
+    config_path: Path, seawall: FakeSeawall
+) -> None:
+    good = load_config(config_path)
+    _revoke(config_path)
+    revoked = load_config(config_path)
+    config = revoked.__class__(**{**revoked.__dict__, "heartbeat_interval_seconds": 1})
+    delivery = Delivery(Spool(config.state_dir), SeawallClient(config.server, config.credential),
+                        backoff_base=0.05, backoff_cap=0.2)
+    stop = threading.Event()
+    daemon = threading.Thread(target=run_daemon, args=(config, delivery, stop, config_path))
+    daemon.start()
+    try:
+        _wait_for(lambda: any(call.status == 401 for call in seawall.calls))
+        write_config(config_path, good)  # what `seawall-agent enroll` with a new token does
+        _wait_for(lambda: len(seawall.events) >= 2)
+    finally:
+        stop.set()
+        daemon.join(timeout=10)
+        delivery.client.close()
+
+    assert [e["type"] for e in seawall.events[:2]] == ["heartbeat", "heartbeat"]  # spooled while refused, then sent
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)

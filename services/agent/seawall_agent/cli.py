@@ -188,7 +188,13 @@ def cmd_probe(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int
     spool = Spool(config.state_dir)
     if samples:
         spool.append(*samples)
-    return outcome.for_own_events([event["id"] for event in samples], _deliver(config, spool))
+    code = outcome.for_own_events([event["id"] for event in samples], _deliver(config, spool))
+    # A probe that is configured but cannot run (no ping binary, say) is a setup mistake, not
+    # an outage: no sample is sent, so the exit code is what tells the person setting it up.
+    unavailable = [report for report in reports if report.link.probe and report.result is None]
+    for report in unavailable:
+        log.error("%s", report.describe())
+    return code or (EX_CONFIG if unavailable else outcome.EX_OK)
 
 
 def cmd_run(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:
@@ -218,7 +224,7 @@ def _resolve_job(config: AgentConfig, name: str) -> tuple[JobConfig | None, list
     try:
         with SeawallClient(config.server, config.credential, timeout=JOB_LOOKUP_TIMEOUT) as client:
             answer = client.me()
-    except ServerError as exc:
+    except Exception as exc:  # noqa: BLE001 - nothing about this lookup may stop the backup
         log.warning("job %r is not in the config and Seawall could not be asked (%s); "
                     "the backup runs and is reported by that name", name, exc)
         return None, [known.name for known in config.jobs]
@@ -297,7 +303,7 @@ def _wrapped_argv(args: argparse.Namespace) -> list[str]:
     return argv
 
 
-def cmd_daemon(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:
+def cmd_daemon(args: argparse.Namespace, config: AgentConfig, config_path: Path) -> int:
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -306,8 +312,11 @@ def cmd_daemon(args: argparse.Namespace, config: AgentConfig, _path: Path) -> in
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    with SeawallClient(config.server, config.credential) as client:
-        run_daemon(config, Delivery(Spool(config.state_dir), client), stop)
+    delivery = Delivery(Spool(config.state_dir), SeawallClient(config.server, config.credential))
+    try:
+        run_daemon(config, delivery, stop, config_path)
+    finally:
+        delivery.client.close()  # the daemon may have replaced the client it started with
     return 0
 
 
