@@ -35,7 +35,7 @@ class ResticSummary:
     backup_end: datetime | None = None
 
 
-# restic's human summary (restic 0.9 to 0.17 print these the same way when stdout is not a terminal).
+# restic's human summary, as it prints it when stdout is not a terminal (older versions: "Added to the repo").
 _UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40, "PiB": 1 << 50}
 _SIZE = r"(?P<size>\d+(?:\.\d+)?) (?P<unit>B|KiB|MiB|GiB|TiB|PiB)"
 _PROCESSED = re.compile(rf"^processed (?P<files>\d+) files, {_SIZE} in ")
