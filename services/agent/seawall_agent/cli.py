@@ -36,9 +36,9 @@ from seawall_agent.config import (
 )
 from seawall_agent.daemon import run_daemon
 from seawall_agent.delivery import Delivery, FlushResult, forget_backoff, reason
-from seawall_agent.files import ensure_private_dir
+from seawall_agent.files import check_writable, ensure_private_dir
 from seawall_agent.links import probe_links
-from seawall_agent.outcome import EX_CONFIG, EX_FAILED, EX_IOERR, EX_NOPERM, EX_TEMPFAIL, EX_USAGE
+from seawall_agent.outcome import EX_CONFIG, EX_FAILED, EX_IOERR, EX_NOPERM, EX_OK, EX_TEMPFAIL, EX_USAGE
 from seawall_agent.restic import is_restic
 from seawall_agent.runner import RunOutcome, backup_run_event, run_command
 from seawall_agent.spool import Spool
@@ -84,8 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("%s: permission denied (run as the agent's user, or root)", exc.filename)
         return EX_IOERR
     except OSError as exc:
-        # Disk full, read-only state directory: the event was never stored, so it is lost.
-        log.error("cannot write %s: %s", exc.filename or "the spool", exc.strerror or exc)
+        # Disk full, read-only state directory: an event that was never stored is lost.
+        log.error("%s: %s", exc.filename or "the state directory", exc.strerror or exc)
         return EX_IOERR
 
 
@@ -150,16 +150,24 @@ def cmd_enroll(args: argparse.Namespace, config_path: Path) -> int:
             previous = load_config(config_path)
         except ConfigError as exc:
             log.warning("existing config ignored: %s", exc)
+    state_dir = Path(args.state_dir) if args.state_dir else (
+        previous.state_dir if previous else default_state_dir(config_path))
+    try:
+        # The token is single-use and the credential is shown once: a config that cannot be
+        # written afterwards would waste both, so find out before spending the token.
+        check_writable(config_path.parent)
+        check_writable(state_dir)
+    except OSError as exc:
+        log.error("%s: %s; the enrollment token was not used (run as root, or choose --config and --state-dir)",
+                  exc.filename, exc.strerror or exc)
+        return EX_IOERR
     try:
         answer = enroll(server, token)
     except EnrollError as exc:
         log.error("%s", exc)
         return EX_TEMPFAIL if exc.status is None else EX_FAILED
-    state_dir = Path(args.state_dir) if args.state_dir else (
-        previous.state_dir if previous else default_state_dir(config_path))
     config = config_from_server(server, answer, state_dir, answer["credential"], previous)
     write_config(config_path, config)
-    ensure_private_dir(state_dir)
     forget_backoff(state_dir)
     log.info("enrolled as agent %s (site %s); config written to %s (mode 0600)",
              config.agent_id, config.site_id, config_path)
@@ -194,7 +202,7 @@ def cmd_probe(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int
     unavailable = [report for report in reports if report.link.probe and report.result is None]
     for report in unavailable:
         log.error("%s", report.describe())
-    return code or (EX_CONFIG if unavailable else outcome.EX_OK)
+    return code or (EX_CONFIG if unavailable else EX_OK)
 
 
 def cmd_run(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:
@@ -269,7 +277,7 @@ def _report_run(config: AgentConfig, event: events.Event, known_jobs: list[str])
     except Exception:
         # A bug in delivery must not hide the backup's own exit code; the report is spooled.
         log.exception("the report is spooled, but delivering it failed")
-        return outcome.EX_OK
+        return EX_OK
     refusal = result.refusal_of(event["id"])
     if refusal is not None and any(error.get("field") == "job" for error in refusal.errors):
         log.error("this agent's jobs: %s; give one of them as --job", ", ".join(known_jobs) or "none")
