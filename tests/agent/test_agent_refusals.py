@@ -257,3 +257,27 @@ def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
+
+
+def test_a_404_from_a_wrong_server_url_exits_76_keeps_the_events_and_they_go_out_once_it_is_fixed(
+    config_path: Path, seawall: FakeSeawall, caplog: pytest.LogCaptureFixture
+) -> None:
+    seawall.script.append(Scripted(status=404, body={"title": "Not Found", "status": 404}))
+
+    assert main(["heartbeat", "--config", str(config_path)]) == 76
+    assert main(["heartbeat", "--config", str(config_path)]) == 76  # held back by the pause: still not "spooled, fine"
+
+    assert "refused the request (HTTP 404: Not Found), which waiting will not fix" in caplog.text
+    assert _spool(config_path).pending() == 2
+    assert main(["flush", "--config", str(config_path)]) == 0  # the server answers properly again
+    assert len(seawall.events) == 2
+
+
+@pytest.mark.parametrize("status", [500, 503, 408])
+def test_server_errors_and_timeouts_are_waited_out_and_the_command_exits_0(
+    config_path: Path, seawall: FakeSeawall, status: int
+) -> None:
+    seawall.script.append(Scripted(status=status))
+
+    assert main(["heartbeat", "--config", str(config_path)]) == 0
+    assert _spool(config_path).pending() == 1

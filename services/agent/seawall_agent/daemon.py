@@ -1,8 +1,9 @@
 """`seawall-agent daemon`: heartbeats and link probes on their intervals, spool replayed
 whenever the server is willing to take it.
 
-When Seawall refuses the credential the daemon keeps spooling, and looks at the config file
-again: once the agent is enrolled again it delivers with the new credential, without a restart.
+When Seawall refuses the credential (or the request itself: a wrong server URL) the daemon keeps
+spooling and looks at the config file again: once the agent is enrolled again, or the server
+fixed, it delivers with the new config, without a restart.
 """
 
 from __future__ import annotations
@@ -47,11 +48,11 @@ def run_daemon(config: AgentConfig, delivery: Delivery, stop: threading.Event,
             next_probe = now + config.probe_interval_seconds
 
         result = delivery.flush()
-        if result.credential_refused and config_path is not None:
-            renewed = _take_new_credential(config, config_path, delivery)
+        if result.refused_status is not None and config_path is not None:
+            renewed = _take_new_config(config, config_path, delivery)
             if renewed is not config:
                 config = renewed
-                continue  # deliver with the new credential now, not after the old one's pause
+                continue  # deliver with the new config now, not after the old one's pause
         wake = min(next_heartbeat, next_probe if probing else math.inf)
         if result.retry_at is not None:
             wake = min(wake, time.monotonic() + max(0.0, result.retry_at - time.time()))
@@ -61,7 +62,7 @@ def run_daemon(config: AgentConfig, delivery: Delivery, stop: threading.Event,
     log.info("daemon stopped; %d event(s) left in the spool", spool.pending())
 
 
-def _take_new_credential(config: AgentConfig, config_path: Path, delivery: Delivery) -> AgentConfig:
+def _take_new_config(config: AgentConfig, config_path: Path, delivery: Delivery) -> AgentConfig:
     """The config as it is on disk now, with `delivery` switched to it if enroll changed the
     credential or the server; otherwise `config` unchanged."""
     try:
@@ -71,7 +72,7 @@ def _take_new_credential(config: AgentConfig, config_path: Path, delivery: Deliv
         return config
     if (current.credential, current.server) == (config.credential, config.server):
         return config
-    log.info("the config has a new credential; delivering with it")
+    log.info("the config has a new credential or server; delivering with it")
     delivery.client.close()
     delivery.client = SeawallClient(current.server, current.credential)
     forget_backoff(delivery.spool.state_dir)

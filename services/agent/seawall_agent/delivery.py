@@ -37,6 +37,8 @@ MAX_BATCH_BYTES = 900_000  # below the contract's 1 MiB body limit even when gzi
 MAX_RETRY_AFTER_SECONDS = 3600.0  # a bogus Retry-After must not silence an agent for days
 BACKOFF_FILE = "backoff.json"
 CREDENTIAL_REFUSED = "Seawall refused this agent's credential (401): revoked? enroll this agent again"
+# Client errors that say "not now" rather than "not this": the batch is simply tried again later.
+TRANSIENT_CLIENT_ERRORS = {408, 425, 429}
 
 
 @dataclass(frozen=True)
@@ -60,9 +62,14 @@ class FlushResult:
     busy: bool = False  # another agent process is delivering right now
     delivered_ids: set[str] = field(default_factory=set)
     refusals: list[Refusal] = field(default_factory=list)
-    # The server refused the agent's credential (now, or in the attempt whose backoff holds us
-    # back): nothing will be delivered until the agent is enrolled again.
-    credential_refused: bool = False
+    # The status of an answer that refused the whole request for a reason waiting will not fix
+    # (401: the credential; another 4xx: a wrong server URL, a proxy in the way), now or in the
+    # attempt whose backoff holds us back. The events stay spooled until a person acts.
+    refused_status: int | None = None
+
+    @property
+    def credential_refused(self) -> bool:
+        return self.refused_status == 401
 
     def refusal_of(self, event_id: str) -> Refusal | None:
         return next((r for r in self.refusals if r.event.get("id") == event_id), None)
@@ -73,7 +80,7 @@ class _Backoff:
     failures: int = 0
     not_before: float = 0.0
     rate_limited: bool = False  # the pause is the server's Retry-After, not our own backoff
-    credential_refused: bool = False  # the failure was a 401, which waiting alone will not fix
+    refused_status: int | None = None  # the failure was a 4xx that waiting alone will not fix
 
 
 class Delivery:
@@ -109,9 +116,9 @@ class Delivery:
             if time.time() < backoff.not_before and (backoff.rate_limited or not skip_backoff):
                 result.retry_at = backoff.not_before
                 result.pending = self.spool.pending()
-                result.credential_refused = backoff.credential_refused
-                if backoff.credential_refused:
-                    result.error = CREDENTIAL_REFUSED
+                result.refused_status = backoff.refused_status
+                if backoff.refused_status is not None:
+                    result.error = _refused_message(backoff.refused_status)
                 return result
             self._send_until_empty(backoff, result)
             result.pending = self.spool.pending()
@@ -155,13 +162,14 @@ class Delivery:
                 else:
                     backoff.not_before = time.time() + min(delay, MAX_RETRY_AFTER_SECONDS)
                     backoff.rate_limited = True
-                    backoff.credential_refused = False
+                    backoff.refused_status = None
                     self._save_backoff(backoff)
                     result.retry_at, result.error = backoff.not_before, f"rate limited; retry after {delay:g}s"
                 return
-            elif answer.status == 401:
-                result.credential_refused = True
-                self._fail(backoff, result, CREDENTIAL_REFUSED, credential_refused=True)
+            elif 400 <= answer.status < 500 and answer.status not in TRANSIENT_CLIENT_ERRORS:
+                result.refused_status = answer.status
+                self._fail(backoff, result, _refused_message(answer.status, answer.describe()),
+                           refused_status=answer.status)
                 return
             else:
                 # 5xx and anything unexpected: keep the events and retry later.
@@ -190,16 +198,16 @@ class Delivery:
                       self.spool.rejected_path)
         result.rejected += len(by_index)
 
-    def _fail(self, backoff: _Backoff, result: FlushResult, message: str, *, credential_refused: bool = False) -> None:
+    def _fail(self, backoff: _Backoff, result: FlushResult, message: str, *, refused_status: int | None = None) -> None:
         backoff.failures += 1
         delay = backoff_delay(backoff.failures, self.backoff_base, self.backoff_cap)
         backoff.not_before = time.time() + delay
         backoff.rate_limited = False
-        backoff.credential_refused = credential_refused
+        backoff.refused_status = refused_status
         self._save_backoff(backoff)
         result.retry_at, result.error = backoff.not_before, message
-        # A refused credential is not the network's fault: it needs a person, so it is an error.
-        level = logging.ERROR if backoff.credential_refused else logging.WARNING
+        # A refusal is not the network's fault: it needs a person, so it is an error.
+        level = logging.ERROR if refused_status is not None else logging.WARNING
         log.log(level, "%s; events stay spooled, next attempt in %.1fs", message, delay)
 
     def _load_backoff(self) -> _Backoff:
@@ -207,7 +215,7 @@ class Delivery:
             data = json.loads(self._backoff_path.read_text())
             backoff = _Backoff(failures=int(data["failures"]), not_before=float(data["not_before"]),
                                rate_limited=bool(data.get("rate_limited", False)),
-                               credential_refused=bool(data.get("credential_refused", False)))
+                               refused_status=_status_or_none(data.get("refused_status")))
         except (FileNotFoundError, ValueError, KeyError, TypeError):
             return _Backoff()
         # After the clock jumps backwards a stored pause could look endless: cap it.
@@ -219,7 +227,18 @@ class Delivery:
         atomic_write(self._backoff_path,
                      json.dumps({"failures": backoff.failures, "not_before": backoff.not_before,
                                  "rate_limited": backoff.rate_limited,
-                                 "credential_refused": backoff.credential_refused}).encode())
+                                 "refused_status": backoff.refused_status}).encode())
+
+def _refused_message(status: int, answer: str | None = None) -> str:
+    if status == 401:
+        return CREDENTIAL_REFUSED
+    return (f"Seawall refused the request ({answer or f'HTTP {status}'}), which waiting will not fix: "
+            "is `server` in the config right, or is a proxy in the way?")
+
+
+def _status_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
 
 def forget_backoff(state_dir: Path) -> None:
     """A new credential (enrolled again) deserves an attempt now, not the old one's pause."""

@@ -18,6 +18,7 @@ EX_USAGE = 2
 EX_DATAERR = 65  # Seawall refused an event this command made (422/413); kept in rejected.jsonl
 EX_IOERR = 74  # the event could not be written to the spool (disk full?): it is lost
 EX_TEMPFAIL = 75  # Seawall could not be reached (flush: events remain spooled)
+EX_PROTOCOL = 76  # Seawall refused the request itself (a 4xx other than 401/422/413/429); events stay spooled
 EX_NOPERM = 77  # Seawall refused the agent's credential; events stay spooled until enrolled again
 EX_CONFIG = 78  # the config file is missing or wrong
 
@@ -29,14 +30,18 @@ def for_own_events(event_ids: Iterable[str], result: FlushResult) -> int:
         return EX_DATAERR
     if all(event_id in result.delivered_ids for event_id in ids):
         return EX_OK
-    if result.credential_refused:
-        return EX_NOPERM
-    return EX_OK  # spooled
+    return _for_refused_request(result) or EX_OK  # else spooled
+
+
+def _for_refused_request(result: FlushResult) -> int | None:
+    if result.refused_status is None:
+        return None
+    return EX_NOPERM if result.credential_refused else EX_PROTOCOL
 
 
 def for_flush(result: FlushResult) -> int:
-    if result.credential_refused:
-        return EX_NOPERM
+    if (code := _for_refused_request(result)) is not None:
+        return code
     if result.refusals:
         return EX_DATAERR
     return EX_TEMPFAIL if result.pending else EX_OK
