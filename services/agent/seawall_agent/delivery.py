@@ -7,9 +7,10 @@ outage do not all hit Seawall in the same second. The backoff is stored in the s
 directory, so the daemon and a `run` wrapper honour the same pause.
 
 A 422 refuses the whole batch; the events it names are moved to rejected.jsonl and the rest
-is sent again, so one bad event never blocks the spool. The result says which events were
-refused and whether the credential was, so a command can tell its caller through its exit code
-(docs/decisions/0008-agent-exit-codes-and-restic-output.md).
+is sent again, so one bad event never blocks the spool. Any other 4xx but 408/425/429 (a
+revoked credential, a wrong server URL) keeps the events but is a refusal, not an outage. The
+result says which events were refused and whether the request was, so a command can tell its
+caller through its exit code (docs/decisions/0008-agent-exit-codes-and-restic-output.md).
 """
 
 from __future__ import annotations

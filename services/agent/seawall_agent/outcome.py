@@ -18,7 +18,7 @@ EX_USAGE = 2
 EX_DATAERR = 65  # Seawall refused an event this command made (422/413); kept in rejected.jsonl
 EX_IOERR = 74  # the event could not be written to the spool (disk full?): it is lost
 EX_TEMPFAIL = 75  # Seawall could not be reached (flush: events remain spooled)
-EX_PROTOCOL = 76  # Seawall refused the request itself (a 4xx other than 401/422/413/429); events stay spooled
+EX_PROTOCOL = 76  # Seawall refused the request itself (a 4xx such as 403 or 404); events stay spooled
 EX_NOPERM = 77  # Seawall refused the agent's credential; events stay spooled until enrolled again
 EX_CONFIG = 78  # the config file is missing or wrong
 
