@@ -281,3 +281,39 @@ def test_server_errors_and_timeouts_are_waited_out_and_the_command_exits_0(
 
     assert main(["heartbeat", "--config", str(config_path)]) == 0
     assert _spool(config_path).pending() == 1
+
+
+def test_resend_with_the_right_job_name_delivers_the_refused_run_once_with_its_original_id(
+    config_path: Path, seawall: FakeSeawall
+) -> None:
+    main(["run", "--config", str(config_path), "--job", "nightly-restci", "--", *_python("print('copying charts')")])
+    [refused] = [entry["event"] for entry in _spool(config_path).rejected()]
+
+    assert main(["resend", "--config", str(config_path), "--job", "nightly-restci=nightly-restic"]) == 0
+
+    [delivered] = seawall.events
+    assert delivered["id"] == refused["id"] and delivered["job"] == JOB_ID
+    assert delivered["started_at"] == refused["started_at"] and delivered["log_tail"] == "copying charts\n"
+    assert _spool(config_path).rejected() == []
+    assert main(["resend", "--config", str(config_path)]) == 0  # nothing left to send
+    assert len(seawall.calls) == 2  # the refusal and the resend
+
+
+def test_resend_without_a_fix_is_refused_again_exits_65_and_keeps_the_event_and_unreadable_lines(
+    config_path: Path, seawall: FakeSeawall
+) -> None:
+    main(["run", "--config", str(config_path), "--job", "nightly-restci", "--", *_python("pass")])
+    rejected = _spool(config_path).rejected_path
+    rejected.write_bytes(rejected.read_bytes() + b'{"rejected_at": "2026-01-0')  # a torn line from a crash
+
+    assert main(["resend", "--config", str(config_path), "--job", "other=nightly-restic"]) == 65
+
+    lines = rejected.read_bytes().splitlines()
+    assert lines[0] == b'{"rejected_at": "2026-01-0'  # kept as it was, for a human
+    assert json.loads(lines[1])["event"]["job"] == "nightly-restci"
+    assert seawall.events == []
+    assert main(["status", "--config", str(config_path)]) == 0  # the torn line does not break it
+
+
+def test_resend_refuses_a_job_fix_that_is_not_old_equals_new(config_path: Path, seawall: FakeSeawall) -> None:
+    assert main(["resend", "--config", str(config_path), "--job", "nightly-restic"]) == 2

@@ -73,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "run": cmd_run,
             "daemon": cmd_daemon,
             "flush": cmd_flush,
+            "resend": cmd_resend,
             "refresh": cmd_refresh,
             "status": cmd_status,
         }[args.command]
@@ -119,6 +120,10 @@ def _parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("argv", nargs=argparse.REMAINDER, help="the command, after --")
     commands.add_parser("daemon", parents=[common], help="heartbeats, probes and spool replay, forever")
     commands.add_parser("flush", parents=[common], help="deliver the spool now (exit 75 if events remain)")
+    resend_cmd = commands.add_parser("resend", parents=[common],
+                                     help="send the events Seawall refused again, once what it named is fixed")
+    resend_cmd.add_argument("--job", action="append", default=[], metavar="OLD=NEW",
+                            help="report the refused runs of job OLD as runs of job NEW (repeatable)")
     commands.add_parser("refresh", parents=[common], help="reload links and jobs from the server")
     commands.add_parser("status", parents=[common], help="show configuration and spool state")
     return parser
@@ -332,6 +337,32 @@ def cmd_flush(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int
     # An operator asking to flush (network just fixed) should not wait out our backoff.
     result = _deliver(config, Spool(config.state_dir), lock_wait_seconds=60.0, skip_backoff=True)
     return outcome.for_flush(result)
+
+
+def cmd_resend(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:
+    renames: dict[str, str] = {}
+    for pair in args.job:
+        old, sep, new = pair.partition("=")
+        if not (sep and old and new):
+            log.error("--job: expected OLD=NEW (the name that was refused = the right one), not %r", pair)
+            return EX_USAGE
+        target = config.find_job(new)
+        renames[old] = target.ref if target else new
+
+    def fix(event: events.Event) -> events.Event:
+        if event.get("type") in ("backup_run", "restore_test") and event.get("job") in renames:
+            return {**event, "job": renames[event["job"]]}
+        return event
+
+    spool = Spool(config.state_dir)
+    # Same ids as before: Seawall stored none of them, so nothing can be counted twice.
+    requeued = spool.requeue_rejected(fix)
+    if not requeued:
+        log.info("no refused events to send again")
+        return EX_OK
+    log.info("%d refused event(s) are back in the spool", len(requeued))
+    result = _deliver(config, spool, lock_wait_seconds=60.0, skip_backoff=True)
+    return outcome.for_own_events([event["id"] for event in requeued], result)
 
 
 def cmd_refresh(args: argparse.Namespace, config: AgentConfig, config_path: Path) -> int:
