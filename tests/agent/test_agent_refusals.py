@@ -55,6 +55,7 @@ def test_a_mistyped_job_runs_the_backup_names_the_refusal_and_the_valid_jobs_and
     assert "Seawall lists no job 'nightly-restci'" in err  # said before the backup started
     assert "refused the report of a run of job 'nightly-restci': job: names no job" in err
     assert "this agent's jobs: nightly-restic" in err
+    assert "seawall-agent resend --job nightly-restci=NAME" in err
     assert seawall.events == []
     [kept] = _spool(config_path).rejected()
     assert kept["event"]["job"] == "nightly-restci" and kept["errors"][0]["field"] == "job"

@@ -285,7 +285,8 @@ def _report_run(config: AgentConfig, event: events.Event, known_jobs: list[str])
         return EX_OK
     refusal = result.refusal_of(event["id"])
     if refusal is not None and any(error.get("field") == "job" for error in refusal.errors):
-        log.error("this agent's jobs: %s; give one of them as --job", ", ".join(known_jobs) or "none")
+        log.error("this agent's jobs: %s; give one of them as --job, and `seawall-agent resend --job %s=NAME` "
+                  "sends this run's report again", ", ".join(known_jobs) or "none", event["job"])
     return outcome.for_own_events([event["id"]], result)
 
 
