@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -38,8 +39,7 @@ def _spool(config_path: Path) -> Spool:
 
 
 def _revoke(config_path: Path) -> None:
-    config = load_config(config_path)
-    write_config(config_path, config.__class__(**{**config.__dict__, "credential": "swa_" + "r" * 43}))
+    write_config(config_path, replace(load_config(config_path), credential="swa_" + "r" * 43))
 
 
 def test_a_mistyped_job_runs_the_backup_names_the_refusal_and_the_valid_jobs_and_exits_65(
@@ -235,7 +235,7 @@ def test_the_daemon_delivers_with_the_new_credential_once_the_agent_is_enrolled_
     good = load_config(config_path)
     _revoke(config_path)
     revoked = load_config(config_path)
-    config = revoked.__class__(**{**revoked.__dict__, "heartbeat_interval_seconds": 1})
+    config = replace(revoked, heartbeat_interval_seconds=1)
     delivery = Delivery(Spool(config.state_dir), SeawallClient(config.server, config.credential),
                         backoff_base=0.05, backoff_cap=0.2)
     stop = threading.Event()
