@@ -20,14 +20,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-
 from seawall_agent import __version__, events, outcome
+from seawall_agent.backup_report import report_run, resolve_job, say_how_it_ran
 from seawall_agent.client import EnrollError, SeawallClient, ServerError, enroll
 from seawall_agent.config import (
     AgentConfig,
     ConfigError,
-    JobConfig,
     config_from_server,
     default_state_dir,
     load_config,
@@ -40,14 +38,10 @@ from seawall_agent.files import check_writable, ensure_private_dir
 from seawall_agent.links import probe_links
 from seawall_agent.outcome import EX_CONFIG, EX_FAILED, EX_IOERR, EX_NOPERM, EX_OK, EX_TEMPFAIL, EX_USAGE
 from seawall_agent.restic import is_restic
-from seawall_agent.runner import RunOutcome, backup_run_event, run_command
+from seawall_agent.runner import backup_run_event, run_command
 from seawall_agent.spool import Spool
 
 log = logging.getLogger("seawall_agent")
-
-# Asking Seawall about an unknown job must not hold a backup back for long when it is offline.
-JOB_LOOKUP_TIMEOUT = httpx.Timeout(5.0)
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
@@ -216,87 +210,16 @@ def cmd_run(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:
         return EX_USAGE
     # An unknown --job is only warned about here, never refused: a backup that runs unreported
     # is better than none (docs/decisions/0008-agent-exit-codes-and-restic-output.md).
-    job, known_jobs = _resolve_job(config, args.job)
+    job, known_jobs = resolve_job(config, args.job)
     tool = args.tool or (job.tool if job else None)
     parse_restic = is_restic(argv, tool)
     ran = run_command(argv, parse_restic=parse_restic)
     event = backup_run_event(job.ref if job else args.job, ran)
-    _say_how_it_ran(args.job, event, ran, parse_restic)
-    code = outcome.for_run(ran.exit_code, _report_run(config, event, known_jobs))
+    say_how_it_ran(args.job, event, ran, parse_restic)
+    code = outcome.for_run(ran.exit_code, report_run(config, event, known_jobs, _deliver))
     if code != ran.exit_code:
         log.error("the backup succeeded, but Seawall has not taken its report: exit %d", code)
     return code
-
-
-def _resolve_job(config: AgentConfig, name: str) -> tuple[JobConfig | None, list[str]]:
-    """The job `name` means, and the names of the jobs this agent knows, asking Seawall when
-    the config does not know the name (a job created since enrolling, or a typo)."""
-    job = config.find_job(name)
-    if job is not None:
-        return job, [known.name for known in config.jobs]
-    try:
-        with SeawallClient(config.server, config.credential, timeout=JOB_LOOKUP_TIMEOUT) as client:
-            answer = client.me()
-    except Exception as exc:  # noqa: BLE001 - nothing about this lookup may stop the backup
-        log.warning("job %r is not in the config and Seawall could not be asked (%s); "
-                    "the backup runs and is reported by that name", name, exc)
-        return None, [known.name for known in config.jobs]
-    listed = [JobConfig(name=str(j.get("name")), id=str(j["id"]) if j.get("id") else None,
-                        tool=str(j["tool"]) if j.get("tool") else None)
-              for j in answer.get("jobs") or [] if isinstance(j, dict)]
-    names = [known.name for known in listed]
-    job = next((known for known in listed if name in (known.name, known.id)), None)
-    if job is not None:
-        log.info("job %r is not in the config yet (`seawall-agent refresh` adds it); reporting it by its id", name)
-    else:
-        log.error("Seawall lists no job %r for this agent (its jobs: %s): check --job. "
-                  "The backup runs anyway and is reported by that name", name, ", ".join(names) or "none")
-    return job, names
-
-
-def _say_how_it_ran(job_name: str, event: events.Event, ran: RunOutcome, parse_restic: bool) -> None:
-    summary = ran.restic
-    details = ""
-    if summary and summary.snapshot_id:
-        details += f"; snapshot {summary.snapshot_id}"
-    if summary and summary.bytes_processed is not None:
-        details += f"; {_human_bytes(summary.bytes_processed)} in {summary.files_processed} file(s)"
-    log.info("job %s: %s (exit %d) in %.1fs%s", job_name, event["status"], ran.exit_code,
-             ran.duration_seconds, details)
-    if parse_restic and event["status"] != "failed" and not (summary and summary.snapshot_id):
-        log.warning("restic printed no snapshot summary (--quiet? --dry-run?), so the report carries no "
-                    "snapshot, size or restore point; run restic backup without --quiet, or with --json")
-
-
-def _report_run(config: AgentConfig, event: events.Event, known_jobs: list[str]) -> int:
-    """Spool and deliver the run's report; the exit code that says how that went."""
-    spool = Spool(config.state_dir)
-    try:
-        spool.append(event)
-    except Exception as exc:
-        log.error("the backup ran, but its report could not be written to %s (%s): it is lost",
-                  spool.path, getattr(exc, "strerror", None) or exc)
-        return EX_IOERR
-    try:
-        result = _deliver(config, spool)
-    except Exception:
-        # A bug in delivery must not hide the backup's own exit code; the report is spooled.
-        log.exception("the report is spooled, but delivering it failed")
-        return EX_OK
-    refusal = result.refusal_of(event["id"])
-    if refusal is not None and any(error.get("field") == "job" for error in refusal.errors):
-        log.error("this agent's jobs: %s; give one of them as --job, and `seawall-agent resend --job %s=NAME` "
-                  "sends this run's report again", ", ".join(known_jobs) or "none", event["job"])
-    return outcome.for_own_events([event["id"]], result)
-
-
-def _human_bytes(count: int) -> str:
-    size = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
 
 
 def _run_unreported(args: argparse.Namespace) -> int:
