@@ -1,7 +1,8 @@
 """A small in-process stand-in for Seawall's agent endpoints, per docs/api/agent-protocol.md.
 
 It validates events the way the contract says the server does (unknown fields, required
-fields, occurred_at window, batch limits), deduplicates by event id, and can be told to
+fields, occurred_at window, batch limits, jobs and links it does not know), deduplicates by
+event id, and can be told to
 answer 422/429/503, to lose a response, or to go away entirely and come back on the same
 port. The real-server end-to-end test lives with the telemetry code.
 """
@@ -63,6 +64,9 @@ class FakeSeawall:
         self.calls: list[IngestCall] = []
         self.script: deque[Scripted] = deque()
         self.reject_ids: set[str] = set()
+        self.reject_types: set[str] = set()
+        self.jobs: list[dict[str, Any]] = [
+            {"id": "7d1c1f0e-0000-4000-8000-00000000022a", "name": "nightly-restic", "tool": "restic"}]
         self.enroll_requests: list[dict[str, Any]] = []
         self.used_tokens: set[str] = set()
         self.lock = threading.Lock()
@@ -99,7 +103,7 @@ class FakeSeawall:
                 {"id": "7d1c1f0e-0000-4000-8000-00000000011a", "name": "Comcast fiber", "role": "primary"},
                 {"id": "7d1c1f0e-0000-4000-8000-00000000011b", "name": "T-Mobile LTE", "role": "backup"},
             ],
-            "jobs": [{"id": "7d1c1f0e-0000-4000-8000-00000000022a", "name": "nightly-restic", "tool": "restic"}],
+            "jobs": [dict(job) for job in self.jobs],
         }
 
     # --- the contract, server side ---------------------------------------------------------
@@ -115,12 +119,29 @@ class FakeSeawall:
             if isinstance(event, dict) and event.get("id") in self.reject_ids:
                 errors.append({"event_index": index, "event_id": event["id"], "field": "id",
                                "message": "rejected by test"})
+            if isinstance(event, dict) and event.get("type") in self.reject_types:
+                errors.append({"event_index": index, "event_id": event.get("id"), "field": "type",
+                               "message": "rejected by test"})
+            for fld, message in self.unknown_references(event):
+                errors.append({"event_index": index, "event_id": event.get("id"), "field": fld, "message": message})
         if errors:
             return 422, _problem(422, "invalid events", errors)
         known = {e["id"] for e in self.events}
         new = [e for e in events if e["id"] not in known]
         self.events.extend(new)
         return 202, {"accepted": len(new), "duplicates": len(events) - len(new)}
+
+    def unknown_references(self, event: Any) -> list[tuple[str, str]]:
+        """Jobs and links are named by id or name, and only the agent's own (as the server does)."""
+        if not isinstance(event, dict):
+            return []
+        payload = self.agent_payload()
+        problems = []
+        for fld, kind in (("job", "jobs"), ("link", "links"), ("from_link", "links"), ("to_link", "links")):
+            ref = event.get(fld)
+            if ref is not None and ref not in {x["id"] for x in payload[kind]} | {x["name"] for x in payload[kind]}:
+                problems.append((fld, f"names no {kind[:-1]} of this agent's practice"))
+        return problems
 
 
 def validate_event(event: Any) -> list[tuple[str, str]]:
@@ -222,6 +243,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path != "/api/v1/ingest":
             return self._send(404, _problem(404, "not found", []))
         if not self._authorized():
+            with seawall.lock:
+                seawall.calls.append(IngestCall(time.time(), [], 401))
             return self._send(401, _problem(401, "bad credential", []))
         events = self._body()["events"]
         ids = [e.get("id") for e in events]

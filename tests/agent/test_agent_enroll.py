@@ -96,3 +96,17 @@ def test_refresh_updates_links_and_jobs_from_the_server(config_path: Path, seawa
     assert [job.name for job in config.jobs] == ["hourly-veeam"]
     assert config.links[1].probe == "tcp:1.1.1.1:443"
     assert config.credential == CREDENTIAL
+
+
+def test_enroll_that_could_not_write_its_config_exits_74_before_spending_the_single_use_token(
+    tmp_path: Path, seawall: FakeSeawall
+) -> None:
+    blocker = tmp_path / "etc"
+    blocker.write_text("a file where the config directory should be")
+
+    code = main(["enroll", "--server", seawall.url, "--token", ENROLL_TOKEN, "--config", str(blocker / "config.toml")])
+
+    assert code == 74
+    assert seawall.enroll_requests == []  # the token is still good for a second try
+    assert main(["enroll", "--server", seawall.url, "--token", ENROLL_TOKEN,
+                 "--config", str(tmp_path / "config.toml")]) == 0

@@ -203,3 +203,17 @@ def test_daemon_sends_heartbeats_and_probes_on_its_interval_and_stops_on_sigterm
     assert kinds.count("heartbeat") >= 2
     assert kinds.count("link_sample") >= 2
     assert "daemon stopped" in daemon.stderr.read()  # type: ignore[union-attr]
+
+
+def test_probe_command_exits_78_when_a_configured_probe_cannot_run_yet_sends_the_other_links_sample(
+    config_path: Path, seawall: FakeSeawall, listening_port: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    _add_probes(config_path, f"tcp:127.0.0.1:{listening_port}", "icmp:127.0.0.1")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no ping binary on this machine
+
+    assert main(["probe", "--config", str(config_path)]) == 78
+
+    [fiber] = seawall.events
+    assert fiber["up"] is True
+    assert "T-Mobile LTE: not probed (the `ping` command is not installed" in caplog.text

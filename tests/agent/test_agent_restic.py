@@ -66,3 +66,46 @@ def test_run_wrapping_real_restic_against_a_missing_repository_reports_failure(
     assert event["exit_code"] == code
     assert "snapshot_id" not in event and "restore_point_at" not in event
     assert "repository" in event["log_tail"].lower()
+
+
+def test_run_wrapping_real_restic_without_json_reads_size_files_and_snapshot_from_its_text_summary(
+    restic: str, tmp_path: Path, config_path: Path, seawall: FakeSeawall
+) -> None:
+    repo = tmp_path / "repo"
+    subprocess.run([restic, "init", "--repo", str(repo)], check=True, capture_output=True)
+    data = tmp_path / "charts"
+    data.mkdir()
+    (data / "patient-index.csv").write_bytes(b"id,name\n" * 1000)
+    (data / "xray.dcm").write_bytes(os.urandom(50_000))
+
+    code = main(["run", "--config", str(config_path), "--job", "nightly-restic",
+                 "--", restic, "--repo", str(repo), "backup", str(data)])
+
+    assert code == 0
+    [event] = seawall.events
+    snapshots = json.loads(subprocess.run([restic, "--repo", str(repo), "snapshots", "--json"],
+                                          check=True, capture_output=True).stdout)
+    assert event["status"] == "success"
+    assert len(event["snapshot_id"]) >= 8 and snapshots[0]["id"].startswith(event["snapshot_id"])
+    assert event["files"] == 2
+    assert abs(event["bytes"] - 58_000) <= 1  # restic prints "56.641 KiB": three decimals of KiB
+    assert event["restore_point_at"] == event["started_at"]  # the text summary has no backup_start
+    assert "processed 2 files" in event["log_tail"]  # restic's own words, as the operator saw them
+
+
+def test_run_wrapping_real_restic_with_quiet_warns_that_the_report_has_no_snapshot(
+    restic: str, tmp_path: Path, config_path: Path, seawall: FakeSeawall, caplog: pytest.LogCaptureFixture
+) -> None:
+    repo = tmp_path / "repo"
+    subprocess.run([restic, "init", "--repo", str(repo)], check=True, capture_output=True)
+    data = tmp_path / "charts"
+    data.mkdir()
+    (data / "schedule.csv").write_text("patient,slot\n")
+
+    code = main(["run", "--config", str(config_path), "--job", "nightly-restic",
+                 "--", restic, "--repo", str(repo), "backup", "--quiet", str(data)])
+
+    assert code == 0
+    [event] = seawall.events
+    assert "snapshot_id" not in event and "bytes" not in event
+    assert "restic printed no snapshot summary" in caplog.text

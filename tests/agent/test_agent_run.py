@@ -5,10 +5,12 @@ from pathlib import Path
 import pytest
 
 from seawall_agent.cli import main
+from seawall_agent.restic import ResticSummary, SummaryReader
 
 from .conftest import FakeSeawall
 
 JOB_ID = "7d1c1f0e-0000-4000-8000-00000000022a"
+DOCUMENTS_ID = "7d1c1f0e-0000-4000-8000-00000000022b"
 
 
 def _python(code: str) -> list[str]:
@@ -41,13 +43,14 @@ def test_run_reports_success_for_exit_zero_and_keeps_only_the_last_10000_charact
     config_path: Path, seawall: FakeSeawall
 ) -> None:
     script = "import sys; [print(f'line {i:05d}') for i in range(5000)]; print('END', end='')"
+    seawall.jobs.append({"id": DOCUMENTS_ID, "name": "documents", "tool": None})  # created after enrolling
 
     code = main(["run", "--config", str(config_path), "--job", "documents", "--", *_python(script)])
 
     assert code == 0
     [event] = seawall.events
     assert event["status"] == "success" and event["exit_code"] == 0
-    assert event["job"] == "documents"  # unknown to the config: reported by name
+    assert event["job"] == DOCUMENTS_ID  # unknown to the config, found by asking Seawall
     assert len(event["log_tail"]) == 10_000
     assert event["log_tail"].endswith("line 04999\nEND")
 
@@ -106,3 +109,32 @@ def test_run_still_runs_the_backup_and_returns_its_exit_code_when_the_config_is_
 
     assert code == 4
     assert marker.exists()
+
+
+@pytest.mark.parametrize("added", ["Added to the repository", "Added to the repo"])  # restic ≥ 0.14, before
+def test_restics_text_summary_gives_files_bytes_data_added_and_snapshot_in_any_unit(added: str) -> None:
+    reader = SummaryReader()
+    for line in ["using parent snapshot 1836014a", "",
+                 "Files:         120 new,     3 changed,  1400 unmodified",
+                 f"{added}: 1.013 GiB (660.250 MiB stored)", "",
+                 "processed 1523 files, 2.481 TiB in 1:02:03", "snapshot 9f3e1a2b saved"]:
+        reader.feed(line)
+
+    summary = reader.summary()
+
+    assert summary is not None
+    assert (summary.files_processed, summary.snapshot_id) == (1523, "9f3e1a2b")
+    assert summary.bytes_processed == round(2.481 * 2**40)
+    assert summary.data_added == round(1.013 * 2**30)
+
+
+def test_restics_json_summary_wins_over_text_and_a_run_without_either_has_no_summary() -> None:
+    reader = SummaryReader()
+    reader.feed("processed 3 files, 10 B in 0:00")
+    reader.feed('{"message_type":"summary","total_files_processed":3,"total_bytes_processed":10,'
+                '"snapshot_id":"0123abcd4567"}')
+    assert reader.summary() == ResticSummary(snapshot_id="0123abcd4567", bytes_processed=10, files_processed=3)
+
+    quiet = SummaryReader()
+    quiet.feed("Fatal: unable to open config file: stat /srv/repo/config: no such file or directory")
+    assert quiet.summary() is None

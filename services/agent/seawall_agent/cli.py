@@ -2,7 +2,8 @@
 
 Every command that creates an event writes it to the spool first and then tries to deliver
 the spool; if Seawall cannot be reached the event waits on disk and the command still
-succeeds (the daemon or the next command delivers it).
+succeeds (the daemon or the next command delivers it). If Seawall refuses the event, or the
+agent's credential, the command says so on stderr and exits non-zero (outcome.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from seawall_agent import __version__, events
+from seawall_agent import __version__, events, outcome
+from seawall_agent.backup_report import report_run, resolve_job, say_how_it_ran
 from seawall_agent.client import EnrollError, SeawallClient, ServerError, enroll
 from seawall_agent.config import (
     AgentConfig,
@@ -31,18 +33,15 @@ from seawall_agent.config import (
     write_config,
 )
 from seawall_agent.daemon import run_daemon
-from seawall_agent.delivery import Delivery, FlushResult
-from seawall_agent.files import ensure_private_dir
+from seawall_agent.delivery import Delivery, FlushResult, forget_backoff, reason
+from seawall_agent.files import check_writable, ensure_private_dir
 from seawall_agent.links import probe_links
+from seawall_agent.outcome import EX_CONFIG, EX_FAILED, EX_IOERR, EX_NOPERM, EX_OK, EX_TEMPFAIL, EX_USAGE
 from seawall_agent.restic import is_restic
 from seawall_agent.runner import backup_run_event, run_command
 from seawall_agent.spool import Spool
 
 log = logging.getLogger("seawall_agent")
-
-EX_USAGE = 2
-EX_TEMPFAIL = 75  # sysexits: "try again later" — events are safe in the spool
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
@@ -68,16 +67,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             "run": cmd_run,
             "daemon": cmd_daemon,
             "flush": cmd_flush,
+            "resend": cmd_resend,
             "refresh": cmd_refresh,
             "status": cmd_status,
         }[args.command]
         return handler(args, config, config_path)
     except ConfigError as exc:
         log.error("%s", exc)
-        return 1
+        return EX_CONFIG
     except PermissionError as exc:
         log.error("%s: permission denied (run as the agent's user, or root)", exc.filename)
-        return 1
+        return EX_IOERR
+    except OSError as exc:
+        # Disk full, read-only state directory: an event that was never stored is lost.
+        log.error("%s: %s", exc.filename or "the state directory", exc.strerror or exc)
+        return EX_IOERR
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -110,6 +114,10 @@ def _parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("argv", nargs=argparse.REMAINDER, help="the command, after --")
     commands.add_parser("daemon", parents=[common], help="heartbeats, probes and spool replay, forever")
     commands.add_parser("flush", parents=[common], help="deliver the spool now (exit 75 if events remain)")
+    resend_cmd = commands.add_parser("resend", parents=[common],
+                                     help="send the events Seawall refused again, once what it named is fixed")
+    resend_cmd.add_argument("--job", action="append", default=[], metavar="OLD=NEW",
+                            help="report the refused runs of job OLD as runs of job NEW (repeatable)")
     commands.add_parser("refresh", parents=[common], help="reload links and jobs from the server")
     commands.add_parser("status", parents=[common], help="show configuration and spool state")
     return parser
@@ -141,16 +149,25 @@ def cmd_enroll(args: argparse.Namespace, config_path: Path) -> int:
             previous = load_config(config_path)
         except ConfigError as exc:
             log.warning("existing config ignored: %s", exc)
+    state_dir = Path(args.state_dir) if args.state_dir else (
+        previous.state_dir if previous else default_state_dir(config_path))
+    try:
+        # The token is single-use and the credential is shown once: a config that cannot be
+        # written afterwards would waste both, so find out before spending the token.
+        check_writable(config_path.parent)
+        check_writable(state_dir)
+    except OSError as exc:
+        log.error("%s: %s; the enrollment token was not used (run as root, or choose --config and --state-dir)",
+                  exc.filename, exc.strerror or exc)
+        return EX_IOERR
     try:
         answer = enroll(server, token)
     except EnrollError as exc:
         log.error("%s", exc)
-        return 1
-    state_dir = Path(args.state_dir) if args.state_dir else (
-        previous.state_dir if previous else default_state_dir(config_path))
+        return EX_TEMPFAIL if exc.status is None else EX_FAILED
     config = config_from_server(server, answer, state_dir, answer["credential"], previous)
     write_config(config_path, config)
-    ensure_private_dir(state_dir)
+    forget_backoff(state_dir)
     log.info("enrolled as agent %s (site %s); config written to %s (mode 0600)",
              config.agent_id, config.site_id, config_path)
     unprobed = [link.name for link in config.links if not link.probe]
@@ -162,9 +179,9 @@ def cmd_enroll(args: argparse.Namespace, config_path: Path) -> int:
 
 def cmd_heartbeat(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:
     spool = Spool(config.state_dir)
-    spool.append(events.heartbeat())
-    _deliver(config, spool)
-    return 0
+    event = events.heartbeat()
+    spool.append(event)
+    return outcome.for_own_events([event["id"]], _deliver(config, spool))
 
 
 def cmd_probe(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:
@@ -178,38 +195,40 @@ def cmd_probe(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int
     spool = Spool(config.state_dir)
     if samples:
         spool.append(*samples)
-    _deliver(config, spool)
-    return 0
+    code = outcome.for_own_events([event["id"] for event in samples], _deliver(config, spool))
+    # A probe that is configured but cannot run (no ping binary, say) is a setup mistake, not
+    # an outage: no sample is sent, so the exit code is what tells the person setting it up.
+    unavailable = [report for report in reports if report.link.probe and report.result is None]
+    for report in unavailable:
+        log.error("%s", report.describe())
+    return code or (EX_CONFIG if unavailable else EX_OK)
 
 
 def cmd_run(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:
     argv = _wrapped_argv(args)
     if not argv:
         return EX_USAGE
-    job = config.find_job(args.job)
-    if job is None:
-        log.warning("job %r is not in the config; reporting it by name", args.job)
+    # An unknown --job is only warned about here, never refused: a backup that runs unreported
+    # is better than none (docs/decisions/0008-agent-exit-codes-and-restic-output.md).
+    job, known_jobs = resolve_job(config, args.job)
     tool = args.tool or (job.tool if job else None)
-    outcome = run_command(argv, parse_restic=is_restic(argv, tool))
-    event = backup_run_event(job.ref if job else args.job, outcome)
-    log.info("job %s: %s (exit %d) in %.1fs", args.job, event["status"], outcome.exit_code,
-             outcome.duration_seconds)
-    try:
-        spool = Spool(config.state_dir)
-        spool.append(event)
-        _deliver(config, spool)
-    except Exception:
-        # Whatever went wrong with reporting (disk full, a bug), the caller must still see
-        # the backup's own exit code, not ours.
-        log.exception("the backup ran but its report could not be recorded")
-    return outcome.exit_code  # whatever called us (cron, systemd) sees the backup's own result
+    parse_restic = is_restic(argv, tool)
+    ran = run_command(argv, parse_restic=parse_restic)
+    event = backup_run_event(job.ref if job else args.job, ran)
+    say_how_it_ran(args.job, event, ran, parse_restic)
+    code = outcome.for_run(ran.exit_code, report_run(config, event, known_jobs, _deliver))
+    if code != ran.exit_code:
+        log.error("the backup succeeded, but Seawall has not taken its report: exit %d", code)
+    return code
 
 
 def _run_unreported(args: argparse.Namespace) -> int:
     argv = _wrapped_argv(args)
     if not argv:
         return EX_USAGE
-    return run_command(argv, parse_restic=False).exit_code
+    code = run_command(argv, parse_restic=False).exit_code
+    # Nothing was reported: a backup that succeeded must still not look fully done to cron.
+    return outcome.for_run(code, EX_CONFIG)
 
 
 def _wrapped_argv(args: argparse.Namespace) -> list[str]:
@@ -221,7 +240,7 @@ def _wrapped_argv(args: argparse.Namespace) -> list[str]:
     return argv
 
 
-def cmd_daemon(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:
+def cmd_daemon(args: argparse.Namespace, config: AgentConfig, config_path: Path) -> int:
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -230,15 +249,44 @@ def cmd_daemon(args: argparse.Namespace, config: AgentConfig, _path: Path) -> in
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    with SeawallClient(config.server, config.credential) as client:
-        run_daemon(config, Delivery(Spool(config.state_dir), client), stop)
+    delivery = Delivery(Spool(config.state_dir), SeawallClient(config.server, config.credential))
+    try:
+        run_daemon(config, delivery, stop, config_path)
+    finally:
+        delivery.client.close()  # the daemon may have replaced the client it started with
     return 0
 
 
 def cmd_flush(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:
     # An operator asking to flush (network just fixed) should not wait out our backoff.
     result = _deliver(config, Spool(config.state_dir), lock_wait_seconds=60.0, skip_backoff=True)
-    return 0 if result.pending == 0 else EX_TEMPFAIL
+    return outcome.for_flush(result)
+
+
+def cmd_resend(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:
+    renames: dict[str, str] = {}
+    for pair in args.job:
+        old, sep, new = pair.partition("=")
+        if not (sep and old and new):
+            log.error("--job: expected OLD=NEW (the name that was refused = the right one), not %r", pair)
+            return EX_USAGE
+        target = config.find_job(new)
+        renames[old] = target.ref if target else new
+
+    def fix(event: events.Event) -> events.Event:
+        if event.get("type") in ("backup_run", "restore_test") and event.get("job") in renames:
+            return {**event, "job": renames[event["job"]]}
+        return event
+
+    spool = Spool(config.state_dir)
+    # Same ids as before: Seawall stored none of them, so nothing can be counted twice.
+    requeued = spool.requeue_rejected(fix)
+    if not requeued:
+        log.info("no refused events to send again")
+        return EX_OK
+    log.info("%d refused event(s) are back in the spool", len(requeued))
+    result = _deliver(config, spool, lock_wait_seconds=60.0, skip_backoff=True)
+    return outcome.for_own_events([event["id"] for event in requeued], result)
 
 
 def cmd_refresh(args: argparse.Namespace, config: AgentConfig, config_path: Path) -> int:
@@ -247,7 +295,9 @@ def cmd_refresh(args: argparse.Namespace, config: AgentConfig, config_path: Path
             answer = client.me()
     except ServerError as exc:
         log.error("refresh failed: %s", exc)
-        return 1
+        if exc.status is None:
+            return EX_TEMPFAIL
+        return EX_NOPERM if exc.status == 401 else EX_FAILED
     updated = config_from_server(config.server, answer, config.state_dir, config.credential, config)
     write_config(config_path, updated)
     log.info("config refreshed: %d link(s), %d job(s)", len(updated.links), len(updated.jobs))
@@ -265,7 +315,13 @@ def cmd_status(args: argparse.Namespace, config: AgentConfig, config_path: Path)
     for job in config.jobs:
         print(f"job:        {job.name} ({job.tool or 'generic'})")
     print(f"spooled:    {spool.pending()} event(s) in {spool.path}")
-    print(f"rejected:   {len(spool.rejected())} event(s) in {spool.rejected_path}")
+    rejected = spool.rejected()
+    print(f"rejected:   {len(rejected)} event(s) in {spool.rejected_path}")
+    for entry in rejected[-5:]:  # the newest, so a mistake made today is in view
+        event = entry.get("event")
+        what = events.describe(event) if isinstance(event, dict) else "an unreadable spool line"
+        reasons = "; ".join(reason(error) for error in entry.get("errors") or [] if isinstance(error, dict))
+        print(f"            {entry.get('rejected_at', '?')} {what}: {reasons}")
     return 0
 
 
@@ -285,8 +341,6 @@ def _deliver(config: AgentConfig, spool: Spool, lock_wait_seconds: float = 10.0,
                     f" ({result.error})" if result.error else "", when)
     else:
         log.debug("delivered %d event(s)", result.delivered)
-    if result.rejected:
-        log.error("%d event(s) rejected by the server; see %s", result.rejected, spool.rejected_path)
     return result
 
 

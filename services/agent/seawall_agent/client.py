@@ -26,11 +26,20 @@ TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
 class EnrollError(Exception):
-    """The server refused the enrollment token, or could not be reached."""
+    """The server refused the enrollment token, or could not be reached (`status` None)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class ServerError(Exception):
-    """An authenticated call failed; the message is safe to print."""
+    """An authenticated call failed; the message is safe to print. `status` is None when the
+    server could not be reached."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -59,18 +68,19 @@ def enroll(server: str, token: str, *, transport: httpx.BaseTransport | None = N
     except httpx.HTTPError as exc:
         raise EnrollError(f"cannot reach {server}: {exc}") from None
     if response.status_code != 201:
-        raise EnrollError(f"enrollment refused: {_describe_problem(response)}")
+        raise EnrollError(f"enrollment refused: {_describe_problem(response)}", response.status_code)
     data = _json_or_none(response)
     if data is None or not str(data.get("credential", "")).startswith("swa_"):
-        raise EnrollError("enrollment answer carries no agent credential")
+        raise EnrollError("enrollment answer carries no agent credential", response.status_code)
     return dict(data)
 
 
 class SeawallClient:
-    def __init__(self, server: str, credential: str, *, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, server: str, credential: str, *, transport: httpx.BaseTransport | None = None,
+                 timeout: httpx.Timeout = TIMEOUT) -> None:
         self._http = httpx.Client(
             base_url=server.rstrip("/"),
-            timeout=TIMEOUT,
+            timeout=timeout,
             transport=transport,
             headers={"Authorization": f"Bearer {credential}", "User-Agent": USER_AGENT},
         )
@@ -105,10 +115,10 @@ class SeawallClient:
         except httpx.HTTPError as exc:
             raise ServerError(f"cannot reach the server: {exc}") from None
         if response.status_code != 200:
-            raise ServerError(_describe_problem(response))
+            raise ServerError(_describe_problem(response), response.status_code)
         data = _json_or_none(response)
         if data is None:
-            raise ServerError("agents/me answered something that is not a JSON object")
+            raise ServerError("agents/me answered something that is not a JSON object", response.status_code)
         return dict(data)
 
 
@@ -137,4 +147,7 @@ def _json_or_none(response: httpx.Response) -> Mapping[str, Any] | None:
 def _describe_problem(response: httpx.Response) -> str:
     body = _json_or_none(response) or {}
     detail = body.get("detail") or body.get("title") or response.reason_phrase
-    return f"HTTP {response.status_code}: {detail}"
+    errors = body.get("errors")
+    fields = [f"{e.get('field')}: {e.get('message')}" for e in errors if isinstance(e, Mapping) and e.get("field")] \
+        if isinstance(errors, list) else []
+    return f"HTTP {response.status_code}: {detail}" + (f" ({'; '.join(fields)})" if fields else "")

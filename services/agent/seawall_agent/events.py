@@ -79,3 +79,19 @@ def backup_run(
         snapshot_id=snapshot_id,
         restore_point_at=rfc3339(restore_point_at) if restore_point_at else None,
     )
+
+
+def describe(event: Event) -> str:
+    """The event in words for an operator's terminal or log: what it reports, and about what."""
+    kind = event.get("type")
+    if kind == "backup_run":
+        return f"the report of a run of job {event.get('job')!r}"
+    if kind == "link_sample":
+        return f"a sample of link {event.get('link')!r}"
+    if kind == "heartbeat":
+        return "a heartbeat"
+    if kind == "restore_test":
+        return "a restore test"
+    if kind == "failover":
+        return f"a failover from link {event.get('from_link')!r} to {event.get('to_link')!r}"
+    return f"event {event.get('id')!r}"

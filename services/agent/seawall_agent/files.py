@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 
@@ -33,3 +34,11 @@ def fsync_dir(directory: Path) -> None:
 def ensure_private_dir(directory: Path) -> None:
     """State holds backup log tails, which can name patients' files: owner-only access."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def check_writable(directory: Path) -> None:
+    """Create `directory` (owner-only) if needed and prove a file can be written in it; raises OSError."""
+    ensure_private_dir(directory)
+    fd, name = tempfile.mkstemp(prefix=".write-check-", dir=directory)
+    os.close(fd)
+    os.unlink(name)

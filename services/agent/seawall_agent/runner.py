@@ -1,7 +1,8 @@
 """`seawall-agent run`: run a backup command as if it ran alone, and describe how it went.
 
 The command's output goes to our stdout as it arrives (journald, cron mail and a human at a
-terminal see what they always saw); we only keep its tail and, for restic, its summary line.
+terminal see what they always saw); we only keep its tail and, for restic, its summary
+(the JSON one or the text one).
 stderr is merged into stdout so the tail shows errors where they happened in the run.
 """
 
@@ -19,7 +20,7 @@ from typing import BinaryIO
 
 from seawall_agent import events
 from seawall_agent.events import LOG_TAIL_CHARS, Event
-from seawall_agent.restic import EXIT_INCOMPLETE_SNAPSHOT, ResticSummary, parse_summary_line
+from seawall_agent.restic import EXIT_INCOMPLETE_SNAPSHOT, ResticSummary, SummaryReader
 
 _TAIL_BYTES = LOG_TAIL_CHARS * 4  # enough bytes for 10,000 characters of any UTF-8
 _MAX_LINE_BYTES = 1 << 20  # longer lines are not restic's summary; do not buffer them
@@ -53,7 +54,7 @@ def run_command(argv: list[str], *, parse_restic: bool, out: BinaryIO | None = N
         return RunOutcome(code, started_at, events.now(), message)
 
     tail = bytearray()
-    summary: ResticSummary | None = None
+    reader = SummaryReader() if parse_restic else None
     line = bytearray()
     assert child.stdout is not None
     with _forward_stop_signals(child):
@@ -63,16 +64,17 @@ def run_command(argv: list[str], *, parse_restic: bool, out: BinaryIO | None = N
             out.flush()
             tail += chunk
             del tail[:-_TAIL_BYTES]
-            if parse_restic:
+            if reader is not None:
                 line += chunk
                 *complete, rest = bytes(line).split(b"\n")
                 for text in complete:
-                    summary = parse_summary_line(text) or summary
+                    reader.feed(text)
                 line = bytearray(rest if len(rest) < _MAX_LINE_BYTES else b"")
         child.stdout.close()
         returncode = child.wait()
-    if parse_restic and line:
-        summary = parse_summary_line(bytes(line)) or summary
+    if reader is not None and line:
+        reader.feed(bytes(line))
+    summary = reader.summary() if reader is not None else None
 
     # A child killed by a signal reports -N; shells and systemd say 128+N.
     exit_code = returncode if returncode >= 0 else 128 - returncode

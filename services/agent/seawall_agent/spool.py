@@ -20,7 +20,7 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,18 +91,47 @@ class Spool:
 
     def append(self, *events: Event) -> None:
         """Durably add events; when this returns they survive a crash or a power cut."""
-        data = b"".join(_encode(event) for event in events)
         with self._locked():
-            created = not self.path.exists()
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)  # read: torn-tail check
+            self._append(events)
+
+    def requeue_rejected(self, fix: Callable[[Event], Event]) -> list[Event]:
+        """Move the refused events back to the end of the spool, each passed through `fix`
+        (a corrected job name), and return them; unreadable lines stay in rejected.jsonl.
+
+        Appended before rejected.jsonl is rewritten: a crash in between leaves an event in both,
+        and sending it twice is harmless (the server ignores an id it already has)."""
+        with self._locked():
             try:
-                _drop_torn_tail(fd)
-                _write_all(fd, data)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            if created:
-                fsync_dir(self.state_dir)
+                lines = self.rejected_path.read_bytes().splitlines(keepends=True)
+            except FileNotFoundError:
+                return []
+            events: list[Event] = []
+            kept: list[bytes] = []
+            for line in lines:
+                if not line.strip():
+                    continue
+                event = _event_of_rejected(line)
+                if event is None:
+                    kept.append(line if line.endswith(b"\n") else line + b"\n")
+                else:
+                    events.append(fix(event))
+            if events:
+                self._append(events)
+                atomic_write(self.rejected_path, b"".join(kept))
+            return events
+
+    def _append(self, events: Sequence[Event]) -> None:
+        data = b"".join(_encode(event) for event in events)
+        created = not self.path.exists()
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)  # read: torn-tail check
+        try:
+            _drop_torn_tail(fd)
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created:
+            fsync_dir(self.state_dir)
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -151,9 +180,10 @@ class Spool:
                 return 0
 
     def rejected(self) -> list[dict[str, Any]]:
+        """The readable entries of rejected.jsonl (a line torn by a crash is skipped, not fatal)."""
         try:
             with self.rejected_path.open("rb") as fh:
-                return [json.loads(line) for line in fh if line.strip()]
+                return [entry for line in fh if line.strip() and isinstance(entry := _json_or_none(line), dict)]
         except FileNotFoundError:
             return []
 
@@ -250,6 +280,19 @@ class Spool:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _json_or_none(line: bytes) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError:
+        return None
+
+
+def _event_of_rejected(line: bytes) -> Event | None:
+    entry = _json_or_none(line)
+    event = entry.get("event") if isinstance(entry, dict) else None
+    return event if isinstance(event, dict) else None
 
 
 def _encode(obj: Mapping[str, Any]) -> bytes:
