@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core import locks
 from services.core.alerts import incidents, maintenance, policy
 from services.core.alerts.models import AlertOverride, Incident, IncidentEvent, IncidentStatus, MaintenanceWindow
 from services.core.alerts.schemas import MaintenanceIn, OverrideIn, PolicyIn
@@ -61,7 +62,7 @@ async def _incident_to_change(session: AsyncSession, msp_id: uuid.UUID, practice
     deadlocked with an evaluation that held the practice and was about to write the row.
 
     Read after the practice lock, so a change an evaluation just committed is what is checked."""
-    await incidents.lock_practices(session, [practice_id])
+    await locks.lock_practices(session, [practice_id])
     inc = await session.scalar(_incident_q(msp_id, practice_id, incident_id).with_for_update())
     if inc is None:
         raise NotFound("No such incident.")
@@ -247,6 +248,9 @@ async def list_windows(session: AsyncSession, practice: Practice) -> list[Mainte
 
 
 async def delete_window(session: AsyncSession, practice: Practice, window_id: uuid.UUID, actor: Actor) -> None:
+    # Removing the window lifts it from the incidents it suppresses (the foreign key sets them
+    # free): a change to incidents, so the practice's incident lock comes first (docs/decisions/0005-lock-order.md).
+    await locks.lock_practices(session, [practice.id])
     w = await session.scalar(select(MaintenanceWindow).where(
         MaintenanceWindow.msp_id == practice.msp_id, MaintenanceWindow.practice_id == practice.id, MaintenanceWindow.id == window_id))
     if w is None:
