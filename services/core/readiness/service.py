@@ -93,7 +93,10 @@ async def store(session: AsyncSession, msp_id: uuid.UUID, results: dict[uuid.UUI
         select(ReadinessCurrent.practice_id, ReadinessCurrent.score, ReadinessCurrent.status, ReadinessCurrent.changed_at)
         .where(ReadinessCurrent.msp_id == msp_id, ReadinessCurrent.practice_id.in_(ids)))).all()}
     rows, snaps, moved = [], [], 0
-    for pid, r in results.items():
+    # In practice order: the hourly pass, the minute's pass (practices in the order they were marked)
+    # and a request's first score can upsert the same rows at once, and rows locked in two orders
+    # deadlock (docs/decisions/0005-lock-order.md).
+    for pid, r in sorted(results.items()):
         old = before.get(pid)
         changed = old is None or old[0] != r.score or old[1] != r.status
         rows.append({"msp_id": msp_id, "practice_id": pid, "score": r.score, "status": r.status, "components": r.components,
