@@ -1,0 +1,119 @@
+"""Work that takes more than one lock takes them in one order (docs/decisions/0005-lock-order.md):
+concurrent transactions on separate connections, many rounds, never deadlock.
+
+Each round starts the two sides with a small random offset, so that every interleaving comes up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from services.core import locks
+from services.core.alerts import rules as R
+from services.core.alerts import service as alert_service
+from services.core.alerts.models import Incident
+from services.core.audit.service import Actor
+from services.core.base import utcnow
+from services.core.db import Scope
+from services.core.errors import NotFound
+from services.core.inventory import links
+from services.core.practices import service as practices
+from services.core.practices.models import Practice
+from services.core.telemetry.processing import BUSY, process_batch
+from tests import factories_alerts as fa
+from tests.factories import create_practice
+from tests.factories_alerts import T0, minutes
+
+ACTOR = Actor("user", None, "tech@example.test")
+
+
+async def _after(delay: float, work):
+    await asyncio.sleep(delay)
+    return await work
+
+
+async def _open_incident(db, msp_id: uuid.UUID, practice_id: uuid.UUID) -> uuid.UUID:
+    now = utcnow()
+    inc = Incident(msp_id=msp_id, id=uuid.uuid4(), practice_id=practice_id, rule_id=R.FAILED_IN_A_ROW,
+                   subject_type="backup_job", subject_id=str(uuid.uuid4()), severity="high", component="backups",
+                   urgency="high", status="open", opened_at=now, last_fired_at=now, clear_evaluations=0,
+                   reopen_count=0, title="Backup failed 3 times in a row", remediation="", hipaa="")
+    await fa.add(db, msp_id, inc)
+    return inc.id
+
+
+async def _acknowledge(db, msp_id, practice_id, incident_id):
+    async with db.transaction(Scope(msp_id)) as s:
+        await alert_service.acknowledge(s, msp_id, practice_id, incident_id, ACTOR)
+
+
+async def _remove_practice(db, msp_id, practice_id):
+    async with db.transaction(Scope(msp_id)) as s:
+        await practices.delete_practice(s, await s.get(Practice, (msp_id, practice_id)), ACTOR)
+
+
+@pytest.mark.slow
+async def test_removing_a_practice_while_its_incident_is_acknowledged_never_deadlocks(db, tenant):
+    rng = random.Random(5)
+    for n in range(100):
+        practice, _ = await create_practice(db, tenant.msp_id)
+        incident_id = await _open_incident(db, tenant.msp_id, practice.id)
+        ack, removed = await asyncio.gather(
+            _after(rng.uniform(0, 0.004), _acknowledge(db, tenant.msp_id, practice.id, incident_id)),
+            _after(rng.uniform(0, 0.004), _remove_practice(db, tenant.msp_id, practice.id)), return_exceptions=True)
+        # The acknowledgement came first, or found the incident gone with its practice.
+        assert ack is None or isinstance(ack, NotFound), (n, ack)
+        assert removed is None, (n, removed)
+
+
+async def _edit_link(db, t, link_id, name):
+    async with db.transaction(Scope(t.msp_id)) as s:
+        await links.update_link(s, t.practice, await links.get_link(s, t.practice, link_id), ACTOR, {"name": name})
+
+
+async def _remove_link(db, t, link_id):
+    async with db.transaction(Scope(t.msp_id)) as s:
+        await links.delete_link(s, t.practice, await links.get_link(s, t.practice, link_id), ACTOR)
+
+
+@pytest.mark.slow
+async def test_editing_and_removing_the_same_object_at_once_never_deadlocks(db, tenant):
+    # An edit locks the row and then the audit chain; so must a removal (it used to record first).
+    rng = random.Random(5)
+    for n in range(150):
+        link = await fa.link(db, tenant)
+        edited, removed = await asyncio.gather(
+            _after(rng.uniform(0, 0.004), _edit_link(db, tenant, link.id, f"Fiber {n}")),
+            _after(rng.uniform(0, 0.004), _remove_link(db, tenant, link.id)), return_exceptions=True)
+        # An edit that loaded the link before the removal committed finds no row to write (StaleDataError).
+        assert edited is None or isinstance(edited, (NotFound, StaleDataError)), (n, edited)
+        assert removed is None or isinstance(removed, NotFound), (n, removed)
+
+
+async def test_removing_a_practice_holds_off_the_msps_telemetry_batches(db, tenant):
+    # The removal's telemetry lock must be the very lock a batch tries, or it excludes nothing.
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await locks.wait_for_telemetry(s, tenant.msp_id)
+        assert await process_batch(db, tenant.msp_id) == BUSY
+    assert await process_batch(db, tenant.msp_id) == 0
+
+
+async def test_escalation_leaves_a_practice_whose_incidents_are_being_changed_to_its_next_pass(db, tenant):
+    first = await fa.channel(db, tenant.msp_id, "slack", secret="https://hooks.slack.com/services/T/B/x")
+    second = await fa.channel(db, tenant.msp_id, "pagerduty", secret="k" * 32)
+    await fa.route(db, tenant.msp_id, first, escalate_after_minutes=15, escalation_channel_id=second.id)
+    await fa.job(db, tenant, last_status="failed", consecutive_failures=3)
+    await fa.evaluate(db, tenant, T0)
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await locks.lock_practices(s, [tenant.practice.id])
+        # Waiting here would be waiting on this very transaction: the test would hang.
+        assert await asyncio.wait_for(fa.escalate(db, tenant.msp_id, T0 + minutes(16)), 10) == 0
+    assert await fa.escalate(db, tenant.msp_id, T0 + minutes(16)) == 1
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        assert (await s.scalars(select(Incident.escalated_at).where(Incident.msp_id == tenant.msp_id))).all() == [T0 + minutes(16)]
