@@ -7,7 +7,10 @@ Each round starts the two sides with a small random offset, so that every interl
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -117,3 +120,14 @@ async def test_escalation_leaves_a_practice_whose_incidents_are_being_changed_to
     assert await fa.escalate(db, tenant.msp_id, T0 + minutes(16)) == 1
     async with db.transaction(Scope(tenant.msp_id)) as s:
         assert (await s.scalars(select(Incident.escalated_at).where(Incident.msp_id == tenant.msp_id))).all() == [T0 + minutes(16)]
+
+
+def test_a_batch_marks_readiness_only_after_its_evaluation_took_the_practices_incident_locks():
+    # Hooks run in registration order, which was whichever module was imported first. Readiness
+    # first, a batch held its marks while waiting for an incident lock; an acknowledgement holding
+    # that lock waits for the audit chain's lock, held by an edit waiting for those marks: a cycle.
+    code = ("import services.core.readiness.service\n"
+            "from services.core.telemetry.hooks import ON_STATE_CHANGED\n"
+            "print(' '.join(h.__module__ for h in ON_STATE_CHANGED))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ).stdout
+    assert out.split() == ["services.core.alerts.evaluate", "services.core.readiness.service"]

@@ -168,6 +168,18 @@ async def _on_state_changed(session: AsyncSession, msp_id: uuid.UUID, change: St
     await mark_dirty_many(session, msp_id, await outcomes_may_change(session, msp_id, change))
 
 
+def _alerts_hook_first() -> None:
+    # A batch's marks come after its practices' incident locks, as a request's come after its audit
+    # lock (docs/decisions/0005-lock-order.md): hooks run in registration order, so the alerts hook,
+    # which takes those locks, registers before this one whichever module is imported first.
+    try:
+        import services.core.alerts.evaluate  # noqa: F401
+    except ModuleNotFoundError as exc:  # the alerts domain is not installed: no incident locks
+        if not (exc.name or "").startswith("services."):
+            raise
+
+
+_alerts_hook_first()
 if _on_state_changed not in ON_STATE_CHANGED:
     ON_STATE_CHANGED.append(_on_state_changed)
 
