@@ -12,9 +12,10 @@ import random
 import subprocess
 import sys
 import uuid
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.core import locks
@@ -28,6 +29,7 @@ from services.core.errors import NotFound
 from services.core.inventory import links
 from services.core.practices import service as practices
 from services.core.practices.models import Practice
+from services.core.telemetry import deadman
 from services.core.telemetry.processing import BUSY, process_batch
 from tests import factories_alerts as fa
 from tests.factories import create_practice
@@ -131,3 +133,30 @@ def test_a_batch_marks_readiness_only_after_its_evaluation_took_the_practices_in
             "print(' '.join(h.__module__ for h in ON_STATE_CHANGED))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ).stdout
     assert out.split() == ["services.core.alerts.evaluate", "services.core.readiness.service"]
+
+
+async def _waiting_for_an_advisory_lock(db, msp_id) -> bool:
+    async with db.transaction(Scope(msp_id)) as s:
+        return bool(await s.scalar(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
+            " AND query LIKE '%pg_advisory_xact_lock(hashtextextended(''telemetry:''%'")))
+
+
+async def test_the_dead_mans_switch_waits_for_the_msps_batch_before_marking_its_agents(db, tenant):
+    # It marks agent state and then evaluates, as a batch does: without the batch's lock, the two
+    # take agent rows and the practices' incident locks in opposite orders.
+    quiet = await fa.agent(db, tenant, last_seen=utcnow() - timedelta(minutes=20))
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await locks.wait_for_telemetry(s, tenant.msp_id)
+        sweep = asyncio.create_task(deadman.sweep(db))
+        for _ in range(100):
+            if await _waiting_for_an_advisory_lock(db, tenant.msp_id):
+                break
+            assert not sweep.done(), "the sweep marked agents while a batch held the MSP"
+            await asyncio.sleep(0.05)
+        else:
+            pytest.fail("the sweep never waited for the MSP's telemetry lock")
+    assert await asyncio.wait_for(sweep, 30) >= 1
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        assert await s.scalar(text("SELECT silent_since FROM agent_state WHERE msp_id = :m AND agent_id = :a"),
+                              {"m": tenant.msp_id, "a": quiet.id}) is not None
