@@ -21,7 +21,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from services.core import locks
 from services.core.alerts import rules as R
 from services.core.alerts import service as alert_service
-from services.core.alerts.models import Incident
+from services.core.alerts.evaluate import evaluate_practices
+from services.core.alerts.models import Incident, MaintenanceWindow
 from services.core.audit.service import Actor
 from services.core.base import utcnow
 from services.core.db import Scope
@@ -43,14 +44,20 @@ async def _after(delay: float, work):
     return await work
 
 
-async def _open_incident(db, msp_id: uuid.UUID, practice_id: uuid.UUID) -> uuid.UUID:
+async def _open_incident(db, msp_id: uuid.UUID, practice_id: uuid.UUID, **values) -> uuid.UUID:
+    (incident_id,) = await _open_incidents(db, msp_id, practice_id, 1, **values)
+    return incident_id
+
+
+async def _open_incidents(db, msp_id: uuid.UUID, practice_id: uuid.UUID, count: int, **values) -> list[uuid.UUID]:
     now = utcnow()
-    inc = Incident(msp_id=msp_id, id=uuid.uuid4(), practice_id=practice_id, rule_id=R.FAILED_IN_A_ROW,
-                   subject_type="backup_job", subject_id=str(uuid.uuid4()), severity="high", component="backups",
-                   urgency="high", status="open", opened_at=now, last_fired_at=now, clear_evaluations=0,
-                   reopen_count=0, title="Backup failed 3 times in a row", remediation="", hipaa="")
-    await fa.add(db, msp_id, inc)
-    return inc.id
+    incs = [Incident(msp_id=msp_id, id=uuid.uuid4(), practice_id=practice_id, rule_id=R.FAILED_IN_A_ROW,
+                     subject_type="backup_job", subject_id=str(uuid.uuid4()), severity="high", component="backups",
+                     urgency="high", status="open", opened_at=now, last_fired_at=now, clear_evaluations=0,
+                     reopen_count=0, title="Backup failed 3 times in a row", remediation="", hipaa="", **values)
+            for _ in range(count)]
+    await fa.add(db, msp_id, *incs)
+    return [inc.id for inc in incs]
 
 
 async def _acknowledge(db, msp_id, practice_id, incident_id):
@@ -75,6 +82,34 @@ async def test_removing_a_practice_while_its_incident_is_acknowledged_never_dead
         # The acknowledgement came first, or found the incident gone with its practice.
         assert ack is None or isinstance(ack, NotFound), (n, ack)
         assert removed is None, (n, removed)
+
+
+async def _evaluate(db, msp_id, practice_id):
+    async with db.transaction(Scope(msp_id)) as s:
+        await evaluate_practices(s, msp_id, [practice_id], T0)
+
+
+async def _remove_window(db, msp_id, practice_id, window_id):
+    async with db.transaction(Scope(msp_id)) as s:
+        await alert_service.delete_window(s, await s.get(Practice, (msp_id, practice_id)), window_id, ACTOR)
+
+
+@pytest.mark.slow
+async def test_removing_a_maintenance_window_while_its_practice_is_evaluated_never_deadlocks(db, tenant):
+    # Removing the window frees the incidents it suppresses (a foreign key, in the order the rows are
+    # found); the evaluation writes the same incidents, clearing, in the order of their ids.
+    rng = random.Random(5)
+    for n in range(80):
+        practice, _ = await create_practice(db, tenant.msp_id)
+        window = MaintenanceWindow(msp_id=tenant.msp_id, id=uuid.uuid4(), practice_id=practice.id, name="Server swap",
+                                   kind="once", starts_at=T0 - minutes(60), ends_at=T0 + minutes(60))
+        await fa.add(db, tenant.msp_id, window)
+        await _open_incidents(db, tenant.msp_id, practice.id, 20, maintenance_window_id=window.id)
+        evaluated, removed = await asyncio.gather(
+            _after(rng.uniform(0, 0.004), _evaluate(db, tenant.msp_id, practice.id)),
+            # The removal is quick, the evaluation spends most of its time reading before it writes.
+            _after(rng.uniform(0, 0.06), _remove_window(db, tenant.msp_id, practice.id, window.id)), return_exceptions=True)
+        assert evaluated is None and removed is None, (n, evaluated, removed)
 
 
 async def _edit_link(db, t, link_id, name):
