@@ -28,11 +28,13 @@ from services.core.base import utcnow
 from services.core.db import Scope
 from services.core.errors import NotFound
 from services.core.inventory import links
+from services.core.plans import service as plans
 from services.core.practices import service as practices
 from services.core.practices.models import Practice
 from services.core.telemetry import deadman
 from services.core.telemetry.processing import BUSY, process_batch
 from tests import factories_alerts as fa
+from tests import factories_plans as fp
 from tests.factories import create_practice
 from tests.factories_alerts import T0, minutes
 
@@ -110,6 +112,37 @@ async def test_removing_a_maintenance_window_while_its_practice_is_evaluated_nev
             # The removal is quick, the evaluation spends most of its time reading before it writes.
             _after(rng.uniform(0, 0.06), _remove_window(db, tenant.msp_id, practice.id, window.id)), return_exceptions=True)
         assert evaluated is None and removed is None, (n, evaluated, removed)
+
+
+async def _approve(db, practice, version_id):
+    async with db.transaction(Scope(practice.msp_id)) as s:
+        p = await s.get(Practice, (practice.msp_id, practice.id))
+        v = await plans.get_version(s, p, version_id)
+        await plans.approve(s, p, v, ACTOR, False, None, None)
+
+
+async def _withdraw(db, practice, version_id):
+    async with db.transaction(Scope(practice.msp_id)) as s:
+        v = await plans.get_version(s, await s.get(Practice, (practice.msp_id, practice.id)), version_id)
+        await plans.back_to_draft(s, v, ACTOR, "plan_version.withdrawn")
+
+
+@pytest.mark.slow
+async def test_approving_a_version_while_it_is_withdrawn_never_deadlocks(db, tenant):
+    # Approving records the superseded version (the audit chain's lock) before it writes the approved
+    # one; a withdrawal writes that row and then records.
+    rng = random.Random(5)
+    await fp.create_plan(db, tenant.practice, state="approved")
+    for n in range(60):
+        v = await fp.create_plan(db, tenant.practice, state="in_review")
+        approved, withdrawn = await asyncio.gather(
+            _after(rng.uniform(0, 0.004), _approve(db, tenant.practice, v.id)),
+            _after(rng.uniform(0, 0.004), _withdraw(db, tenant.practice, v.id)), return_exceptions=True)
+        # One of the two, and the other is told the version moved on.
+        if approved is None:
+            assert isinstance(withdrawn, plans.PlanNotEditable), (n, withdrawn)
+        else:
+            assert isinstance(approved, plans.PlanNotApprovable) and withdrawn is None, (n, approved, withdrawn)
 
 
 async def _edit_link(db, t, link_id, name):
