@@ -155,11 +155,11 @@ async def delete_membership(session: AsyncSession, m: Membership, principal: Pri
         if principal.msp_role is not Role.msp_owner:
             raise Forbidden("Only an MSP owner may remove an owner.")
         await _ensure_another_owner(session, m)
+    await record(session, msp_id=m.msp_id, actor=actor, action="membership.deleted", object_type="membership", object_id=m.id,
+                 practice_id=m.practice_id, changes={"user_id": m.user_id, "role": m.role})
     msp_id, user_id = m.msp_id, m.user_id
     await session.delete(m)
     await session.flush()
-    await record(session, msp_id=m.msp_id, actor=actor, action="membership.deleted", object_type="membership", object_id=m.id,
-                 practice_id=m.practice_id, changes={"user_id": m.user_id, "role": m.role})
     await _cut_off_if_gone(session, msp_id, user_id, actor)
 
 
