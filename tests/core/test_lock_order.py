@@ -31,6 +31,7 @@ from services.core.inventory import links
 from services.core.plans import service as plans
 from services.core.practices import service as practices
 from services.core.practices.models import Practice
+from services.core.readiness import service as readiness
 from services.core.telemetry import deadman
 from services.core.telemetry.processing import BUSY, process_batch
 from tests import factories_alerts as fa
@@ -228,3 +229,37 @@ async def test_the_dead_mans_switch_waits_for_the_msps_batch_before_marking_its_
     async with db.transaction(Scope(tenant.msp_id)) as s:
         assert await s.scalar(text("SELECT silent_since FROM agent_state WHERE msp_id = :m AND agent_id = :a"),
                               {"m": tenant.msp_id, "a": quiet.id}) is not None
+
+
+async def _store(db, msp_id, results):
+    async with db.transaction(Scope(msp_id)) as s:
+        await readiness.store(s, msp_id, results, utcnow())
+
+
+
+async def _waiting_on_locks(db, msp_id, statement_start: str) -> int:
+    async with db.transaction(Scope(msp_id)) as s:
+        return await s.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                   " AND query LIKE :q"), {"q": statement_start + "%"})
+
+
+async def test_two_passes_storing_the_same_practices_scores_in_opposite_orders_never_deadlock(db, tenant):
+    # The minute's pass rescored practices in the order they were marked, the hourly one by id. A
+    # third transaction holds the middle score, so both passes are caught halfway through their rows.
+    ids = sorted([(await create_practice(db, tenant.msp_id))[0].id for _ in range(10)])
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        results = await readiness.compute(s, tenant.msp_id, ids, utcnow())
+    await _store(db, tenant.msp_id, results)
+    forward, backward = {i: results[i] for i in ids}, {i: results[i] for i in reversed(ids)}
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.execute(text("SELECT 1 FROM readiness_current WHERE msp_id = :m AND practice_id = :p FOR UPDATE"),
+                        {"m": tenant.msp_id, "p": ids[5]})
+        passes = [asyncio.create_task(_store(db, tenant.msp_id, forward)),
+                  asyncio.create_task(_store(db, tenant.msp_id, backward))]
+        for _ in range(200):
+            if await _waiting_on_locks(db, tenant.msp_id, "INSERT INTO readiness_current") == 2:
+                break
+            await asyncio.sleep(0.025)
+        else:
+            pytest.fail("the two passes never both waited")
+    assert await asyncio.gather(*passes, return_exceptions=True) == [None, None]
