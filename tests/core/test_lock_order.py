@@ -218,7 +218,7 @@ async def test_the_dead_mans_switch_waits_for_the_msps_batch_before_marking_its_
     async with db.transaction(Scope(tenant.msp_id)) as s:
         await locks.wait_for_telemetry(s, tenant.msp_id)
         sweep = asyncio.create_task(deadman.sweep(db))
-        for _ in range(100):
+        for _ in range(600):  # the sweep serves every MSP of the test database, in no set order
             if await _waiting_for_an_advisory_lock(db, tenant.msp_id):
                 break
             assert not sweep.done(), "the sweep marked agents while a batch held the MSP"
@@ -256,7 +256,7 @@ async def test_two_passes_storing_the_same_practices_scores_in_opposite_orders_n
                         {"m": tenant.msp_id, "p": ids[5]})
         passes = [asyncio.create_task(_store(db, tenant.msp_id, forward)),
                   asyncio.create_task(_store(db, tenant.msp_id, backward))]
-        for _ in range(200):
+        for _ in range(800):
             if await _waiting_on_locks(db, tenant.msp_id, "INSERT INTO readiness_current") == 2:
                 break
             await asyncio.sleep(0.025)
