@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/incident_bench.py [--rounds 5] [--agents 125]
 
-An evaluation holds its practices' incident locks (incidents.lock_practices), and a telemetry batch
+An evaluation holds its practices' incident locks (locks.lock_practices), and a telemetry batch
 of those practices that needs rules evaluated waits for them; so the evaluations that move many
 incidents at once set how long an MSP's telemetry can stall: a new MSP's first evaluation (every
 condition of every practice starts at once), an outage that ends, a policy change. worker_bench.py

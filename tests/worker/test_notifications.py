@@ -185,9 +185,9 @@ async def test_pagerduty_triggers_acknowledges_and_resolves_with_the_incident_id
     key = "R" * 32
     _, inc = await failing_job_incident(db, tenant, "pagerduty", secret=key)
     async with db.transaction(Scope(tenant.msp_id)) as s:
-        await service.acknowledge(s, await service.get_incident(s, tenant.msp_id, tenant.practice.id, inc.id), Actor("user", None, "tech@x"))
+        await service.acknowledge(s, tenant.msp_id, tenant.practice.id, inc.id, Actor("user", None, "tech@x"))
     async with db.transaction(Scope(tenant.msp_id)) as s:
-        await service.resolve(s, await service.get_incident(s, tenant.msp_id, tenant.practice.id, inc.id), Actor("user", None, "tech@x"), "")
+        await service.resolve(s, tenant.msp_id, tenant.practice.id, inc.id, Actor("user", None, "tech@x"), "")
     assert (await dispatch_msp(db, tenant.msp_id)).sent == 3
     events = [json.loads(c.request.content) for c in route.calls]
     assert [e["event_action"] for e in events] == ["trigger", "acknowledge", "resolve"]

@@ -49,16 +49,14 @@ async def get_incident(incident_id: uuid.UUID, access: PracticeReader, db: DbSes
              response_model=IncidentOut)
 async def acknowledge_incident(incident_id: uuid.UUID, access: PracticeOperator, db: DbSession):
     """Say someone is on it: stops escalation and tells the channels that were notified."""
-    inc = await service.get_incident(db, access.msp_id, access.practice_id, incident_id, lock=True)
-    return await service.acknowledge(db, inc, access.actor)
+    return await service.acknowledge(db, access.msp_id, access.practice_id, incident_id, access.actor)
 
 
 @router.post("/api/v1/practices/{practice_id}/incidents/{incident_id}/resolve", operation_id="resolve_incident",
              response_model=IncidentOut)
 async def resolve_incident(incident_id: uuid.UUID, access: PracticeOperator, db: DbSession, body: ResolveIn | None = None):
     """Resolve by hand (if the condition persists, the next evaluation re-opens it)."""
-    inc = await service.get_incident(db, access.msp_id, access.practice_id, incident_id, lock=True)
-    return await service.resolve(db, inc, access.actor, body.note if body else "")
+    return await service.resolve(db, access.msp_id, access.practice_id, incident_id, access.actor, body.note if body else "")
 
 
 @router.post("/api/v1/practices/{practice_id}/incidents/{incident_id}/notes", operation_id="add_incident_note",

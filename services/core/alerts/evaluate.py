@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core import locks
 from services.core.alerts import config as alert_config
 from services.core.alerts import gather, incidents, policy, recent, relevance
 from services.core.alerts.facts import PracticeFacts
@@ -73,7 +74,7 @@ async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_
     ids = sorted(set(practice_ids))
     if not ids:
         return
-    await incidents.lock_practices(session, ids)
+    await locks.lock_practices(session, ids)
     facts = await gather.load(session, msp_id, ids)
     if include_findings:
         findings = await gather.plan_findings(session, msp_id, list(facts), now)
@@ -132,10 +133,17 @@ async def escalate_due(session: AsyncSession, msp_id: uuid.UUID, now: datetime,
     candidates = [r for r in router.routes if r.escalate_after_minutes]
     if not candidates:
         return 0
-    rows = (await session.scalars(select(Incident).where(
-        Incident.msp_id == msp_id, Incident.status == IncidentStatus.open.value, Incident.escalated_at.is_(None),
-        Incident.notified_at.is_not(None), Incident.parent_id.is_(None), Incident.maintenance_window_id.is_(None))
-        .with_for_update(skip_locked=True))).all()
+    waiting = (Incident.msp_id == msp_id, Incident.status == IncidentStatus.open.value, Incident.escalated_at.is_(None),
+               Incident.notified_at.is_not(None), Incident.parent_id.is_(None), Incident.maintenance_window_id.is_(None))
+    # Escalating changes incidents, so it holds their practices' incident locks before their rows, as
+    # every change does (docs/decisions/0005-lock-order.md); a practice being evaluated, acted on or
+    # removed right now is left to the next pass rather than waited for.
+    practices = await locks.try_lock_practices(
+        session, (await session.scalars(select(Incident.practice_id).where(*waiting).distinct())).all())
+    if not practices:
+        return 0
+    rows = (await session.scalars(select(Incident).where(*waiting, Incident.practice_id.in_(practices))
+                                  .order_by(Incident.id).with_for_update(skip_locked=True))).all()
     escalated = 0
     for inc in rows:
         due = [r for r in router.matching(inc)

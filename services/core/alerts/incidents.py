@@ -61,15 +61,6 @@ class Bulk:
 LAST_FIRED_PRECISION = timedelta(minutes=1)
 
 
-async def lock_practices(session: AsyncSession, practice_ids: list[uuid.UUID]) -> None:
-    """Serialise incident changes per practice (evaluations in several workers, API actions)."""
-    # One statement, the locks taken in sorted order (so two callers never wait on each other in a
-    # cycle); one round trip instead of one per practice.
-    await session.execute(text(
-        "SELECT count(pg_advisory_xact_lock(hashtextextended('incidents:' || p, 0)))"
-        " FROM (SELECT p FROM unnest(CAST(:ps AS text[])) AS p ORDER BY p) AS ordered"), {"ps": sorted(map(str, practice_ids))})
-
-
 def event(session: AsyncSession, inc: Incident, kind: str, message: str = "", *, at: datetime, actor: str = "seawall",
           actor_id: uuid.UUID | None = None, data: dict[str, Any] | None = None) -> IncidentEvent:
     e = IncidentEvent(msp_id=inc.msp_id, practice_id=inc.practice_id, incident_id=inc.id, at=at, kind=kind,

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core import locks
 from services.core.alerts import incidents, maintenance, policy
 from services.core.alerts.models import AlertOverride, Incident, IncidentEvent, IncidentStatus, MaintenanceWindow
 from services.core.alerts.schemas import MaintenanceIn, OverrideIn, PolicyIn
@@ -43,10 +44,26 @@ async def list_incidents(session: AsyncSession, msp_id: uuid.UUID, visible: froz
     return list(rows), total or 0
 
 
-async def get_incident(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID, incident_id: uuid.UUID,
-                       lock: bool = False) -> Incident:
-    q = select(Incident).where(Incident.msp_id == msp_id, Incident.practice_id == practice_id, Incident.id == incident_id)
-    inc = await session.scalar(q.with_for_update() if lock else q)
+def _incident_q(msp_id: uuid.UUID, practice_id: uuid.UUID, incident_id: uuid.UUID):
+    return select(Incident).where(Incident.msp_id == msp_id, Incident.practice_id == practice_id, Incident.id == incident_id)
+
+
+async def get_incident(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID, incident_id: uuid.UUID) -> Incident:
+    inc = await session.scalar(_incident_q(msp_id, practice_id, incident_id))
+    if inc is None:
+        raise NotFound("No such incident.")
+    return inc
+
+
+async def _incident_to_change(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID,
+                              incident_id: uuid.UUID) -> Incident:
+    """The incident, locked for a change: the practice's incident lock first, then the row — the
+    order an evaluation takes them in (docs/decisions/0005-lock-order.md). Row first, as before,
+    deadlocked with an evaluation that held the practice and was about to write the row.
+
+    Read after the practice lock, so a change an evaluation just committed is what is checked."""
+    await locks.lock_practices(session, [practice_id])
+    inc = await session.scalar(_incident_q(msp_id, practice_id, incident_id).with_for_update())
     if inc is None:
         raise NotFound("No such incident.")
     return inc
@@ -63,7 +80,6 @@ async def detail(session: AsyncSession, inc: Incident) -> dict[str, Any]:
 
 
 async def _ctx(session: AsyncSession, inc: Incident) -> incidents.Ctx:
-    await incidents.lock_practices(session, [inc.practice_id])
     practice = await session.get(Practice, (inc.msp_id, inc.practice_id))
     site = await session.get(Site, (inc.msp_id, inc.site_id)) if inc.site_id else None
     return incidents.Ctx(session, inc.msp_id, utcnow(), await policy.load(session, inc.msp_id, [inc.practice_id]),
@@ -71,7 +87,9 @@ async def _ctx(session: AsyncSession, inc: Incident) -> incidents.Ctx:
                          site_names={site.id: site.name} if site else {})
 
 
-async def acknowledge(session: AsyncSession, inc: Incident, actor: Actor) -> Incident:
+async def acknowledge(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID, incident_id: uuid.UUID,
+                      actor: Actor) -> Incident:
+    inc = await _incident_to_change(session, msp_id, practice_id, incident_id)
     if inc.status != IncidentStatus.open.value:
         raise Conflict(f"Only an open incident can be acknowledged; this one is {inc.status}.")
     ctx = await _ctx(session, inc)
@@ -82,7 +100,9 @@ async def acknowledge(session: AsyncSession, inc: Incident, actor: Actor) -> Inc
     return inc
 
 
-async def resolve(session: AsyncSession, inc: Incident, actor: Actor, note: str) -> Incident:
+async def resolve(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID, incident_id: uuid.UUID,
+                  actor: Actor, note: str) -> Incident:
+    inc = await _incident_to_change(session, msp_id, practice_id, incident_id)
     if inc.status == IncidentStatus.resolved.value:
         raise Conflict("The incident is already resolved.")
     ctx = await _ctx(session, inc)
@@ -228,6 +248,9 @@ async def list_windows(session: AsyncSession, practice: Practice) -> list[Mainte
 
 
 async def delete_window(session: AsyncSession, practice: Practice, window_id: uuid.UUID, actor: Actor) -> None:
+    # Removing the window lifts it from the incidents it suppresses (the foreign key sets them
+    # free): a change to incidents, so the practice's incident lock comes first (docs/decisions/0005-lock-order.md).
+    await locks.lock_practices(session, [practice.id])
     w = await session.scalar(select(MaintenanceWindow).where(
         MaintenanceWindow.msp_id == practice.msp_id, MaintenanceWindow.practice_id == practice.id, MaintenanceWindow.id == window_id))
     if w is None:

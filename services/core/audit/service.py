@@ -2,7 +2,8 @@
 
 Each event's hash covers the previous event's hash and a canonical JSON of its own fields, so a
 changed, removed or reordered row breaks every hash after it. Appends to one MSP are serialised by a
-transaction-scoped advisory lock, which also makes `seq` gap-free.
+transaction-scoped advisory lock, which also makes `seq` gap-free. It is the last lock a transaction
+takes: callers record after their own changes (docs/decisions/0005-lock-order.md).
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ def _jsonable(value: Any) -> Any:
 async def record(session: AsyncSession, *, msp_id: uuid.UUID, actor: Actor, action: str, object_type: str = "",
                  object_id: Any = "", practice_id: uuid.UUID | None = None, changes: dict[str, Any] | None = None) -> AuditEvent:
     """Append one event to the MSP's chain, in the caller's transaction."""
+    # The chain's lock is the last a transaction takes (docs/decisions/0005-lock-order.md): the
+    # caller's pending changes take their row locks now, not after it, while every audited write
+    # of the MSP waits.
+    await session.flush()
     await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('audit:' || :m, 0))"), {"m": str(msp_id)})
     head = (await session.execute(text("SELECT seq, hash FROM audit_chain_head(:m)"), {"m": msp_id})).first()
     prev_seq, prev_hash = (head[0], head[1]) if head else (0, GENESIS)

@@ -102,7 +102,7 @@ async def update_job(session: AsyncSession, practice: Practice, job: BackupJob, 
 
 
 async def delete_job(session: AsyncSession, practice: Practice, job: BackupJob, actor: Actor) -> None:
-    await record(session, msp_id=practice.msp_id, actor=actor, action="backup_job.deleted", object_type="backup_job",
-                 object_id=job.id, practice_id=practice.id, changes={"name": job.name})
     await session.delete(job)
     await session.flush()
+    await record(session, msp_id=practice.msp_id, actor=actor, action="backup_job.deleted", object_type="backup_job",
+                 object_id=job.id, practice_id=practice.id, changes={"name": job.name})

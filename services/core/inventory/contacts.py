@@ -104,7 +104,7 @@ async def update_contact(session: AsyncSession, practice: Practice, contact: Con
 
 async def delete_contact(session: AsyncSession, practice: Practice, contact: Contact, actor: Actor) -> None:
     """Remove a contact; their alternates become primary contacts (the foreign key sets them free)."""
-    await record(session, msp_id=practice.msp_id, actor=actor, action="contact.deleted", object_type="contact",
-                 object_id=contact.id, practice_id=practice.id, changes={"name": contact.name})
     await session.delete(contact)
     await session.flush()
+    await record(session, msp_id=practice.msp_id, actor=actor, action="contact.deleted", object_type="contact",
+                 object_id=contact.id, practice_id=practice.id, changes={"name": contact.name})

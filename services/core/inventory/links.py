@@ -55,7 +55,7 @@ async def update_link(session: AsyncSession, practice: Practice, link: Link, act
 
 async def delete_link(session: AsyncSession, practice: Practice, link: Link, actor: Actor) -> None:
     """Remove a link; systems that depended on it lose that dependency (database cascade)."""
-    await record(session, msp_id=practice.msp_id, actor=actor, action="link.deleted", object_type="link",
-                 object_id=link.id, practice_id=practice.id, changes={"name": link.name})
     await session.delete(link)
     await session.flush()
+    await record(session, msp_id=practice.msp_id, actor=actor, action="link.deleted", object_type="link",
+                 object_id=link.id, practice_id=practice.id, changes={"name": link.name})

@@ -156,7 +156,7 @@ async def update_system(session: AsyncSession, practice: Practice, system: Syste
 
 async def delete_system(session: AsyncSession, practice: Practice, system: System, actor: Actor) -> None:
     """Remove a system; the database cascades its dependencies (both ways) and its backup-job links."""
-    await record(session, msp_id=practice.msp_id, actor=actor, action="system.deleted", object_type="system",
-                 object_id=system.id, practice_id=practice.id, changes={"name": system.name})
     await session.delete(system)
     await session.flush()
+    await record(session, msp_id=practice.msp_id, actor=actor, action="system.deleted", object_type="system",
+                 object_id=system.id, practice_id=practice.id, changes={"name": system.name})

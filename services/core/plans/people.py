@@ -99,10 +99,10 @@ async def update_assignment(session: AsyncSession, practice: Practice, a: RoleAs
 
 
 async def delete_assignment(session: AsyncSession, practice: Practice, a: RoleAssignment, actor: Actor) -> None:
-    await record(session, msp_id=practice.msp_id, actor=actor, action="role_assignment.deleted", object_type="role_assignment",
-                 object_id=a.id, practice_id=practice.id, changes={"user_id": a.user_id, "role_name": a.role_name})
     await session.delete(a)
     await session.flush()
+    await record(session, msp_id=practice.msp_id, actor=actor, action="role_assignment.deleted", object_type="role_assignment",
+                 object_id=a.id, practice_id=practice.id, changes={"user_id": a.user_id, "role_name": a.role_name})
 
 
 async def acknowledge(session: AsyncSession, practice: Practice, actor: Actor) -> PlanAcknowledgement:

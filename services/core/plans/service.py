@@ -221,6 +221,7 @@ async def _transition(session: AsyncSession, v: PlanVersion, actor: Actor, actio
 
 
 async def submit(session: AsyncSession, v: PlanVersion, actor: Actor) -> PlanVersion:
+    await session.refresh(v, with_for_update=True)  # judged as it is now: an approval may have just committed
     if v.status != S.draft.value:
         raise PlanNotEditable(f"Only a draft can be submitted for review; version {v.number} is {v.status.replace('_', ' ')}.")
     v.submitted_at, v.submitted_by_label = utcnow(), actor.label
@@ -228,6 +229,7 @@ async def submit(session: AsyncSession, v: PlanVersion, actor: Actor) -> PlanVer
 
 
 async def back_to_draft(session: AsyncSession, v: PlanVersion, actor: Actor, action: str, comment: str = "") -> PlanVersion:
+    await session.refresh(v, with_for_update=True)  # judged as it is now: an approval may have just committed
     if v.status != S.in_review.value:
         raise PlanNotEditable(f"Version {v.number} is not in review.")
     v.submitted_at, v.submitted_by_label = None, ""
@@ -239,7 +241,9 @@ async def approve(session: AsyncSession, practice: Practice, v: PlanVersion, act
                   approved_at: datetime | None = None) -> PlanVersion:
     """approved_at: only for recording an approval given earlier (demo data, imports); the API never passes it."""
     await get_plan(session, practice, lock=True)  # serialises approvals of one plan
-    await session.refresh(v)
+    # The version's row before the audit chain's lock, which recording the superseded version takes
+    # (docs/decisions/0005-lock-order.md): a withdrawal holds the row while it waits for that lock.
+    await session.refresh(v, with_for_update=True)
     if v.status != S.in_review.value:
         raise PlanNotApprovable(f"Version {v.number} is {v.status.replace('_', ' ')}; only a version in review can be approved.")
     previous = await current_version(session, practice.msp_id, practice.id)

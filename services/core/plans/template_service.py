@@ -94,7 +94,7 @@ async def delete_template(session: AsyncSession, msp_id: uuid.UUID, template_id:
         raise Conflict("The built-in template cannot be deleted.")
     t = await get_template(session, msp_id, template_id)
     # Plans keep their own copy of the sections, so removing a template changes no plan.
-    await record(session, msp_id=msp_id, actor=actor, action="plan_template.deleted", object_type="plan_template",
-                 object_id=t.id, changes={"name": t.name})
     await session.delete(t)
     await session.flush()
+    await record(session, msp_id=msp_id, actor=actor, action="plan_template.deleted", object_type="plan_template",
+                 object_id=t.id, changes={"name": t.name})

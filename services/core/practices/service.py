@@ -10,6 +10,7 @@ from psycopg.errors import UniqueViolation
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core import locks
 from services.core.audit.service import Actor, diff, record
 from services.core.errors import Conflict, FieldError, NotFound
 from services.core.practices.models import Practice, Site
@@ -48,11 +49,21 @@ async def update_practice(session: AsyncSession, practice: Practice, actor: Acto
     return practice
 
 
+async def _before_removing(session: AsyncSession, practice_id: uuid.UUID, msp_id: uuid.UUID) -> None:
+    """Removing a practice or site deletes rows a telemetry batch writes (agents, links, their state)
+    and incident rows: take the MSP's telemetry lock and the practice's incident lock first, as a
+    batch and an acknowledgement do, so neither can hold one of those rows while waiting for the
+    other (docs/decisions/0005-lock-order.md)."""
+    await locks.wait_for_telemetry(session, msp_id)
+    await locks.lock_practices(session, [practice_id])
+
+
 async def delete_practice(session: AsyncSession, practice: Practice, actor: Actor) -> None:
-    await record(session, msp_id=practice.msp_id, actor=actor, action="practice.deleted", object_type="practice",
-                 object_id=practice.id, changes={"name": practice.name})
+    await _before_removing(session, practice.id, practice.msp_id)
     await session.delete(practice)
     await session.flush()
+    await record(session, msp_id=practice.msp_id, actor=actor, action="practice.deleted", object_type="practice",
+                 object_id=practice.id, changes={"name": practice.name})
 
 
 async def list_sites(session: AsyncSession, practice: Practice) -> list[Site]:
@@ -86,7 +97,8 @@ async def update_site(session: AsyncSession, site: Site, actor: Actor, changes: 
 
 
 async def delete_site(session: AsyncSession, site: Site, actor: Actor) -> None:
-    await record(session, msp_id=site.msp_id, actor=actor, action="site.deleted", object_type="site", object_id=site.id,
-                 practice_id=site.practice_id, changes={"name": site.name})
+    await _before_removing(session, site.practice_id, site.msp_id)
     await session.delete(site)
     await session.flush()
+    await record(session, msp_id=site.msp_id, actor=actor, action="site.deleted", object_type="site", object_id=site.id,
+                 practice_id=site.practice_id, changes={"name": site.name})

@@ -93,7 +93,10 @@ async def store(session: AsyncSession, msp_id: uuid.UUID, results: dict[uuid.UUI
         select(ReadinessCurrent.practice_id, ReadinessCurrent.score, ReadinessCurrent.status, ReadinessCurrent.changed_at)
         .where(ReadinessCurrent.msp_id == msp_id, ReadinessCurrent.practice_id.in_(ids)))).all()}
     rows, snaps, moved = [], [], 0
-    for pid, r in results.items():
+    # In practice order: the hourly pass, the minute's pass (practices in the order they were marked)
+    # and a request's first score can upsert the same rows at once, and rows locked in two orders
+    # deadlock (docs/decisions/0005-lock-order.md).
+    for pid, r in sorted(results.items()):
         old = before.get(pid)
         changed = old is None or old[0] != r.score or old[1] != r.status
         rows.append({"msp_id": msp_id, "practice_id": pid, "score": r.score, "status": r.status, "components": r.components,
@@ -165,6 +168,18 @@ async def _on_state_changed(session: AsyncSession, msp_id: uuid.UUID, change: St
     await mark_dirty_many(session, msp_id, await outcomes_may_change(session, msp_id, change))
 
 
+def _alerts_hook_first() -> None:
+    # A batch's marks come after its practices' incident locks, as a request's come after its audit
+    # lock (docs/decisions/0005-lock-order.md): hooks run in registration order, so the alerts hook,
+    # which takes those locks, registers before this one whichever module is imported first.
+    try:
+        import services.core.alerts.evaluate  # noqa: F401
+    except ModuleNotFoundError as exc:  # the alerts domain is not installed: no incident locks
+        if not (exc.name or "").startswith("services."):
+            raise
+
+
+_alerts_hook_first()
 if _on_state_changed not in ON_STATE_CHANGED:
     ON_STATE_CHANGED.append(_on_state_changed)
 

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import text
 
-from services.core import pacing
+from services.core import locks, pacing
 from services.core.base import utcnow
 from services.core.db import Database, Scope
 from services.core.telemetry import hooks, liveness
@@ -56,6 +56,9 @@ async def sweep(db: Database, now: datetime | None = None) -> int:
                                                                   grace(c.practice_id, c.site_id), now)]
             if not silent:
                 continue
+            # Marks agents and then, through the hooks, takes the practices' incident locks, as a
+            # batch does: so it excludes the MSP's batches first (docs/decisions/0005-lock-order.md).
+            await locks.wait_for_telemetry(session, msp_id)
             done = (await session.execute(_MARK, {
                 "msp": msp_id, "ids": [c.agent_id for c in silent], "seen": [c.last_seen_at for c in silent],
                 "since": [liveness.silent_since(c.last_seen_at, c.heartbeat_interval_seconds, grace(c.practice_id, c.site_id))
