@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr
 
+from services.core.periods import SpannedDatetime
+
 Severity = Literal["critical", "high", "medium", "low"]
 Kind = Literal["email", "webhook", "slack", "teams", "pagerduty"]
 
@@ -141,8 +143,8 @@ class MaintenanceIn(_In):
     name: str = Field(min_length=1, max_length=200)
     site_id: uuid.UUID | None = None
     kind: Literal["once", "weekly"]
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: SpannedDatetime | None = None
+    ends_at: SpannedDatetime | None = None
     weekdays: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] | None = Field(default=None, max_length=7)
     start_time: time | None = None
     duration_minutes: int | None = Field(default=None, ge=1, le=10080)
