@@ -29,7 +29,7 @@ class RuleOut(BaseModel):
     component: str
     severity: str
     hipaa: str
-    params: dict[str, Any]
+    params: dict[str, float | None]
     param_meanings: dict[str, str]
     time_based: bool
     follows_outage: bool
@@ -48,8 +48,13 @@ class PolicyIn(_In):
     max_notifications_per_hour: int | None = Field(default=None, ge=1, le=60)
 
 
+class RuleLevelOut(BaseModel):
+    enabled: bool | None = Field(description="null = as the rule's default")
+    params: dict[str, float | None]
+
+
 class PolicyOut(BaseModel):
-    rules: dict[str, Any]
+    rules: dict[str, RuleLevelOut]
     resolve_after_minutes: int
     resolve_after_evaluations: int
     reopen_cooldown_minutes: int
@@ -70,14 +75,14 @@ class OverrideOut(_Out):
     site_id: uuid.UUID | None
     rule_id: str
     enabled: bool | None
-    params: dict[str, Any]
+    params: dict[str, float | None]
 
 
 class EffectiveOut(BaseModel):
     rule_id: str
     site_id: uuid.UUID | None
     enabled: bool
-    params: dict[str, Any]
+    params: dict[str, float | None]
     source: dict[str, str]
 
 
