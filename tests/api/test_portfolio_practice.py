@@ -110,3 +110,9 @@ async def test_the_dashboard_link_chart_carries_rounded_numbers_not_decimal_stri
     assert [(p["loss_pct"], p["latency_ms"], p["latency_max_ms"], p["jitter_ms"], p["uptime_pct"]) for p in chart] == [
         (2.19, 33.3, 40.0, 0.0, 100.0), (100.0, 33.3, 40.0, 0.0, 100.0)]
     assert all(isinstance(p[k], float) for p in chart for k in ("loss_pct", "latency_ms", "jitter_ms"))
+    # The link's history (5-minute aggregates) reads the same rounded figures.
+    samples = await client.get(f"/api/v1/practices/{tenant.practice.id}/telemetry/links/{perfect.primary.id}/samples",
+                               params={"resolution": "5m"})
+    assert samples.status_code == 200, samples.text
+    assert sorted((s["loss_pct"], s["latency_ms"], s["jitter_ms"]) for s in samples.json()["items"]) == [
+        (2.19, 33.3, 0.0), (100.0, 33.3, 0.0)]
