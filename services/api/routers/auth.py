@@ -145,10 +145,6 @@ async def login(body: LoginIn, request: Request, response: Response, db: DbSessi
     if not memberships:
         raise Unauthorized("This account has no access to any practice or MSP yet.")
     mfa_passed = user.mfa_enabled_at is None and not _needs_mfa(memberships)
-    # The browser's previous session (another account's, or this one's) ends with this sign-in
-    # rather than living on unseen beside the new cookie.
-    if (previous := request.cookies.get(sessions.SESSION_COOKIE)) and (old := await sessions.load_session(db, previous)):
-        await sessions.end_session(db, old.session.id)
     token, s = await sessions.start_session(db, user, memberships[0].msp_id, mfa_passed=mfa_passed, ip=ip,
                                             user_agent=request.headers.get("user-agent"))
     await _audit_sign_in(db, memberships, user, "auth.sign_in" if mfa_passed else "auth.password_accepted", ip)
