@@ -13,9 +13,11 @@ from datetime import datetime, timezone
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime
+from pydantic_core import PydanticCustomError
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
-END = datetime(2101, 1, 1, tzinfo=timezone.utc)  # exclusive: the last accepted instant is in 2100
+# Included, so that "up to the end of 31 December 2100" can be asked as an exclusive `to`.
+END = datetime(2101, 1, 1, tzinfo=timezone.utc)
 SPAN_WORDS = "between the years 2000 and 2100"
 
 
@@ -25,11 +27,12 @@ def within_span(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value
     try:
-        ok = EARLIEST <= value.astimezone(timezone.utc) < END
+        ok = EARLIEST <= value.astimezone(timezone.utc) <= END
     except OverflowError:  # year 1 east of UTC, or year 9999 west of it
         ok = False
     if not ok:
-        raise ValueError(f"must be {SPAN_WORDS}")
+        # A custom error rather than ValueError: its message reaches errors[].message as written.
+        raise PydanticCustomError("outside_span", f"must be {SPAN_WORDS}")
     return value
 
 
