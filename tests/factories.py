@@ -117,8 +117,10 @@ async def sign_in(client: httpx.AsyncClient, person: Person) -> str:
     if body["status"] == "mfa_required":
         r = await client.post("/api/v1/auth/mfa/verify", json={"code": person.code()}, headers={"X-CSRF-Token": body["csrf_token"]})
         assert r.status_code == 200, r.text
-    client.headers["X-CSRF-Token"] = body["csrf_token"]
-    return body["csrf_token"]
+    # Completing MFA renews the session and its CSRF token; the web app reads the new one from its cookie.
+    csrf = client.cookies.get("seawall_csrf") or body["csrf_token"]
+    client.headers["X-CSRF-Token"] = csrf
+    return csrf
 
 
 async def api_token(db: Database, msp_id: uuid.UUID, person: Person, read_only: bool = False) -> str:

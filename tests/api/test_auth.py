@@ -59,6 +59,7 @@ async def enrol(client, person):
     assert setup["qr_svg"].lstrip().startswith("<svg") and setup["otpauth_uri"].startswith("otpauth://totp/")
     r = await client.post("/api/v1/auth/mfa/enable", json={"code": pyotp.TOTP(setup["secret"]).now()})
     assert r.status_code == 200, r.text
+    client.headers["X-CSRF-Token"] = client.cookies[CSRF_COOKIE]
     return setup["secret"], r.json()["recovery_codes"]
 
 
@@ -179,3 +180,49 @@ async def test_other_msp_gets_404(client, tenant, other_tenant):
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
     memberships = (await client.get("/api/v1/auth/session")).json()["memberships"]
     assert {m["msp_id"] for m in memberships} == {str(tenant.msp_id)}
+
+
+async def test_completing_mfa_issues_a_new_session_id_and_the_password_step_cookie_stops_working(app, tenant):
+    owner = tenant["msp_owner"]
+    async with anonymous(app) as browser, anonymous(app) as thief:
+        body = (await login(browser, owner)).json()
+        half_signed_in, old_csrf = browser.cookies[SESSION_COOKIE], browser.cookies[CSRF_COOKIE]
+        assert old_csrf == body["csrf_token"]
+        r = await browser.post("/api/v1/auth/mfa/verify", json={"code": owner.code()}, headers={"X-CSRF-Token": old_csrf})
+        assert r.status_code == 200, r.text
+        assert browser.cookies[SESSION_COOKIE] != half_signed_in and browser.cookies[CSRF_COOKIE] != old_csrf
+        assert (await browser.get("/api/v1/practices")).status_code == 200
+        assert (await browser.get("/api/v1/auth/session")).json()["csrf_token"] == browser.cookies[CSRF_COOKIE]
+        # Whoever saw the cookie of the password step holds nothing once MFA is done.
+        thief.cookies.set(SESSION_COOKIE, half_signed_in)
+        thief.headers["X-CSRF-Token"] = old_csrf
+        assert (await thief.get("/api/v1/practices")).status_code == 401
+        assert (await thief.get("/api/v1/auth/session")).status_code == 401
+        assert (await thief.post("/api/v1/auth/mfa/verify", json={"code": owner.code()})).status_code == 401
+        # The old CSRF token no longer authorises writes in the renewed session either.
+        r = await browser.post("/api/v1/tokens", json={"name": "old csrf"}, headers={"X-CSRF-Token": old_csrf})
+        assert r.status_code == 403
+        r = await browser.post("/api/v1/tokens", json={"name": "new csrf"}, headers={"X-CSRF-Token": browser.cookies[CSRF_COOKIE]})
+        assert r.status_code == 201
+
+
+async def test_enabling_mfa_renews_the_session_and_ends_the_accounts_other_sessions(app, tenant, db):
+    person = await create_person(db, tenant.msp_id, Role.msp_admin, mfa=False)
+    async with anonymous(app) as browser, anonymous(app) as other_tab:
+        other_csrf = (await login(other_tab, person)).json()["csrf_token"]
+        body = (await login(browser, person)).json()
+        before = browser.cookies[SESSION_COOKIE]
+        browser.headers["X-CSRF-Token"] = body["csrf_token"]
+        setup = (await browser.post("/api/v1/auth/mfa/setup")).json()
+        r = await browser.post("/api/v1/auth/mfa/enable", json={"code": pyotp.TOTP(setup["secret"]).now()})
+        assert r.status_code == 200, r.text
+        assert browser.cookies[SESSION_COOKIE] != before
+        assert (await browser.get("/api/v1/practices")).status_code == 200
+        async with anonymous(app) as replay:
+            replay.cookies.set(SESSION_COOKIE, before)
+            assert (await replay.get("/api/v1/auth/session")).status_code == 401
+        # A session that never passed the second factor cannot pick it up now.
+        assert (await other_tab.get("/api/v1/auth/session")).status_code == 401
+        assert (await other_tab.post("/api/v1/auth/mfa/verify", json={"code": "123456"},
+                                     headers={"X-CSRF-Token": other_csrf})).status_code == 401
+

@@ -157,7 +157,8 @@ async def test_existing_account_is_linked_only_with_its_own_password(app, client
     r = await invite(client, {"email": staff.email, "role": "practice_staff"}, tenant.sibling.id)
     assert r.status_code == 201, r.text
     token = link_token(await mailbox.wait_for(staff.email), "accept-invite")
-    async with anonymous(app) as browser:
+    async with anonymous(app) as browser, anonymous(app) as earlier:
+        await sign_in(earlier, staff)
         assert (await browser.get("/api/v1/invitations/lookup", params={"token": token})).json()["existing_account"] is True
         r = await browser.post("/api/v1/invitations/accept", json={"token": token, "name": "X", "password": NEW_PASSWORD})
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "password"
@@ -165,6 +166,8 @@ async def test_existing_account_is_linked_only_with_its_own_password(app, client
         assert r.status_code == 200, r.text
         ids = {p["id"] for p in (await browser.get("/api/v1/practices")).json()}
         assert ids == {str(tenant.practice.id), str(tenant.sibling.id)}
+        # The session from before the new role does not carry on with it (docs/decisions/0004).
+        assert (await earlier.get("/api/v1/practices")).status_code == 401
 
 
 async def test_inviting_someone_who_already_has_the_role_conflicts(client, tenant):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
+from services.core.base import utcnow
 from tests.factories import sign_in
 from tests.factories_readiness import build_perfect_practice, execute, open_incident
 
@@ -75,3 +79,40 @@ async def test_other_msp_gets_404(client, tenant, other_tenant):
     for what in ("readiness", "dashboard", "reports"):
         assert (await client.get(f"/api/v1/practices/{tenant.practice.id}/{what}")).status_code == 404
     assert (await client.get("/api/v1/readiness/weights")).json()["source"] == "default"
+
+
+def strings_that_look_like_numbers(value, path="$"):
+    """Every string in a JSON document that is a number in disguise ("100.0000000000000000", "0E-20")."""
+    if isinstance(value, dict):
+        return [hit for k, v in value.items() for hit in strings_that_look_like_numbers(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [hit for i, v in enumerate(value) for hit in strings_that_look_like_numbers(v, f"{path}[{i}]")]
+    if isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?([eE][-+]?\d+)?", value):
+        return [f"{path} = {value!r}"]
+    return []
+
+
+async def test_the_dashboard_link_chart_carries_rounded_numbers_not_decimal_strings(client, db, tenant):
+    perfect = await build_perfect_practice(db, tenant.practice, tenant.site)
+    hour = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    # Numeric sums, as the worker keeps them: 6.57534 / 3 = 2.19178 % loss; 100 / 3 ms latency; no jitter.
+    for bucket, loss_sum in ((hour, 6.57534), (hour + timedelta(hours=1), 300)):
+        await execute(db, tenant.msp_id, """
+            INSERT INTO link_sample_5m (msp_id, link_id, bucket, practice_id, site_id, samples, up_samples, latency_sum,
+                                        latency_count, latency_max, loss_sum, loss_count, jitter_sum, jitter_count, last_sampled_at)
+            VALUES (:m, :l, :b, :p, :s, 3, 3, 100, 3, 40.04, :loss, 3, 0, 3, :b)""",
+                      m=tenant.msp_id, l=perfect.primary.id, b=bucket, p=tenant.practice.id, s=tenant.site.id, loss=loss_sum)
+    await sign_in(client, tenant["practice_owner"])
+    r = await client.get(f"/api/v1/practices/{tenant.practice.id}/dashboard")
+    assert r.status_code == 200, r.text
+    assert strings_that_look_like_numbers(r.json()) == []
+    chart = {link["name"]: link["chart_24h"] for link in r.json()["links"]}["Fiber"]
+    assert [(p["loss_pct"], p["latency_ms"], p["latency_max_ms"], p["jitter_ms"], p["uptime_pct"]) for p in chart] == [
+        (2.19, 33.3, 40.0, 0.0, 100.0), (100.0, 33.3, 40.0, 0.0, 100.0)]
+    assert all(isinstance(p[k], float) for p in chart for k in ("loss_pct", "latency_ms", "jitter_ms"))
+    # The link's history (5-minute aggregates) reads the same rounded figures.
+    samples = await client.get(f"/api/v1/practices/{tenant.practice.id}/telemetry/links/{perfect.primary.id}/samples",
+                               params={"resolution": "5m"})
+    assert samples.status_code == 200, samples.text
+    assert sorted((s["loss_pct"], s["latency_ms"], s["jitter_ms"]) for s in samples.json()["items"]) == [
+        (2.19, 33.3, 0.0), (100.0, 33.3, 0.0)]

@@ -1,8 +1,10 @@
 import uuid
 
 from services.core.identity.models import Role
+from services.core.identity.sessions import CSRF_COOKIE, SESSION_COOKIE
+from services.core.secrets import hash_token
 from tests.factories import api_token, sign_in
-from tests.factories_identity import add_membership, anonymous, audit_events, membership_of
+from tests.factories_identity import add_membership, anonymous, audit_events, membership_of, owner_execute
 
 
 async def test_msp_manager_lists_staff_and_practice_people_with_memberships(client, tenant):
@@ -135,7 +137,53 @@ async def test_practice_owner_removing_staff_keeps_their_other_practice_role(app
         await sign_in(staff_client, staff)
         await sign_in(client, tenant["practice_owner"])
         assert (await client.delete(f"/api/v1/memberships/{staff_m}")).status_code == 204
+        # Losing a role is a change of privilege: the session ends, and signing in again shows what is left.
+        assert (await staff_client.get("/api/v1/practices")).status_code == 401
+        staff_client.cookies.clear()
+        await sign_in(staff_client, staff)
         assert [p["id"] for p in (await staff_client.get("/api/v1/practices")).json()] == [str(tenant.sibling.id)]
+
+
+async def test_a_role_change_ends_the_persons_sessions_in_that_msp_only(app, client, tenant, other_tenant, db, owner_db):
+    staff = tenant["practice_staff"]
+    await add_membership(db, other_tenant.msp_id, staff.user_id, Role.practice_staff, other_tenant.practice.id)
+    async with anonymous(app) as here, anonymous(app) as elsewhere, anonymous(app) as thief:
+        await sign_in(here, staff)
+        await sign_in(elsewhere, staff)
+        # The second browser works in the other MSP: a role change in this one is none of its business.
+        await owner_execute(owner_db, "UPDATE user_session SET active_msp_id = :m WHERE token_hash = :h",
+                            m=other_tenant.msp_id, h=hash_token(elsewhere.cookies[SESSION_COOKIE]))
+        thief.cookies.set(SESSION_COOKIE, here.cookies[SESSION_COOKIE])
+        assert (await thief.get("/api/v1/practices")).status_code == 200
+        assert (await here.get(f"/api/v1/practices/{tenant.practice.id}/users")).status_code == 403
+        await sign_in(client, tenant["msp_admin"])
+        membership_id = await membership_of(db, tenant.msp_id, staff.user_id, tenant.practice.id)
+        r = await client.patch(f"/api/v1/memberships/{membership_id}", json={"role": "practice_owner"})
+        assert r.status_code == 200, r.text
+        assert (await here.get("/api/v1/practices")).status_code == 401
+        assert (await thief.get("/api/v1/practices")).status_code == 401
+        assert [p["id"] for p in (await elsewhere.get("/api/v1/practices")).json()] == [str(other_tenant.practice.id)]
+        here.cookies.clear()
+        await sign_in(here, staff)
+        # The new role, under a new session.
+        assert (await here.get(f"/api/v1/practices/{tenant.practice.id}/users")).status_code == 200
+
+
+async def test_changing_your_own_role_renews_your_session_and_the_old_cookie_stops_working(app, client, tenant, db):
+    admin = tenant["msp_admin"]
+    await sign_in(client, admin)
+    old_cookie, old_csrf = client.cookies[SESSION_COOKIE], client.cookies[CSRF_COOKIE]
+    membership_id = await membership_of(db, tenant.msp_id, admin.user_id)
+    r = await client.patch(f"/api/v1/memberships/{membership_id}", json={"role": "msp_technician"})
+    assert r.status_code == 200, r.text
+    new_cookie, new_csrf = client.cookies[SESSION_COOKIE], client.cookies[CSRF_COOKIE]
+    assert new_cookie != old_cookie and new_csrf != old_csrf
+    client.headers["X-CSRF-Token"] = new_csrf
+    assert (await client.get("/api/v1/practices")).status_code == 200
+    assert (await client.get("/api/v1/users")).status_code == 403  # a technician now
+    async with anonymous(app) as replay:
+        replay.cookies.set(SESSION_COOKIE, old_cookie)
+        assert (await replay.get("/api/v1/practices")).status_code == 401
 
 
 async def test_other_msp_gets_404(client, tenant, other_tenant, db):

@@ -219,7 +219,8 @@ export interface paths {
         put?: never;
         /**
          * Mfa Enable
-         * @description Confirm the authenticator with a code; returns recovery codes, shown this once.
+         * @description Confirm the authenticator with a code; returns recovery codes, shown this once. Every other
+         *     session of the account ends: none of them passed the second factor.
          */
         post: operations["mfa_enable"];
         delete?: never;
@@ -465,14 +466,15 @@ export interface paths {
         post?: never;
         /**
          * Delete Membership
-         * @description Remove a person's role; with no role left in the MSP, their sessions and tokens here end too.
+         * @description Remove a person's role; their sessions in this MSP end, and with no role left here their tokens too.
          */
         delete: operations["delete_membership"];
         options?: never;
         head?: never;
         /**
          * Update Membership
-         * @description Change a membership's role (within its kind) or whether a technician sees every practice.
+         * @description Change a membership's role (within its kind) or whether a technician sees every practice;
+         *     a new role ends the person's sessions in this MSP (the caller's own is renewed).
          */
         patch: operations["update_membership"];
         trace?: never;
@@ -2385,6 +2387,25 @@ export interface components {
             /** Review Interval Months */
             review_interval_months?: number | null;
         };
+        /** ApprovedVersionOut */
+        ApprovedVersionOut: {
+            /** Acknowledged */
+            acknowledged: number;
+            /** Approved At */
+            approved_at: string | null;
+            /** Approved By */
+            approved_by: string | null;
+            /** Effective Date */
+            effective_date: string | null;
+            /** Next Review Date */
+            next_review_date: string | null;
+            /** Number */
+            number: number;
+            /** Review Overdue */
+            review_overdue: boolean;
+            /** Role Holders */
+            role_holders: number;
+        };
         /** AssignmentsIn */
         AssignmentsIn: {
             /**
@@ -2964,30 +2985,152 @@ export interface components {
              */
             status: "pending" | "accepted" | "revoked" | "expired";
         };
+        /** DashboardAgentOut */
+        DashboardAgentOut: {
+            /** Agent Version */
+            agent_version: string;
+            /** Hostname */
+            hostname: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Last Seen At */
+            last_seen_at: string | null;
+            /** Online */
+            online: boolean;
+            /**
+             * Site Id
+             * Format: uuid
+             */
+            site_id: string;
+        };
+        /** DashboardBackupOut */
+        DashboardBackupOut: {
+            /** Consecutive Failures */
+            consecutive_failures: number;
+            /** Encrypted */
+            encrypted: boolean;
+            /** Expected Interval Minutes */
+            expected_interval_minutes: number;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Immutable */
+            immutable: boolean;
+            /** Last Restore Point At */
+            last_restore_point_at: string | null;
+            /** Last Run At */
+            last_run_at: string | null;
+            /** Last Status */
+            last_status: string | null;
+            /** Last Success At */
+            last_success_at: string | null;
+            /** Location */
+            location: string;
+            /** Name */
+            name: string;
+            /** Running Since */
+            running_since: string | null;
+            /** Site Id */
+            site_id: string | null;
+            /** Tool */
+            tool: string;
+        };
+        /** DashboardIncidentOut */
+        DashboardIncidentOut: {
+            /** Acknowledged At */
+            acknowledged_at: string | null;
+            /** Component */
+            component: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Opened At
+             * Format: date-time
+             */
+            opened_at: string;
+            /** Rule Id */
+            rule_id: string;
+            /** Severity */
+            severity: string;
+            /** Site Id */
+            site_id: string | null;
+            /** Status */
+            status: string;
+            /** Title */
+            title: string;
+        };
+        /** DashboardIncidentsOut */
+        DashboardIncidentsOut: {
+            counts: components["schemas"]["IncidentCounts"];
+            /**
+             * Open
+             * @description The 20 most urgent open incidents
+             */
+            open: components["schemas"]["DashboardIncidentOut"][];
+        };
+        /** DashboardLinkOut */
+        DashboardLinkOut: {
+            /**
+             * Chart 24H
+             * @description The last 24 hours, oldest first; hours without samples are absent
+             */
+            chart_24h: components["schemas"]["LinkChartPoint"][];
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Isp */
+            isp: string;
+            /** Jitter Ms */
+            jitter_ms: number | null;
+            /** Last Sample At */
+            last_sample_at: string | null;
+            /** Latency Ms */
+            latency_ms: number | null;
+            /** Loss Pct */
+            loss_pct: number | null;
+            /** Medium */
+            medium: string;
+            /** Name */
+            name: string;
+            /** On Backup Since */
+            on_backup_since: string | null;
+            /** Role */
+            role: string;
+            /**
+             * Site Id
+             * Format: uuid
+             */
+            site_id: string;
+            /** Site Name */
+            site_name: string;
+            /** State Since */
+            state_since: string | null;
+            thresholds: components["schemas"]["LinkThresholdsOut"];
+            /** Up */
+            up: boolean | null;
+        };
         /** DashboardOut */
         DashboardOut: {
             /** Agents */
-            agents: {
-                [key: string]: unknown;
-            }[];
+            agents: components["schemas"]["DashboardAgentOut"][];
             /** Backups */
-            backups: {
-                [key: string]: unknown;
-            }[];
-            /** Incidents */
-            incidents: {
-                [key: string]: unknown;
-            };
+            backups: components["schemas"]["DashboardBackupOut"][];
+            incidents: components["schemas"]["DashboardIncidentsOut"];
             /** Links */
-            links: {
-                [key: string]: unknown;
-            }[];
+            links: components["schemas"]["DashboardLinkOut"][];
             /** Name */
             name: string;
-            /** Plan */
-            plan: {
-                [key: string]: unknown;
-            };
+            plan: components["schemas"]["DashboardPlanOut"];
             /**
              * Practice Id
              * Format: uuid
@@ -3000,11 +3143,49 @@ export interface components {
              */
             recovery_available: boolean;
             /** Systems */
-            systems: {
-                [key: string]: unknown;
-            }[];
+            systems: components["schemas"]["DashboardSystemOut"][];
             /** Trend */
             trend: components["schemas"]["TrendPoint"][];
+        };
+        /** DashboardPlanOut */
+        DashboardPlanOut: {
+            approved_version?: components["schemas"]["ApprovedVersionOut"] | null;
+            /** Exists */
+            exists: boolean;
+            /** Plan Id */
+            plan_id?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "none" | "approved" | "not_approved";
+            working_version?: components["schemas"]["WorkingVersionOut"] | null;
+        };
+        /** DashboardSystemOut */
+        DashboardSystemOut: {
+            /** @description Achieved RPO/RTO; None while it cannot be measured */
+            achieved: components["schemas"]["SystemRecoveryOut"] | null;
+            /** Backup Job Ids */
+            backup_job_ids: string[];
+            /** Category */
+            category: string;
+            /** Holds Ephi */
+            holds_ephi: boolean;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Mtd Minutes */
+            mtd_minutes: number;
+            /** Name */
+            name: string;
+            /** Target Rpo Minutes */
+            target_rpo_minutes: number;
+            /** Target Rto Minutes */
+            target_rto_minutes: number;
+            /** Tier */
+            tier: number;
         };
         /** DependencyOut */
         DependencyOut: {
@@ -3034,7 +3215,7 @@ export interface components {
             enabled: boolean;
             /** Params */
             params: {
-                [key: string]: unknown;
+                [key: string]: number | null;
             };
             /** Rule Id */
             rule_id: string;
@@ -3515,6 +3696,27 @@ export interface components {
             /** Tool */
             tool: string;
         };
+        /**
+         * LinkChartPoint
+         * @description One hour of a link's 5-minute aggregates; loss in % to 2 decimals, times in ms to 1 (services/core/units.py).
+         */
+        LinkChartPoint: {
+            /**
+             * Hour
+             * Format: date-time
+             */
+            hour: string;
+            /** Jitter Ms */
+            jitter_ms: number | null;
+            /** Latency Max Ms */
+            latency_max_ms: number | null;
+            /** Latency Ms */
+            latency_ms: number | null;
+            /** Loss Pct */
+            loss_pct: number | null;
+            /** Uptime Pct */
+            uptime_pct: number | null;
+        };
         /** LinkIn */
         LinkIn: {
             /**
@@ -3700,6 +3902,15 @@ export interface components {
             state_since?: string | null;
             /** Up */
             up?: boolean | null;
+        };
+        /** LinkThresholdsOut */
+        LinkThresholdsOut: {
+            /** Jitter Ms */
+            jitter_ms: number;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Loss Pct */
+            loss_pct: number;
         };
         /** LoginIn */
         LoginIn: {
@@ -3949,7 +4160,7 @@ export interface components {
             id: string;
             /** Params */
             params: {
-                [key: string]: unknown;
+                [key: string]: number | null;
             };
             /**
              * Practice Id
@@ -4082,7 +4293,7 @@ export interface components {
             resolve_after_minutes: number;
             /** Rules */
             rules: {
-                [key: string]: unknown;
+                [key: string]: components["schemas"]["RuleLevelOut"];
             };
         };
         /** PortfolioItem */
@@ -4241,6 +4452,23 @@ export interface components {
              * @enum {string}
              */
             status: "ready" | "at_risk" | "not_ready";
+        };
+        /** ReadyOut */
+        ReadyOut: {
+            /**
+             * Database
+             * @enum {string}
+             */
+            database: "ok" | "unreachable";
+            /** Head */
+            head?: string | null;
+            /** Migration */
+            migration?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "unavailable";
         };
         /** RecoveryCodesOut */
         RecoveryCodesOut: {
@@ -4488,6 +4716,18 @@ export interface components {
             /** Practice Id */
             practice_id?: string | null;
         };
+        /** RuleLevelOut */
+        RuleLevelOut: {
+            /**
+             * Enabled
+             * @description null = as the rule's default
+             */
+            enabled: boolean | null;
+            /** Params */
+            params: {
+                [key: string]: number | null;
+            };
+        };
         /** RuleOut */
         RuleOut: {
             /** Component */
@@ -4506,7 +4746,7 @@ export interface components {
             };
             /** Params */
             params: {
-                [key: string]: unknown;
+                [key: string]: number | null;
             };
             /** Severity */
             severity: string;
@@ -5205,6 +5445,18 @@ export interface components {
              * @enum {string}
              */
             source: "default" | "msp";
+        };
+        /** WorkingVersionOut */
+        WorkingVersionOut: {
+            /** Number */
+            number: number;
+            /** Status */
+            status: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
         };
     };
     responses: never;
@@ -19358,7 +19610,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
                     "application/pdf": unknown;
                 };
             };
@@ -23043,7 +23294,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ReadyOut"];
                 };
             };
             /** @description Bad request */
@@ -23142,7 +23393,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["ReadyOut"];
                 };
             };
         };

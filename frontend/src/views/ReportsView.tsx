@@ -11,6 +11,11 @@ import { usePracticeId } from "../practice/PracticeContext";
 
 const monthName = new Intl.DateTimeFormat(undefined, { month: "long", year: "numeric", timeZone: "UTC" });
 
+/** This month as the month input writes it (YYYY-MM): the latest one a report can cover. */
+function thisMonth(): string {
+  return new Date().toISOString().slice(0, 7);
+}
+
 /** The month a report covers, in words ("March 2026"). */
 export function reportMonth(periodStart: string): string {
   const d = new Date(`${periodStart}T00:00:00Z`);
@@ -41,7 +46,7 @@ export function ReportsView() {
             <p className="field__hint" id={`${id}-hint`}>
               Leave empty for this month so far.
             </p>
-            <input id={`${id}-month`} type="month" value={month} aria-describedby={`${id}-hint`} onChange={(e) => setMonth(e.target.value)} />
+            <input id={`${id}-month`} type="month" max={thisMonth()} value={month} aria-describedby={`${id}-hint`} onChange={(e) => setMonth(e.target.value)} />
           </div>
           <button type="submit" className="button button--primary" disabled={create.isPending}>
             {create.isPending ? "Generating…" : "Generate a report now"}

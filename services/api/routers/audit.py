@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -15,6 +14,7 @@ from services.core.audit.schemas import AuditEventOut, AuditFilter, AuditPage, C
 from services.core.audit.service import verify_chain
 from services.core.base import utcnow
 from services.core.errors import FieldError, ValidationFailed
+from services.core.periods import SpannedDatetime
 
 router = APIRouter(prefix="/api/v1/audit-events", tags=["audit"])
 
@@ -25,8 +25,8 @@ def audit_filter(
     object_type: Annotated[str | None, Query(max_length=60)] = None,
     object_id: Annotated[str | None, Query(max_length=80)] = None,
     practice_id: uuid.UUID | None = None,
-    occurred_from: Annotated[datetime | None, Query(alias="from", description="At or after this time (ISO 8601)")] = None,
-    occurred_to: Annotated[datetime | None, Query(alias="to", description="Before this time (ISO 8601)")] = None,
+    occurred_from: Annotated[SpannedDatetime | None, Query(alias="from", description="At or after this time (ISO 8601)")] = None,
+    occurred_to: Annotated[SpannedDatetime | None, Query(alias="to", description="Before this time (ISO 8601)")] = None,
 ) -> AuditFilter:
     for name, value in (("from", occurred_from), ("to", occurred_to)):
         if value is not None and value.tzinfo is None:

@@ -154,7 +154,7 @@ async def login(body: LoginIn, request: Request, response: Response, db: DbSessi
 
 
 @router.post("/mfa/verify", operation_id="mfa_verify", response_model=StatusOut)
-async def mfa_verify(body: MfaVerifyIn, request: Request, state: SessionState, db: DbSession) -> StatusOut:
+async def mfa_verify(body: MfaVerifyIn, request: Request, response: Response, state: SessionState, db: DbSession) -> StatusOut:
     """Second step of sign-in: a TOTP code or a one-time recovery code."""
     user, s = state.user, state.session
     if s.mfa_passed:
@@ -175,6 +175,8 @@ async def mfa_verify(body: MfaVerifyIn, request: Request, state: SessionState, d
         raise ValidationFailed("That code is not valid or was already used.",
                                errors=[FieldError("recovery_code" if body.recovery_code and not body.code else "code", "invalid or already used")])
     s.mfa_passed = True
+    # The cookie issued after the password step must not become the signed-in session (0004).
+    set_session_cookies(request, response, await sessions.rotate_session(db, s), s.csrf_token)
     await _audit_sign_in(db, memberships, user, "auth.sign_in", client_ip(request),
                          method="recovery_code" if not body.code else "totp")
     return StatusOut(status="ok")
@@ -189,10 +191,14 @@ async def mfa_setup(state: SessionState) -> MfaSetupOut:
 
 
 @router.post("/mfa/enable", operation_id="mfa_enable", response_model=RecoveryCodesOut)
-async def mfa_enable(body: MfaEnableIn, request: Request, state: SessionState, db: DbSession) -> RecoveryCodesOut:
-    """Confirm the authenticator with a code; returns recovery codes, shown this once."""
+async def mfa_enable(body: MfaEnableIn, request: Request, response: Response, state: SessionState,
+                     db: DbSession) -> RecoveryCodesOut:
+    """Confirm the authenticator with a code; returns recovery codes, shown this once. Every other
+    session of the account ends: none of them passed the second factor."""
     codes = await mfa.enable(db, state.user, body.code)
     state.session.mfa_passed = True
+    set_session_cookies(request, response, await sessions.rotate_session(db, state.session), state.session.csrf_token)
+    await sessions.end_all_sessions(db, state.user.id, except_id=state.session.id)
     memberships = await sessions.memberships_of(db, state.user.id)
     await _audit_sign_in(db, memberships, state.user, "auth.mfa_enabled", client_ip(request))
     return RecoveryCodesOut(recovery_codes=codes)

@@ -1,12 +1,22 @@
 """Liveness and readiness probes for load balancers and orchestrators."""
 
+from typing import Literal
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from services.core.migrate import head_revision
 
 router = APIRouter(tags=["health"])
+
+
+class ReadyOut(BaseModel):
+    status: Literal["ok", "unavailable"]
+    database: Literal["ok", "unreachable"]
+    migration: str | None = None
+    head: str | None = None
 
 
 @router.get("/healthz", operation_id="healthz")
@@ -15,7 +25,8 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", operation_id="readyz", responses={503: {"description": "Database unreachable or schema not at head"}})
+@router.get("/readyz", operation_id="readyz", response_model=ReadyOut,
+            responses={503: {"model": ReadyOut, "description": "Database unreachable or schema not at head"}})
 async def readyz(request: Request) -> JSONResponse:
     """The database answers and its schema is at the newest migration."""
     try:

@@ -27,7 +27,7 @@ async def list_practice_reports(access: PracticeReader, db: DbSession):
     return await reports.list_reports(db, access.practice)
 
 
-@router.get("/{report_id}.pdf", operation_id="download_practice_report",
+@router.get("/{report_id}.pdf", operation_id="download_practice_report", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}, "description": "The report as a PDF"}})
 async def download_practice_report(report_id: uuid.UUID, access: PracticeReader, db: DbSession) -> Response:
     """One report, as the PDF that was generated."""

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from services.api.deps import DbSession, PracticeReader
 from services.core.base import utcnow
+from services.core.errors import FieldError, ValidationFailed
+from services.core.periods import EARLIEST, Instant
 from services.core.telemetry import history_reads, recovery, state
 from services.core.telemetry.schemas_state import (
     BackupRunOut,
@@ -24,8 +25,8 @@ from services.core.telemetry.schemas_state import (
 
 router = APIRouter(prefix="/api/v1/practices/{practice_id}/telemetry", tags=["telemetry"])
 
-From = Annotated[AwareDatetime | None, Query(alias="from", description="start of the range (inclusive), with offset")]
-To = Annotated[AwareDatetime | None, Query(alias="to", description="end of the range (exclusive), with offset; default: now")]
+From = Annotated[Instant | None, Query(alias="from", description="start of the range (inclusive), with offset")]
+To = Annotated[Instant | None, Query(alias="to", description="end of the range (exclusive), with offset; default: now")]
 Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor from the previous page")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 DEFAULT_SPAN = timedelta(days=30)
@@ -33,6 +34,10 @@ DEFAULT_SPAN = timedelta(days=30)
 
 def _range(start: datetime | None, end: datetime | None, default_span: timedelta = DEFAULT_SPAN) -> tuple[datetime, datetime]:
     end = end or utcnow()
+    if start is None and end <= EARLIEST:
+        # The default start would be before any data (and, near year 1, before what a date can hold).
+        raise ValidationFailed("The range ends before Seawall holds any data; give a later end.",
+                               errors=[FieldError("to", "must be after 2000-01-01")])
     return start or end - default_span, end
 
 

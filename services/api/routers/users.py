@@ -6,13 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.api.deps import CurrentPrincipal, DbSession, MspManager, PracticeUserManager, actor_of
+from services.api.routers.auth import set_session_cookies
 from services.core.errors import Forbidden
-from services.core.identity import users
-from services.core.identity.models import Membership
+from services.core.identity import sessions, users
+from services.core.identity.models import Membership, UserSession
 from services.core.identity.policy import Permission
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
@@ -92,17 +93,36 @@ ManagedAssignments = Annotated[Membership, _membership_permission(assignments=Tr
 
 
 @router.patch("/memberships/{membership_id}", operation_id="update_membership", response_model=MembershipOut)
-async def update_membership(body: MembershipPatch, m: ManagedMembership, principal: CurrentPrincipal, db: DbSession) -> MembershipOut:
-    """Change a membership's role (within its kind) or whether a technician sees every practice."""
+async def update_membership(body: MembershipPatch, m: ManagedMembership, principal: CurrentPrincipal, db: DbSession,
+                            request: Request, response: Response) -> MembershipOut:
+    """Change a membership's role (within its kind) or whether a technician sees every practice;
+    a new role ends the person's sessions in this MSP (the caller's own is renewed)."""
+    before = m.role
     await users.update_membership(db, m, principal, actor_of(principal), body.model_dump(exclude_unset=True, exclude_none=True))
+    if m.role != before and m.user_id == principal.user_id:
+        await _renew_own_session(db, principal, request, response)
     return _membership_out(await users.membership_view(db, m))
 
 
 @router.delete("/memberships/{membership_id}", operation_id="delete_membership", status_code=204)
-async def delete_membership(m: ManagedMembership, principal: CurrentPrincipal, db: DbSession) -> Response:
-    """Remove a person's role; with no role left in the MSP, their sessions and tokens here end too."""
+async def delete_membership(m: ManagedMembership, principal: CurrentPrincipal, db: DbSession, request: Request) -> Response:
+    """Remove a person's role; their sessions in this MSP end, and with no role left here their tokens too."""
+    own = m.user_id == principal.user_id
     await users.delete_membership(db, m, principal, actor_of(principal))
-    return Response(status_code=204)
+    response = Response(status_code=204)
+    if own:
+        await _renew_own_session(db, principal, request, response)
+    return response
+
+
+async def _renew_own_session(db: DbSession, principal: CurrentPrincipal, request: Request, response: Response) -> None:
+    """A caller who changed their own role keeps working under a new session id (0004); one left
+    with no role here has no session to renew."""
+    if principal.session_id is None:
+        return
+    s = await db.get(UserSession, principal.session_id, populate_existing=True)
+    if s is not None and s.ended_at is None:
+        set_session_cookies(request, response, await sessions.rotate_session(db, s), s.csrf_token)
 
 
 @router.put("/memberships/{membership_id}/practices", operation_id="set_membership_practices", response_model=MembershipOut)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from services.core import units
 from services.core.alerts.facts import JobFacts, LinkFacts, PracticeFacts, SystemFacts
 from services.core.alerts.rules import (
     AGENT_SILENT,
@@ -291,7 +292,7 @@ def _quality(rule_id: str, attr: str, threshold_attr: str, unit: str, words: str
                 yield Hit(_f(rule_id, Component.connectivity, Severity.medium, "link", link.id,
                              f"{words.capitalize()} on {link.name} is above its threshold",
                              f"Report the {words} to the ISP of {link.name}; check the local network for saturation.",
-                             HIPAA_EMERGENCY_MODE, f"{value:g} {unit}", f"≤ {float(limit):g} {unit}"), link.site_id)
+                             HIPAA_EMERGENCY_MODE, units.in_words(value, unit), f"≤ {float(limit):g} {unit}"), link.site_id)
 
     return check
 

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr
 
+from services.core.periods import SpannedDatetime
+
 Severity = Literal["critical", "high", "medium", "low"]
 Kind = Literal["email", "webhook", "slack", "teams", "pagerduty"]
 
@@ -27,7 +29,7 @@ class RuleOut(BaseModel):
     component: str
     severity: str
     hipaa: str
-    params: dict[str, Any]
+    params: dict[str, float | None]
     param_meanings: dict[str, str]
     time_based: bool
     follows_outage: bool
@@ -46,8 +48,13 @@ class PolicyIn(_In):
     max_notifications_per_hour: int | None = Field(default=None, ge=1, le=60)
 
 
+class RuleLevelOut(BaseModel):
+    enabled: bool | None = Field(description="null = as the rule's default")
+    params: dict[str, float | None]
+
+
 class PolicyOut(BaseModel):
-    rules: dict[str, Any]
+    rules: dict[str, RuleLevelOut]
     resolve_after_minutes: int
     resolve_after_evaluations: int
     reopen_cooldown_minutes: int
@@ -68,14 +75,14 @@ class OverrideOut(_Out):
     site_id: uuid.UUID | None
     rule_id: str
     enabled: bool | None
-    params: dict[str, Any]
+    params: dict[str, float | None]
 
 
 class EffectiveOut(BaseModel):
     rule_id: str
     site_id: uuid.UUID | None
     enabled: bool
-    params: dict[str, Any]
+    params: dict[str, float | None]
     source: dict[str, str]
 
 
@@ -141,8 +148,8 @@ class MaintenanceIn(_In):
     name: str = Field(min_length=1, max_length=200)
     site_id: uuid.UUID | None = None
     kind: Literal["once", "weekly"]
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: SpannedDatetime | None = None
+    ends_at: SpannedDatetime | None = None
     weekdays: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] | None = Field(default=None, max_length=7)
     start_time: time | None = None
     duration_minutes: int | None = Field(default=None, ge=1, le=10080)

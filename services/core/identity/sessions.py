@@ -1,7 +1,9 @@
 """Server-side browser sessions and the principal behind a session or an API token.
 
 A session ends when it is idle too long, when it reaches its absolute lifetime, or at logout;
-each of those is checked on every request, so an ended session is refused at once.
+each of those is checked on every request, so an ended session is refused at once. At every change
+of privilege the session's secret and CSRF token are replaced, or the session ends
+(docs/decisions/0004-session-renewal.md), so a cookie seen before the change is worth nothing after it.
 """
 
 from __future__ import annotations
@@ -53,6 +55,19 @@ async def start_session(db: AsyncSession, user: User, msp_id: uuid.UUID | None, 
     return token, s
 
 
+async def rotate_session(db: AsyncSession, s: UserSession) -> str:
+    """Give the session a new secret and CSRF token; the old cookie stops working at once.
+
+    The row (its id, start and absolute expiry) stays: a renewal is not a new sign-in and must not
+    extend the session's lifetime (docs/decisions/0004-session-renewal.md).
+    """
+    token = new_token("sws")
+    s.token_hash = hash_token(token)
+    s.csrf_token = secrets.token_urlsafe(32)
+    await db.flush()
+    return token
+
+
 def _expired(s: UserSession, now: datetime) -> bool:
     idle = timedelta(minutes=get_settings().session_idle_minutes)
     return s.ended_at is not None or now >= s.expires_at or now - s.last_seen_at >= idle
@@ -79,8 +94,21 @@ async def end_session(db: AsyncSession, session_id: uuid.UUID) -> None:
     await db.execute(update(UserSession).where(UserSession.id == session_id).values(ended_at=utcnow()))
 
 
-async def end_all_sessions(db: AsyncSession, user_id: uuid.UUID) -> None:
-    await db.execute(update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None)).values(ended_at=utcnow()))
+async def end_all_sessions(db: AsyncSession, user_id: uuid.UUID, *, except_id: uuid.UUID | None = None) -> None:
+    query = update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+    if except_id is not None:
+        query = query.where(UserSession.id != except_id)
+    await db.execute(query.values(ended_at=utcnow()))
+
+
+async def end_sessions_in_msp(db: AsyncSession, user_id: uuid.UUID, msp_id: uuid.UUID, *,
+                              except_id: uuid.UUID | None = None) -> None:
+    """End the user's sessions acting in this MSP (their role there changed); sessions elsewhere go on."""
+    query = update(UserSession).where(UserSession.user_id == user_id, UserSession.active_msp_id == msp_id,
+                                      UserSession.ended_at.is_(None))
+    if except_id is not None:
+        query = query.where(UserSession.id != except_id)
+    await db.execute(query.values(ended_at=utcnow()))
 
 
 async def memberships_of(db: AsyncSession, user_id: uuid.UUID) -> list[Membership]:

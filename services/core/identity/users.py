@@ -1,7 +1,9 @@
 """The people of an MSP and its practices: memberships, roles and technician assignments.
 
 Rules that no permission table can express live here: a person cannot raise their own role, only
-an owner makes or unmakes an owner, and an MSP always keeps at least one owner.
+an owner makes or unmakes an owner, and an MSP always keeps at least one owner. A change of role
+ends the person's sessions in the MSP (the caller's own is renewed by the router instead), so no
+session id outlives the privilege it was issued with (docs/decisions/0004-session-renewal.md).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from services.core.audit.service import Actor, diff, record
 from services.core.base import utcnow
 from services.core.db import Scope, current_scope, set_scope
 from services.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from services.core.identity import sessions
 from services.core.identity.models import ApiToken, Membership, Role, TechnicianAssignment, User, UserSession
 from services.core.identity.principal import Principal
 from services.core.practices.models import Practice
@@ -146,7 +149,17 @@ async def update_membership(session: AsyncSession, m: Membership, principal: Pri
     if (changed := diff(before, after)):
         await record(session, msp_id=m.msp_id, actor=actor, action="membership.updated", object_type="membership", object_id=m.id,
                      practice_id=m.practice_id, changes={**changed, "user_id": m.user_id})
+    if "role" in changed:
+        # Only the role: which practices a technician sees is read on every request (like assignments).
+        await _end_sessions_after_role_change(session, m, principal)
     return m
+
+
+async def _end_sessions_after_role_change(session: AsyncSession, m: Membership, principal: Principal) -> None:
+    """The person signs in again under their new role; the caller's own session is spared here
+    because the router renews it in the same response."""
+    own = principal.session_id if m.user_id == principal.user_id else None
+    await sessions.end_sessions_in_msp(session, m.user_id, m.msp_id, except_id=own)
 
 
 async def delete_membership(session: AsyncSession, m: Membership, principal: Principal, actor: Actor) -> None:
@@ -158,6 +171,7 @@ async def delete_membership(session: AsyncSession, m: Membership, principal: Pri
     await record(session, msp_id=m.msp_id, actor=actor, action="membership.deleted", object_type="membership", object_id=m.id,
                  practice_id=m.practice_id, changes={"user_id": m.user_id, "role": m.role})
     msp_id, user_id = m.msp_id, m.user_id
+    await _end_sessions_after_role_change(session, m, principal)
     await session.delete(m)
     await session.flush()
     await _cut_off_if_gone(session, msp_id, user_id, actor)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core import units
 from services.core.alerts.liveness import graces
 from services.core.inventory.models import BackupJob, BackupJobSystem, Link, System
 from services.core.plans.models import Plan, PlanAcknowledgement, PlanVersion, RoleAssignment, VersionStatus
@@ -83,10 +84,9 @@ async def _systems(session: AsyncSession, practice: Practice, now: datetime) -> 
     recovery = await _recovery(session, practice.msp_id, practice.id, now)
     out = []
     for s in systems:
-        achieved = {k: v for k, v in (recovery or {}).get(str(s.id), {}).items() if k not in ("system_id", "id", "name")}
         out.append({"id": s.id, "name": s.name, "category": s.category, "tier": s.tier, "holds_ephi": s.holds_ephi,
                     "target_rpo_minutes": s.rpo_minutes, "target_rto_minutes": s.rto_minutes, "mtd_minutes": s.mtd_minutes,
-                    "backup_job_ids": jobs_of.get(s.id, []), "achieved": achieved or None})
+                    "backup_job_ids": jobs_of.get(s.id, []), "achieved": (recovery or {}).get(str(s.id))})
     return out, recovery is not None
 
 
@@ -113,14 +113,15 @@ async def _links(session: AsyncSession, practice: Practice, now: datetime) -> li
     if rows:
         for r in (await session.execute(_LINK_CHART, {"msp": practice.msp_id, "links": [link.id for link, _, _ in rows],
                                                       "since": now - timedelta(hours=CHART_HOURS)})).mappings():
+            # The sums are numeric in SQL: rounded to floats here, never sent as decimal strings.
             charts.setdefault(r["link_id"], []).append({
                 "hour": r["hour"], "uptime_pct": round(100 * r["up_samples"] / r["samples"], 1) if r["samples"] else None,
-                "latency_ms": r["latency_ms"], "latency_max_ms": r["latency_max_ms"], "loss_pct": r["loss_pct"],
-                "jitter_ms": r["jitter_ms"]})
+                "latency_ms": units.ms(r["latency_ms"]), "latency_max_ms": units.ms(r["latency_max_ms"]),
+                "loss_pct": units.loss_pct(r["loss_pct"]), "jitter_ms": units.ms(r["jitter_ms"])})
     return [{"id": link.id, "name": link.name, "site_id": link.site_id, "site_name": site_name, "role": link.role,
              "isp": link.isp, "medium": link.medium, "up": st.up if st else None, "state_since": st.state_since if st else None,
-             "last_sample_at": st.last_sample_at if st else None, "loss_pct": st.loss_pct if st else None,
-             "latency_ms": st.latency_ms if st else None, "jitter_ms": st.jitter_ms if st else None,
+             "last_sample_at": st.last_sample_at if st else None, "loss_pct": units.loss_pct(st.loss_pct) if st else None,
+             "latency_ms": units.ms(st.latency_ms) if st else None, "jitter_ms": units.ms(st.jitter_ms) if st else None,
              "on_backup_since": st.on_backup_since if st else None,
              "thresholds": {"loss_pct": link.loss_threshold_pct, "latency_ms": link.latency_threshold_ms,
                             "jitter_ms": link.jitter_threshold_ms},

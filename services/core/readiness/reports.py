@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.audit.service import SYSTEM, Actor, record
 from services.core.db import Database, Scope
-from services.core.errors import NotFound
+from services.core.errors import FieldError, NotFound, ValidationFailed
 from services.core.practices.models import Msp, Practice
 from services.core.readiness import service
 from services.core.readiness.dashboard import _plan
@@ -33,10 +33,33 @@ STATUS_WORDS = {"ready": "Ready", "at_risk": "At risk", "not_ready": "Not ready"
 
 
 def month_bounds(month: str | None, today: date) -> tuple[date, date]:
-    """[first day, first day of the next month) of YYYY-MM, or of the current month."""
+    """[first day, first day of the next month) of YYYY-MM, or of the current month.
+
+    Only for months `check_month` accepted (or made by `previous_month`): year 9999's December has
+    no next month in `date`.
+    """
     year, mon = (int(month[:4]), int(month[5:7])) if month else (today.year, today.month)
     start = date(year, mon, 1)
     return start, date(year + (mon == 12), mon % 12 + 1, 1)
+
+
+def check_month(month: str, practice: Practice, today: date) -> None:
+    """422 naming `month` unless it runs from the month the practice was added to this one:
+    before, there is nothing to report; after, the month has not happened."""
+    year, mon = int(month[:4]), int(month[5:7])
+    created = practice.created_at.astimezone(timezone.utc).date()
+    if (year, mon) > (today.year, today.month):
+        raise ValidationFailed(f"{_words(year, mon)} has not happened yet; choose this month or an earlier one.",
+                               errors=[FieldError("month", "must not be after the current month",
+                                                  {"latest": f"{today:%Y-%m}"})])
+    if (year, mon) < (created.year, created.month):
+        raise ValidationFailed(f"This practice was added in {created:%B %Y}; choose that month or a later one.",
+                               errors=[FieldError("month", "must not be before the month the practice was added",
+                                                  {"earliest": f"{created:%Y-%m}"})])
+
+
+def _words(year: int, mon: int) -> str:
+    return f"{date(2000, mon, 1):%B} {year}"
 
 
 def previous_month(today: date) -> str:
@@ -145,6 +168,8 @@ def render(context: dict[str, Any]) -> bytes:
 
 async def generate(session: AsyncSession, practice: Practice, *, month: str | None, kind: str, actor: Actor,
                    now: datetime) -> ReadinessReport:
+    if month is not None:
+        check_month(month, practice, now.date())
     start, end = month_bounds(month, now.date())
     context = await gather(session, practice, start, end, now)
     pdf = await asyncio.to_thread(render, context)
@@ -180,12 +205,13 @@ async def get_pdf(session: AsyncSession, practice: Practice, report_id: uuid.UUI
 async def generate_scheduled(db: Database, msp_id: uuid.UUID, month: str, now: datetime) -> int:
     """The month's report for every active practice of an MSP that has none yet; one transaction per
     practice, so a failure costs one report and a rerun makes only the missing ones."""
-    start, _ = month_bounds(month, now.date())
+    start, end = month_bounds(month, now.date())
     async with db.transaction(Scope(msp_id)) as s:
         done = set((await s.scalars(select(ReadinessReport.practice_id).where(
             ReadinessReport.msp_id == msp_id, ReadinessReport.kind == "scheduled", ReadinessReport.period_start == start))).all())
-        todo = [p for p in (await s.scalars(select(Practice.id).where(Practice.msp_id == msp_id, Practice.active.is_(True)))).all()
-                if p not in done]
+        # A practice added after the month has no report for it (check_month would refuse it).
+        todo = [p for p in (await s.scalars(select(Practice.id).where(
+            Practice.msp_id == msp_id, Practice.active.is_(True), Practice.created_at < _at(end)))).all() if p not in done]
     for practice_id in todo:
         async with db.transaction(Scope(msp_id)) as s:
             practice = await s.get(Practice, (msp_id, practice_id))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.core.findings import FindingOut
+from services.core.telemetry.schemas_state import SystemRecoveryOut
 
 Status = Literal["ready", "at_risk", "not_ready"]
 
@@ -133,15 +134,132 @@ class ReportOut(BaseModel):
     size_bytes: int
 
 
+class DashboardSystemOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    category: str
+    tier: int
+    holds_ephi: bool
+    target_rpo_minutes: int
+    target_rto_minutes: int
+    mtd_minutes: int
+    backup_job_ids: list[uuid.UUID]
+    achieved: SystemRecoveryOut | None = Field(description="Achieved RPO/RTO; None while it cannot be measured")
+
+
+class DashboardBackupOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    location: str
+    tool: str
+    site_id: uuid.UUID | None
+    encrypted: bool
+    immutable: bool
+    expected_interval_minutes: int
+    last_run_at: datetime | None
+    last_status: str | None
+    last_success_at: datetime | None
+    last_restore_point_at: datetime | None
+    consecutive_failures: int
+    running_since: datetime | None
+
+
+class LinkChartPoint(BaseModel):
+    """One hour of a link's 5-minute aggregates; loss in % to 2 decimals, times in ms to 1 (services/core/units.py)."""
+
+    hour: datetime
+    uptime_pct: float | None
+    latency_ms: float | None
+    latency_max_ms: float | None
+    loss_pct: float | None
+    jitter_ms: float | None
+
+
+class LinkThresholdsOut(BaseModel):
+    loss_pct: float
+    latency_ms: float
+    jitter_ms: float
+
+
+class DashboardLinkOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    site_id: uuid.UUID
+    site_name: str
+    role: str
+    isp: str
+    medium: str
+    up: bool | None
+    state_since: datetime | None
+    last_sample_at: datetime | None
+    loss_pct: float | None
+    latency_ms: float | None
+    jitter_ms: float | None
+    on_backup_since: datetime | None
+    thresholds: LinkThresholdsOut
+    chart_24h: list[LinkChartPoint] = Field(description="The last 24 hours, oldest first; hours without samples are absent")
+
+
+class DashboardAgentOut(BaseModel):
+    id: uuid.UUID
+    hostname: str
+    site_id: uuid.UUID
+    agent_version: str
+    last_seen_at: datetime | None
+    online: bool
+
+
+class DashboardIncidentOut(BaseModel):
+    id: uuid.UUID
+    rule_id: str
+    severity: str
+    component: str
+    status: str
+    title: str
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    site_id: uuid.UUID | None
+
+
+class DashboardIncidentsOut(BaseModel):
+    counts: IncidentCounts
+    open: list[DashboardIncidentOut] = Field(description="The 20 most urgent open incidents")
+
+
+class WorkingVersionOut(BaseModel):
+    number: int
+    status: str
+    updated_at: datetime
+
+
+class ApprovedVersionOut(BaseModel):
+    number: int
+    approved_at: datetime | None
+    approved_by: str | None
+    effective_date: date | None
+    next_review_date: date | None
+    review_overdue: bool
+    role_holders: int
+    acknowledged: int
+
+
+class DashboardPlanOut(BaseModel):
+    exists: bool
+    status: Literal["none", "approved", "not_approved"]
+    plan_id: uuid.UUID | None = None
+    approved_version: ApprovedVersionOut | None = None
+    working_version: WorkingVersionOut | None = None
+
+
 class DashboardOut(BaseModel):
     practice_id: uuid.UUID
     name: str
     readiness: ReadinessOut
     trend: list[TrendPoint]
-    systems: list[dict[str, Any]]
+    systems: list[DashboardSystemOut]
     recovery_available: bool = Field(description="False while achieved RPO/RTO cannot be measured (telemetry recovery missing)")
-    backups: list[dict[str, Any]]
-    links: list[dict[str, Any]]
-    agents: list[dict[str, Any]]
-    incidents: dict[str, Any]
-    plan: dict[str, Any]
+    backups: list[DashboardBackupOut]
+    links: list[DashboardLinkOut]
+    agents: list[DashboardAgentOut]
+    incidents: DashboardIncidentsOut
+    plan: DashboardPlanOut

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core import units
 from services.core.errors import FieldError, NotFound, ValidationFailed
 from services.core.telemetry.schemas_state import BackupRunOut, FailoverOut, LinkSampleOut, Page, RestoreTestOut
 
@@ -125,7 +126,9 @@ async def link_samples(session: AsyncSession, msp_id: uuid.UUID, practice_id: uu
             " WHERE msp_id = :m AND practice_id = :p AND link_id = :l AND bucket >= :start AND bucket < :end"),
             params, cursor, uuid.UUID, limit, "bucket", "link_id")
         items = [LinkSampleOut(at=r["_at"], samples=r["samples"], up_samples=r["up_samples"], up=2 * r["up_samples"] > r["samples"],
-                               latency_ms=_mean(r["latency_sum"], r["latency_count"]), latency_max_ms=r["latency_max"],
-                               loss_pct=_mean(r["loss_sum"], r["loss_count"]), jitter_ms=_mean(r["jitter_sum"], r["jitter_count"]))
+                               # Means of numeric sums: rounded as everywhere (services/core/units.py).
+                               latency_ms=units.ms(_mean(r["latency_sum"], r["latency_count"])), latency_max_ms=r["latency_max"],
+                               loss_pct=units.loss_pct(_mean(r["loss_sum"], r["loss_count"])),
+                               jitter_ms=units.ms(_mean(r["jitter_sum"], r["jitter_count"])))
                  for r in rows]
     return Page[LinkSampleOut](items=items, next_cursor=nxt)

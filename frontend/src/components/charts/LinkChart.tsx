@@ -1,6 +1,6 @@
 import { useEffect, useRef } from "react";
 import "uplot/dist/uPlot.min.css";
-import type { LinkSeries } from "./series";
+import { legendValue, type LinkSeries } from "./series";
 
 interface LinkChartProps {
   title: string;
@@ -38,8 +38,8 @@ export function LinkChart({ title, series, latencyThresholdMs }: LinkChartProps)
           ],
           series: [
             {},
-            { label: "Latency (ms)", scale: "ms", stroke: "#0b4f9c", width: 2, spanGaps: false },
-            { label: "Loss (%)", scale: "pct", stroke: "#b42318", width: 1.5, dash: [6, 4], spanGaps: false },
+            { label: "Latency (ms)", scale: "ms", stroke: "#0b4f9c", width: 2, spanGaps: false, value: (_u, v) => legendValue(v, 0, " ms") },
+            { label: "Loss (%)", scale: "pct", stroke: "#b42318", width: 1.5, dash: [6, 4], spanGaps: false, value: (_u, v) => legendValue(v, 1, " %") },
           ],
         },
         series.data,

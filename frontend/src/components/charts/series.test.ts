@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { linkSeries } from "./series";
+import { legendValue, linkSeries } from "./series";
 
 describe("linkSeries", () => {
   it("orders oldest first in seconds and breaks the latency line while the link is down", () => {
@@ -30,5 +30,13 @@ describe("linkSeries", () => {
         { at: "2026-03-01T10:05:00Z", up: true, latency_ms: 40, loss_pct: 2 },
       ]).summary,
     ).toBe("2 readings: latency averaged 30 ms (highest 40 ms); packet loss averaged 1.0% (highest 2.0%).");
+  });
+});
+
+describe("legendValue", () => {
+  it("rounds the hovered reading like the caption, and shows a dash for a gap", () => {
+    expect(legendValue(2.19178, 1, " %")).toBe("2.2 %");
+    expect(legendValue(33.3333, 0, " ms")).toBe("33 ms");
+    expect(legendValue(null, 1, " %")).toBe("—");
   });
 });

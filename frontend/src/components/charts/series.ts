@@ -47,3 +47,8 @@ function summarise(latency: (number | null)[], loss: (number | null)[], points: 
   if (los.length > 0) parts.push(`packet loss averaged ${avg(los).toFixed(1)}% (highest ${Math.max(...los).toFixed(1)}%)`);
   return `${points} readings: ${parts.join("; ") || "no measurements"}.`;
 }
+
+/** The legend's reading for the hovered point, rounded as the caption is ("2.2 %", not "2.19178"). */
+export function legendValue(v: number | null, digits: number, unit: string): string {
+  return v === null || !Number.isFinite(v) ? "—" : `${v.toFixed(digits)}${unit}`;
+}

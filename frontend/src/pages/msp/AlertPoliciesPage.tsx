@@ -26,6 +26,7 @@ import { Page } from "../../components/Page";
 import { ProblemMessage } from "../../components/ProblemMessage";
 import { TextField } from "../../components/TextField";
 import { formatDateTime, humanize } from "../../lib/format";
+import { SPAN_MAX, SPAN_MIN } from "../../lib/span";
 
 const MANAGERS_ONLY = { 403: "Only MSP owners and administrators change alerting. Ask one of them." };
 
@@ -282,8 +283,8 @@ function MaintenanceWindows() {
               <div className="filters__search">
                 <TextField label="Name" name="name" required value={name} error={fieldErrors.name} onChange={(e) => setName(e.target.value)} />
               </div>
-              <TextField label="Starts" name="starts_at" type="datetime-local" required value={starts} error={fieldErrors.starts_at} onChange={(e) => setStarts(e.target.value)} />
-              <TextField label="Ends" name="ends_at" type="datetime-local" required value={ends} error={fieldErrors.ends_at} onChange={(e) => setEnds(e.target.value)} />
+              <TextField label="Starts" name="starts_at" type="datetime-local" min={SPAN_MIN} max={SPAN_MAX} required value={starts} error={fieldErrors.starts_at} onChange={(e) => setStarts(e.target.value)} />
+              <TextField label="Ends" name="ends_at" type="datetime-local" min={SPAN_MIN} max={SPAN_MAX} required value={ends} error={fieldErrors.ends_at} onChange={(e) => setEnds(e.target.value)} />
               <button type="submit" className="button button--primary" disabled={create.isPending}>
                 Plan the window
               </button>

@@ -7,6 +7,7 @@ import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 import { ProblemMessage } from "../../components/ProblemMessage";
 import { formatDateTime } from "../../lib/format";
+import { SPAN_MAX, SPAN_MIN } from "../../lib/span";
 import { auditExportUrl, auditFiltersFromSearch, searchFromAuditFilters, type AuditFilters } from "./auditFilters";
 
 /** Who did what, when: every change in the MSP, newest first, filterable and exportable. */
@@ -116,6 +117,7 @@ function AuditFilterForm({
       <input
         id={`${id}-${key}`}
         type={type}
+        {...(type === "date" ? { min: SPAN_MIN.slice(0, 10), max: SPAN_MAX.slice(0, 10) } : {})}
         value={f[key]}
         maxLength={320}
         aria-describedby={hint ? `${id}-${key}-hint` : undefined}
