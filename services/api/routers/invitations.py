@@ -166,9 +166,6 @@ async def invitation_accept(body: InvitationAcceptIn, request: Request, response
     user, inv = await invitations.accept(db, body.token, body.name, body.password, ip)
     memberships = await sessions.memberships_of(db, user.id)
     mfa_passed = user.mfa_enabled_at is None and not any(Role(m.role).is_msp_role for m in memberships)
-    # An existing account gains a role in this MSP: its sessions here end rather than carry on
-    # with the new role under an old id (docs/decisions/0004-session-renewal.md).
-    await sessions.end_sessions_in_msp(db, user.id, inv.msp_id)
     token, s = await sessions.start_session(db, user, inv.msp_id, mfa_passed=mfa_passed, ip=ip,
                                             user_agent=request.headers.get("user-agent"))
     set_session_cookies(request, response, token, s.csrf_token)

@@ -22,6 +22,7 @@ from services.core.audit.service import Actor, record
 from services.core.base import utcnow
 from services.core.db import Scope, set_scope
 from services.core.errors import Conflict, DomainError, FieldError, Forbidden, NotFound, ValidationFailed
+from services.core.identity import sessions
 from services.core.identity.models import Invitation, Membership, Role, TechnicianAssignment, User
 from services.core.identity.passwords import check_strength, hash_password, verify_password
 from services.core.identity.service import find_user
@@ -230,6 +231,10 @@ async def accept(session: AsyncSession, token: str, name: str, password: str, ip
                 session.add(TechnicianAssignment(msp_id=inv.msp_id, membership_id=membership.id, practice_id=pid))
     inv.accepted_at = utcnow()
     await session.flush()
+    # An existing account gains a role in this MSP: its sessions here end rather than carry on with
+    # the new role under an old id (docs/decisions/0004-session-renewal.md). Before the record: the
+    # audit chain's lock comes after every row lock (docs/decisions/0005-lock-order.md).
+    await sessions.end_sessions_in_msp(session, user.id, inv.msp_id)
     await record(session, msp_id=inv.msp_id, actor=Actor("user", user.id, user.email, ip), action="invitation.accepted",
                  object_type="invitation", object_id=inv.id, practice_id=inv.practice_id,
                  changes={"membership_id": membership.id, "role": role.value, "email": user.email})

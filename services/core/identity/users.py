@@ -146,12 +146,14 @@ async def update_membership(session: AsyncSession, m: Membership, principal: Pri
         m.all_practices = bool(changes["all_practices"])
     after = {"role": m.role, "all_practices": m.all_practices}
     await session.flush()
-    if (changed := diff(before, after)):
-        await record(session, msp_id=m.msp_id, actor=actor, action="membership.updated", object_type="membership", object_id=m.id,
-                     practice_id=m.practice_id, changes={**changed, "user_id": m.user_id})
+    changed = diff(before, after)
     if "role" in changed:
         # Only the role: which practices a technician sees is read on every request (like assignments).
         await _end_sessions_after_role_change(session, m, principal)
+    if changed:
+        # Recorded last: the audit chain's lock comes after every row lock (docs/decisions/0005-lock-order.md).
+        await record(session, msp_id=m.msp_id, actor=actor, action="membership.updated", object_type="membership", object_id=m.id,
+                     practice_id=m.practice_id, changes={**changed, "user_id": m.user_id})
     return m
 
 
@@ -168,18 +170,24 @@ async def delete_membership(session: AsyncSession, m: Membership, principal: Pri
         if principal.msp_role is not Role.msp_owner:
             raise Forbidden("Only an MSP owner may remove an owner.")
         await _ensure_another_owner(session, m)
-    await record(session, msp_id=m.msp_id, actor=actor, action="membership.deleted", object_type="membership", object_id=m.id,
-                 practice_id=m.practice_id, changes={"user_id": m.user_id, "role": m.role})
-    msp_id, user_id = m.msp_id, m.user_id
+    msp_id, user_id, membership_id, practice_id, role_name = m.msp_id, m.user_id, m.id, m.practice_id, m.role
     await _end_sessions_after_role_change(session, m, principal)
     await session.delete(m)
     await session.flush()
-    await _cut_off_if_gone(session, msp_id, user_id, actor)
+    revoked = await _cut_off_if_gone(session, msp_id, user_id)
+    # Recorded after every row is changed: the audit chain's lock comes last
+    # (docs/decisions/0005-lock-order.md).
+    await record(session, msp_id=msp_id, actor=actor, action="membership.deleted", object_type="membership",
+                 object_id=membership_id, practice_id=practice_id, changes={"user_id": user_id, "role": role_name})
+    if revoked:
+        await record(session, msp_id=msp_id, actor=actor, action="api_token.revoked", object_type="user", object_id=user_id,
+                     changes={"reason": "no role left in the MSP", "token_ids": revoked})
 
 
-async def _cut_off_if_gone(session: AsyncSession, msp_id: uuid.UUID, user_id: uuid.UUID, actor: Actor) -> None:
+async def _cut_off_if_gone(session: AsyncSession, msp_id: uuid.UUID, user_id: uuid.UUID) -> list[uuid.UUID]:
     """A person with no role left in the MSP keeps no way in: their sessions there end and their
-    tokens for it are revoked, so that a later re-invitation does not bring old tokens back."""
+    tokens for it are revoked, so that a later re-invitation does not bring old tokens back.
+    Returns the revoked tokens' ids, for the caller to record."""
     # The caller may see only one practice (a practice owner removing staff); whether the person
     # keeps a role elsewhere in the MSP is asked in the MSP's full scope, then the scope is restored.
     scope = current_scope(session)
@@ -189,7 +197,7 @@ async def _cut_off_if_gone(session: AsyncSession, msp_id: uuid.UUID, user_id: uu
     finally:
         await set_scope(session, scope)
     if remaining is not None:
-        return
+        return []
     await session.execute(update(UserSession).where(UserSession.user_id == user_id, UserSession.active_msp_id == msp_id,
                                                     UserSession.ended_at.is_(None)).values(ended_at=utcnow()))
     tokens = list(await session.scalars(select(ApiToken).where(ApiToken.msp_id == msp_id, ApiToken.user_id == user_id,
@@ -197,9 +205,7 @@ async def _cut_off_if_gone(session: AsyncSession, msp_id: uuid.UUID, user_id: uu
     for token in tokens:
         token.revoked_at = utcnow()
         await secret_index.forget(session, "api_token", token.id)
-    if tokens:
-        await record(session, msp_id=msp_id, actor=actor, action="api_token.revoked", object_type="user", object_id=user_id,
-                     changes={"reason": "no role left in the MSP", "token_ids": [t.id for t in tokens]})
+    return [t.id for t in tokens]
 
 
 async def set_assignments(session: AsyncSession, m: Membership, practice_ids: list[uuid.UUID], actor: Actor) -> Membership:
