@@ -28,6 +28,7 @@ from services.core.errors import DomainError, FieldError, PayloadTooLarge, Unaut
 from services.core.secrets import hash_token
 from services.core.settings import get_settings
 from services.core.telemetry.events import REFERENCES, IngestBatch, IngestResult, outside_window, payload_of
+from services.core.telemetry import refusals
 from services.core.telemetry.inbox import Row, Submission, writer_for
 
 MAX_BODY = 1024 * 1024  # as sent (compressed or not)
@@ -334,8 +335,14 @@ async def receive_batch(database: Database, headers: Any, chunks: AsyncIterator[
     """One POST /api/v1/ingest, whichever front serves it (services/api/hotpath.py, or the FastAPI route)."""
     identity = await identify_agent(database, bearer_credential(headers.get("authorization", "")))
     await ratelimit.hit(get_settings().ingest_rate_limit, "ingest", str(identity.agent_id))
-    body = await read_body(headers, chunks)
-    return await ingest(database, identity, body)
+    body = None
+    try:
+        body = await read_body(headers, chunks)
+        return await ingest(database, identity, body)
+    except (ValidationFailed, PayloadTooLarge, UnsupportedEncoding) as exc:
+        # Kept for the MSP to see on the agent's page (a revoked agent was answered 401 instead).
+        await refusals.record(database, identity.msp_id, identity.practice_id, identity.agent_id, exc, body)
+        raise
 
 
 async def ingest(database: Database, identity: AgentIdentity, body: bytes) -> IngestResult:
