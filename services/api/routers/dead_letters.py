@@ -17,7 +17,7 @@ Status = Literal["open", "replayed", "discarded", "all"]
 EventType = Literal["heartbeat", "backup_run", "restore_test", "link_sample", "failover", "ping"]
 
 
-@router.get("/api/v1/telemetry/dead-letters", operation_id="list_dead_letters", response_model=DeadLetterPage)
+@router.get("/api/v1/telemetry/dead-letters", operation_id="list_telemetry_dead_letters", response_model=DeadLetterPage)
 async def list_dead_letters(principal: TelemetryInspector, db: DbSession, practice_id: uuid.UUID | None = None,
                             status: Status = "open", type: EventType | None = None,
                             cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -29,14 +29,14 @@ async def list_dead_letters(principal: TelemetryInspector, db: DbSession, practi
                                                 dead_letters.parse_cursor(cursor), limit)
 
 
-@router.post("/api/v1/practices/{practice_id}/telemetry/dead-letters/replay", operation_id="replay_dead_letters",
+@router.post("/api/v1/practices/{practice_id}/telemetry/dead-letters/replay", operation_id="replay_telemetry_dead_letters",
              response_model=DeadLetterActionOut)
 async def replay_dead_letters(access: TelemetryReplayer, db: DbSession) -> DeadLetterActionOut:
     """Send every open dead letter of the practice back to be applied (once its cause is fixed)."""
     return DeadLetterActionOut(replayed=await dead_letters.replay(db, access.msp_id, access.practice_id, access.actor))
 
 
-@router.post("/api/v1/practices/{practice_id}/telemetry/dead-letters/{dead_letter_id}/replay", operation_id="replay_dead_letter",
+@router.post("/api/v1/practices/{practice_id}/telemetry/dead-letters/{dead_letter_id}/replay", operation_id="replay_telemetry_dead_letter",
              response_model=DeadLetterActionOut)
 async def replay_dead_letter(dead_letter_id: uuid.UUID, access: TelemetryReplayer, db: DbSession) -> DeadLetterActionOut:
     """Send one open dead letter back to be applied (once its cause is fixed)."""
@@ -44,7 +44,7 @@ async def replay_dead_letter(dead_letter_id: uuid.UUID, access: TelemetryReplaye
                                                                   dead_letter_id))
 
 
-@router.post("/api/v1/practices/{practice_id}/telemetry/dead-letters/discard", operation_id="discard_dead_letters",
+@router.post("/api/v1/practices/{practice_id}/telemetry/dead-letters/discard", operation_id="discard_telemetry_dead_letters",
              response_model=DeadLetterActionOut)
 async def discard_dead_letters(access: TelemetryReplayer, db: DbSession) -> DeadLetterActionOut:
     """Give up on every open dead letter of the practice (they stay listed as discarded)."""
@@ -52,7 +52,7 @@ async def discard_dead_letters(access: TelemetryReplayer, db: DbSession) -> Dead
 
 
 @router.post("/api/v1/practices/{practice_id}/telemetry/dead-letters/{dead_letter_id}/discard",
-             operation_id="discard_dead_letter", response_model=DeadLetterActionOut)
+             operation_id="discard_telemetry_dead_letter", response_model=DeadLetterActionOut)
 async def discard_dead_letter(dead_letter_id: uuid.UUID, access: TelemetryReplayer, db: DbSession) -> DeadLetterActionOut:
     """Give up on one open dead letter (it stays listed as discarded)."""
     return DeadLetterActionOut(discarded=await dead_letters.discard(db, access.msp_id, access.practice_id, access.actor,
