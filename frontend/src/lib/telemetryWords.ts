@@ -56,7 +56,7 @@ export function eventWords(type: string | null | undefined): string {
 
 export function fieldWords(field: string | null | undefined): string {
   if (!field) return "the report";
-  return FIELD_WORDS[field] ?? FIELD_WORDS[field.split(".")[0]] ?? "a detail of the report";
+  return FIELD_WORDS[field] ?? FIELD_WORDS[field.split(".")[0] ?? ""] ?? "a detail of the report";
 }
 
 /** "started_at is missing" → "The start time is missing"; a reason without the field stays as it is. */

@@ -107,7 +107,7 @@ export default function SetAsidePage() {
             disabled={replayAll.isPending}
             onClick={() => replayAll.mutate({ practiceId: filters.practiceId })}
           >
-            Send all {openHere} again
+            {openHere === 1 ? "Send the one report again" : `Send all ${openHere} again`}
           </button>
           <button
             type="button"
