@@ -192,3 +192,19 @@ async def test_an_msp_whose_batch_fails_is_held_back_and_other_msps_are_still_se
     finally:
         work.cancel()
         await asyncio.gather(work, return_exceptions=True)
+
+
+async def test_a_heartbeat_the_claim_statement_cannot_store_is_set_aside_and_the_agent_is_still_heard(client, db, tenant):
+    agent = await create_agent(db, tenant.site)
+    await send(client, agent, [ev("heartbeat", at(3)), ev("heartbeat", at(2))])
+    # Written by a buggy release: longer than agent.hostname holds, which fails the claim's UPDATE.
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.execute(text("UPDATE telemetry_event SET payload = jsonb_build_object('hostname', repeat('x', 300))"
+                             " WHERE msp_id = :m AND seq = (SELECT max(seq) FROM telemetry_event WHERE msp_id = :m)"),
+                        {"m": tenant.msp_id})
+    assert await process_batch(db, tenant.msp_id) == 2
+    assert await pending(db, tenant.msp_id) == 0
+    (letter,) = await _dead_letters(db, tenant.msp_id)
+    assert (letter["type"], letter["reason"]) == ("heartbeat", "hostname is too long")
+    heard = await rows(db, tenant.msp_id, "SELECT last_heartbeat_at FROM agent_state WHERE msp_id = :m")
+    assert len(heard) == 1 and heard[0]["last_heartbeat_at"] is not None

@@ -29,8 +29,8 @@ class _Payload(BaseModel):
 
 
 class HeartbeatPayload(_Payload):
-    agent_version: str | None = None
-    hostname: str | None = None
+    agent_version: Annotated[str, Field(max_length=40)] | None = None  # agent.agent_version, varchar(40)
+    hostname: Annotated[str, Field(max_length=255)] | None = None
 
 
 class BackupRunPayload(_Payload):
@@ -41,7 +41,7 @@ class BackupRunPayload(_Payload):
     bytes: Int8 | None = None
     files: Int8 | None = None
     restore_point_at: When | None = None
-    snapshot_id: str | None = None
+    snapshot_id: Annotated[str, Field(max_length=128)] | None = None
     verified: bool | None = None
     exit_code: Int4 | None = None
     log_tail: str | None = None
@@ -97,7 +97,7 @@ _WORDS = {"missing": "is missing", "bool_type": "is not true or false", "int_typ
           "literal_error": "is not one of the values this version knows", "less_than_equal": "is too large",
           "greater_than_equal": "is too small", "datetime_from_date_parsing": "is not a time",
           "datetime_parsing": "is not a time", "timezone_aware": "has no time zone", "float_type": "is not a number",
-          "datetime_type": "is not a time"}
+          "datetime_type": "is not a time", "string_too_long": "is too long"}
 
 
 def check(seq: int, type_: str, payload: Any) -> None:
