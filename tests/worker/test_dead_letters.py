@@ -208,3 +208,51 @@ async def test_a_heartbeat_the_claim_statement_cannot_store_is_set_aside_and_the
     assert (letter["type"], letter["reason"]) == ("heartbeat", "hostname is too long")
     heard = await rows(db, tenant.msp_id, "SELECT last_heartbeat_at FROM agent_state WHERE msp_id = :m")
     assert len(heard) == 1 and heard[0]["last_heartbeat_at"] is not None
+
+
+async def test_failures_and_set_aside_events_are_counted_for_prometheus_once_each(client, db, tenant, monkeypatch):
+    from prometheus_client import REGISTRY
+
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    agent = await create_agent(db, tenant.site)
+    await create_job(db, tenant.practice, "nas")
+    await send(client, agent, [run_event("nas", at(30), at(20)), run_event("nas", at(15), at(10))])
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.execute(text("UPDATE telemetry_event SET payload = payload - 'job_id'"
+                             " WHERE msp_id = :m AND seq = (SELECT min(seq) FROM telemetry_event WHERE msp_id = :m)"),
+                        {"m": tenant.msp_id})
+    failures = sample("seawall_telemetry_batch_failures_total", error_type="LookupError")
+    set_aside = sample("seawall_telemetry_events_set_aside_total", code="invalid_payload")
+    original = processing.append_agent_runs
+    calls = []
+
+    async def fails_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise LookupError("a bug, once")
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(processing, "append_agent_runs", fails_once)
+    with pytest.raises(LookupError):
+        await process_batch(db, tenant.msp_id)
+    assert await process_batch(db, tenant.msp_id) == 2
+    assert sample("seawall_telemetry_batch_failures_total", error_type="LookupError") == failures + 1
+    assert sample("seawall_telemetry_events_set_aside_total", code="invalid_payload") == set_aside + 1
+
+
+def test_the_worker_serves_its_counters_in_the_prometheus_text_format():
+    import socket
+
+    import httpx
+
+    from services.core import metrics
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    metrics.serve(port)
+    body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    assert "# TYPE seawall_telemetry_batch_failures_total counter" in body
+    assert "# TYPE seawall_telemetry_events_set_aside_total counter" in body

@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core import metrics
 from services.core.db import Database, Scope
 from services.core.readiness import events as live_events
 from services.core.telemetry import dead_letters, hooks, payloads, stalls
@@ -97,13 +98,14 @@ async def process_batch(db: Database, msp_id: uuid.UUID, batch_size: int = BATCH
     size = batch_size
     for _ in range(MAX_ATTEMPTS):
         try:
-            return await _attempt(db, msp_id, size, list(aside.values()))
+            n = await _attempt(db, msp_id, size, list(aside.values()))
         except UnapplicableEvent as exc:
             if exc.seq is None:
                 # The applier could not say which event: narrow the batch down (this exception only).
                 if size > 1:
                     size = max(1, size // 2)
                     continue
+                await _failed(db, msp_id, size, exc)  # still unnamed: the applier's fault, not the event's
                 raise
             aside[exc.seq] = exc
         except Exception as error:
@@ -116,6 +118,12 @@ async def process_batch(db: Database, msp_id: uuid.UUID, batch_size: int = BATCH
                 await _failed(db, msp_id, size, error)
                 raise
             aside.update((e.seq, e) for e in found)
+        else:
+            if n != BUSY:
+                for e in aside.values():  # committed: said and counted once
+                    log.warning("telemetry_event_set_aside", msp_id=str(msp_id), seq=e.seq, why=e.code, reason=e.reason)
+                    metrics.TELEMETRY_EVENTS_SET_ASIDE.labels(e.code).inc()
+            return n
     error = RuntimeError(f"telemetry batch still failing after setting aside {len(aside)} events")
     await _failed(db, msp_id, size, error)
     raise error
@@ -128,8 +136,6 @@ async def _attempt(db: Database, msp_id: uuid.UUID, size: int, aside: list[Unapp
             if not await session.scalar(_TRY_LOCK, {"msp": msp_id}):
                 return BUSY
             await dead_letters.set_aside(session, msp_id, aside)
-            for e in aside:
-                log.warning("telemetry_event_set_aside", msp_id=str(msp_id), seq=e.seq, why=e.code, reason=e.reason)
         batch = await claim_and_append(session, msp_id, size)
         if batch is None:
             return BUSY
@@ -167,7 +173,8 @@ async def _screen(db: Database, msp_id: uuid.UUID, size: int, aside: dict[int, U
 
 async def _failed(db: Database, msp_id: uuid.UUID, size: int, error: BaseException) -> None:
     """Loud: an error log with the MSP, the batch size and the exception, and the stall row that counts
-    the failures for the MSP and for operators (GET /api/v1/telemetry/stall)."""
+    the failures for the MSP and for operators (GET /api/v1/telemetry/stall), and the Prometheus counter."""
+    metrics.TELEMETRY_BATCH_FAILURES.labels(type(error).__name__).inc()
     log.error("telemetry_batch_failed", msp_id=str(msp_id), batch_size=size, error_type=type(error).__name__,
               error=repr(error)[:2000], exc_info=error)
     try:
