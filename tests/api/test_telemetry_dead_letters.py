@@ -114,6 +114,15 @@ async def test_a_refused_batch_is_kept_for_the_agent_with_the_event_field_and_re
     assert "names no job" in error["message"]
 
 
+async def test_an_oversized_batch_is_kept_as_a_refusal_without_its_body(client, db, tenant):
+    agent = await create_agent(db, tenant.site)
+    r = await client.post("/api/v1/ingest", content=b"x" * (1024 * 1024 + 1), headers={**agent.headers,
+                                                                                     "Content-Type": "application/json"})
+    assert r.status_code == 413
+    (kept,) = await rows(db, tenant.msp_id, "SELECT status, errors, body_bytes FROM ingest_refusal WHERE msp_id = :m")
+    assert kept == {"status": 413, "errors": [], "body_bytes": 0}
+
+
 async def test_refusals_are_bounded_per_agent(client, db, tenant, monkeypatch):
     monkeypatch.setattr(refusals, "REFUSALS_KEPT", 3)
     monkeypatch.setattr(refusals, "_TRIM", text(str(refusals._TRIM).replace("OFFSET 50", "OFFSET 3")))

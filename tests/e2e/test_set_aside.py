@@ -92,3 +92,33 @@ def test_a_technician_finds_a_set_aside_report_and_sends_it_again(world, app_url
     assert run(_letter(world, event_id)) == {"replay_count": 1, "resolution": "replayed", "pending": 1}
     screenshot(page, f"msp-set-aside-replayed-{width}")
     page.context.close()
+
+
+async def _refuse_one(world, app_url: str) -> None:
+    async with httpx.AsyncClient(base_url=app_url, timeout=30) as http:
+        r = await http.post("/api/v1/ingest", headers=world.agent.headers, json={"events": [{
+            "id": f"e2e-refused-{uuid.uuid4().hex[:8]}", "type": "backup_run",
+            "occurred_at": datetime.now(timezone.utc).isoformat(), "job": "a job Seawall does not know", "status": "success",
+            "started_at": (datetime.now(timezone.utc) - timedelta(minutes=5)).isoformat()}]})
+        assert r.status_code == 422, r.text
+
+
+@pytest.mark.parametrize("width", [1280, 360], ids=["wide", "360px"])
+def test_a_technician_reads_what_was_refused_from_an_agent(world, app_url, as_person, width):
+    run(_refuse_one(world, app_url))
+    page = as_person("msp_technician", width=width)
+    page.goto("/agents")
+    expect(page.get_by_role("heading", level=1, name="Agents")).to_be_visible()
+    settle(page)
+    page.get_by_role("button", name=re.compile("^Refused reports")).first.click()
+    panel = page.locator("section", has=page.get_by_role("heading", name=re.compile("^Reports refused from")))
+    expect(panel).to_contain_text("Some reports in the batch were not valid")
+    expect(panel).to_contain_text("Backup run (report 1 of the batch): the backup job names no job")
+    settle(page)
+    check_accessibility(page, f"agents with refused reports at {width}px")
+    text = panel.inner_text()
+    assert not RAW_TIME.search(text), f"a raw timestamp is shown: {text}"
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than a {width}px screen"
+    screenshot(page, f"msp-agent-refusals-{width}")
+    page.context.close()

@@ -339,9 +339,11 @@ async def receive_batch(database: Database, headers: Any, chunks: AsyncIterator[
     try:
         body = await read_body(headers, chunks)
         return await ingest(database, identity, body)
-    except (ValidationFailed, PayloadTooLarge, UnsupportedEncoding) as exc:
-        # Kept for the MSP to see on the agent's page (a revoked agent was answered 401 instead).
-        await refusals.record(database, identity.msp_id, identity.practice_id, identity.agent_id, exc, body)
+    except DomainError as exc:
+        # What the agent sent wrong is kept for the MSP to see on the agent's page; a revoked agent
+        # (401) or one over its rate (429) is told so, and nothing is kept.
+        if exc.status in refusals.KEPT_STATUSES:
+            await refusals.record(database, identity.msp_id, identity.practice_id, identity.agent_id, exc, body)
         raise
 
 

@@ -25,6 +25,7 @@ from services.core.telemetry.schemas_dead_letter import IngestRefusalOut, refusa
 log = structlog.get_logger("seawall.telemetry.refusals")
 
 REFUSALS_KEPT = 50
+KEPT_STATUSES = frozenset({413, 415, 422})  # the batch's own fault: too large, not readable, not valid
 ERRORS_KEPT = 20
 EXCERPT_CHARS = 2_000
 TEXT_CHARS = 300
