@@ -123,6 +123,15 @@ async def test_an_oversized_batch_is_kept_as_a_refusal_without_its_body(client, 
     assert kept == {"status": 413, "errors": [], "body_bytes": 0}
 
 
+async def test_a_batch_refused_for_a_nul_character_is_kept_too(client, db, tenant):
+    agent = await create_agent(db, tenant.site)
+    r = await client.post("/api/v1/ingest", json={"events": [{**ev("heartbeat", at(1)), "id": "nul\u0000id", "hostname": "pc\u0000"}]},
+                          headers=agent.headers)
+    assert r.status_code == 422
+    (kept,) = await rows(db, tenant.msp_id, "SELECT status, errors, body_excerpt FROM ingest_refusal WHERE msp_id = :m")
+    assert kept["status"] == 422 and kept["errors"] and "\x00" not in kept["body_excerpt"]
+
+
 async def test_refusals_are_bounded_per_agent(client, db, tenant, monkeypatch):
     monkeypatch.setattr(refusals, "REFUSALS_KEPT", 3)
     monkeypatch.setattr(refusals, "_TRIM", text(str(refusals._TRIM).replace("OFFSET 50", "OFFSET 3")))

@@ -56,14 +56,19 @@ def _types_by_index(body: bytes | None) -> dict[int, str]:
         return {}
     if not isinstance(events, list):
         return {}
-    return {i: e["type"][:40] for i, e in enumerate(events) if isinstance(e, dict) and isinstance(e.get("type"), str)}
+    return {i: _text(e["type"], 40) for i, e in enumerate(events) if isinstance(e, dict) and isinstance(e.get("type"), str)}
+
+
+def _text(value: str, limit: int) -> str:
+    # PostgreSQL keeps no NUL in text or jsonb, and a refusal is often about exactly that character.
+    return value[:limit].replace("\x00", "\ufffd")
 
 
 def _errors(exc: DomainError, body: bytes | None) -> list[dict[str, Any]]:
     types = _types_by_index(body)
     out = []
     for err in exc.errors[:ERRORS_KEPT]:
-        item = {k: (v[:TEXT_CHARS] if isinstance(v, str) else v) for k, v in err.as_dict().items()
+        item = {k: (_text(v, TEXT_CHARS) if isinstance(v, str) else v) for k, v in err.as_dict().items()
                 if k in ("field", "message", "event_index", "event_id")}
         index = item.get("event_index")
         if isinstance(index, int) and index in types:
@@ -81,8 +86,8 @@ async def record(database: Database, msp_id: uuid.UUID, practice_id: uuid.UUID, 
         async with database.transaction(Scope(msp_id)) as session:
             if (await session.execute(_REPEAT, params)).first() is not None:
                 return
-            excerpt = (body or b"")[:EXCERPT_CHARS * 4].decode("utf-8", "replace")[:EXCERPT_CHARS]
-            await session.execute(_INSERT, {**params, "id": uuid.uuid4(), "code": exc.code[:40], "detail": exc.detail[:1000],
+            excerpt = _text((body or b"")[:EXCERPT_CHARS * 4].decode("utf-8", "replace"), EXCERPT_CHARS)
+            await session.execute(_INSERT, {**params, "id": uuid.uuid4(), "code": exc.code[:40], "detail": _text(exc.detail, 1000),
                                             "errors": json.dumps(_errors(exc, body)), "excerpt": excerpt,
                                             "size": len(body or b"")})
             await session.execute(_TRIM, params)
