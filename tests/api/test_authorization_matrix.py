@@ -79,7 +79,7 @@ POLICY: dict[str, Rule] = {
     "replay_telemetry_dead_letters": practice(P.telemetry_replay), "discard_telemetry_dead_letters": practice(P.telemetry_replay),
     "replay_telemetry_dead_letter": practice(P.telemetry_replay, may_404=True),
     "discard_telemetry_dead_letter": practice(P.telemetry_replay, may_404=True),
-    "list_agent_refusals": practice(P.telemetry_inspect),
+    "list_agent_refusals": practice(P.telemetry_inspect), "list_refusal_summaries": msp(P.telemetry_inspect),
     # telemetry state and history (read-only)
     "get_telemetry_state": practice(P.practice_read), "list_system_recovery": practice(P.practice_read),
     "list_backup_runs": practice(P.practice_read), "list_restore_tests": practice(P.practice_read),

@@ -132,6 +132,21 @@ async def test_a_batch_refused_for_a_nul_character_is_kept_too(client, db, tenan
     assert kept["status"] == 422 and kept["errors"] and "\x00" not in kept["body_excerpt"]
 
 
+async def test_the_agent_list_learns_which_agents_had_batches_refused_and_another_msp_sees_none(
+        client, db, tenant, other_tenant):
+    agent = await create_agent(db, tenant.site)
+    quiet = await create_agent(db, tenant.site, hostname="backoffice-pc")
+    await send(client, quiet, [ev("heartbeat", at(1))])
+    for body in ({"events": [{"id": "a", "type": "heartbeat"}]}, {"events": [{"id": "b", "type": "heartbeat"}]}):
+        await client.post("/api/v1/ingest", json=body, headers=agent.headers)
+    await client.post("/api/v1/ingest", json={"events": [{"id": "b", "type": "heartbeat"}]}, headers=agent.headers)
+    await sign_in(client, tenant["msp_technician"])
+    (summary,) = (await client.get("/api/v1/telemetry/refusals")).json()
+    assert (summary["agent_id"], summary["batches"], summary["attempts"]) == (str(agent.agent_id), 2, 3)
+    await sign_in(client, other_tenant["msp_technician"])
+    assert (await client.get("/api/v1/telemetry/refusals")).json() == []
+
+
 async def test_refusals_are_bounded_per_agent(client, db, tenant, monkeypatch):
     monkeypatch.setattr(refusals, "REFUSALS_KEPT", 3)
     monkeypatch.setattr(refusals, "_TRIM", text(str(refusals._TRIM).replace("OFFSET 50", "OFFSET 3")))

@@ -26,6 +26,7 @@ const listSetAside = (filters: SetAsideFilters) =>
     }),
   );
 const getStall = () => unwrap(api.GET("/api/v1/telemetry/stall"));
+const listRefusalSummaries = () => unwrap(api.GET("/api/v1/telemetry/refusals"));
 const listRefusals = (practiceId: string, agentId: string) =>
   unwrap(
     api.GET("/api/v1/practices/{practice_id}/agents/{agent_id}/refusals", {
@@ -37,12 +38,14 @@ export type SetAsidePage = Awaited<ReturnType<typeof listSetAside>>;
 export type SetAsideEvent = SetAsidePage["items"][number];
 export type TelemetryStall = Awaited<ReturnType<typeof getStall>>;
 export type Refusal = Awaited<ReturnType<typeof listRefusals>>[number];
+export type RefusalSummary = Awaited<ReturnType<typeof listRefusalSummaries>>[number];
 
 export const setAsideKeys = {
   all: ["telemetry", "set-aside"] as const,
   list: (filters: SetAsideFilters) => ["telemetry", "set-aside", filters] as const,
   stall: ["telemetry", "stall"] as const,
   refusals: (practiceId: string, agentId: string) => ["practices", practiceId, "agents", agentId, "refusals"] as const,
+  refusalSummaries: ["telemetry", "refusals"] as const,
 };
 
 export function useSetAside(filters: SetAsideFilters) {
@@ -52,6 +55,10 @@ export function useSetAside(filters: SetAsideFilters) {
 /** Polled: a stall starts and ends on the worker's side, with nothing on the page to refresh it. */
 export function useTelemetryStall() {
   return useQuery({ queryKey: setAsideKeys.stall, queryFn: getStall, refetchInterval: 60_000 });
+}
+
+export function useRefusalSummaries() {
+  return useQuery({ queryKey: setAsideKeys.refusalSummaries, queryFn: listRefusalSummaries });
 }
 
 export function useAgentRefusals(practiceId: string, agentId: string, enabled: boolean) {

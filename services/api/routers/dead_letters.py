@@ -9,7 +9,13 @@ from fastapi import APIRouter, Query
 
 from services.api.deps import DbSession, PracticeTelemetryInspector, TelemetryInspector, TelemetryReplayer
 from services.core.telemetry import agents, dead_letters, refusals, stalls
-from services.core.telemetry.schemas_dead_letter import DeadLetterActionOut, DeadLetterPage, IngestRefusalOut, TelemetryStallOut
+from services.core.telemetry.schemas_dead_letter import (
+    DeadLetterActionOut,
+    DeadLetterPage,
+    IngestRefusalOut,
+    RefusalSummaryOut,
+    TelemetryStallOut,
+)
 
 router = APIRouter(tags=["telemetry"])
 
@@ -65,6 +71,12 @@ async def list_agent_refusals(agent_id: uuid.UUID, access: PracticeTelemetryInsp
     """The agent's most recent batches that ingest refused, newest first, with what was wrong."""
     await agents.get_agent(db, access.msp_id, access.practice_id, agent_id)
     return await refusals.for_agent(db, access.msp_id, access.practice_id, agent_id)
+
+
+@router.get("/api/v1/telemetry/refusals", operation_id="list_refusal_summaries", response_model=list[RefusalSummaryOut])
+async def list_refusal_summaries(principal: TelemetryInspector, db: DbSession) -> list[RefusalSummaryOut]:
+    """Per agent of the practices the caller sees: how many of its batches were refused lately, and the newest."""
+    return await refusals.summaries(db, principal.msp_id, principal.visible_practices)
 
 
 @router.get("/api/v1/telemetry/stall", operation_id="get_telemetry_stall", response_model=TelemetryStallOut)

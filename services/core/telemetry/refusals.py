@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.db import Database, Scope
 from services.core.errors import DomainError
-from services.core.telemetry.schemas_dead_letter import IngestRefusalOut, refusal_errors
+from services.core.telemetry.schemas_dead_letter import IngestRefusalOut, RefusalSummaryOut, refusal_errors
 
 log = structlog.get_logger("seawall.telemetry.refusals")
 
@@ -102,3 +102,15 @@ async def for_agent(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.
         " FROM ingest_refusal WHERE msp_id = :m AND practice_id = :p AND agent_id = :a ORDER BY last_at DESC, id DESC LIMIT :n"),
         {"m": msp_id, "p": practice_id, "a": agent_id, "n": limit})).mappings().all()
     return [IngestRefusalOut(**{**dict(r), "errors": refusal_errors(r["errors"])}) for r in rows]
+
+
+async def summaries(session: AsyncSession, msp_id: uuid.UUID, visible: frozenset[uuid.UUID] | None) -> list[RefusalSummaryOut]:
+    """Per agent with refusals kept, how many (repeats included) and the newest, for the agent list."""
+    sql = ("SELECT agent_id, practice_id, count(*) AS batches, sum(repeats) AS attempts, max(last_at) AS last_at"
+           " FROM ingest_refusal WHERE msp_id = :m")
+    params: dict[str, Any] = {"m": msp_id}
+    if visible is not None:
+        sql += " AND practice_id = ANY(CAST(:visible AS uuid[]))"
+        params["visible"] = list(visible)
+    rows = (await session.execute(text(sql + " GROUP BY agent_id, practice_id"), params)).mappings().all()
+    return [RefusalSummaryOut(**dict(r)) for r in rows]

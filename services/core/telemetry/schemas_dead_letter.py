@@ -69,6 +69,14 @@ class IngestRefusalOut(_Out):
     last_at: datetime
 
 
+class RefusalSummaryOut(BaseModel):
+    agent_id: uuid.UUID
+    practice_id: uuid.UUID
+    batches: int  # refusals kept (the newest REFUSALS_KEPT per agent)
+    attempts: int  # how many times those were sent
+    last_at: datetime
+
+
 class TelemetryStallOut(BaseModel):
     """The MSP's telemetry is waiting on a batch that keeps failing (a fault on Seawall's side)."""
 

@@ -44,6 +44,7 @@ describe("agents", () => {
       "GET /api/v1/agents": json([
         { id: "agent-1", practice_id: PRACTICE_ID, site_id: "site-1", hostname: "frontdesk-pc", agent_version: "1.0.0", last_seen_at: "2026-03-01T11:58:00Z", revoked_at: null, created_at: "2026-01-01T00:00:00Z", silent: false, heartbeat_interval_seconds: 60 },
       ]),
+      "GET /api/v1/telemetry/refusals": json([{ agent_id: "agent-1", practice_id: PRACTICE_ID, batches: 1, attempts: 3, last_at: "2026-03-01T11:00:00Z" }]),
       [`GET ${practiceUrl("/agents/agent-1/refusals")}`]: json([
         {
           id: "r-1", agent_id: "agent-1", status: 422, code: "validation-failed", detail: "Nothing was stored", body_bytes: 300, repeats: 3,
@@ -54,6 +55,7 @@ describe("agents", () => {
     });
     renderApp("/agents", PAGES);
     const user = userEvent.setup();
+    expect(await screen.findByText(/1 batch refused, the last/)).toBeInTheDocument();
     const button = (await screen.findByText("Refused reports")).closest("button")!;
     expect(button).toHaveTextContent("Refused reports from frontdesk-pc");
     await user.click(button);

@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState } from "react";
 import { useAgents, useCreateEnrollmentToken, useRevokeAgent, type Agent } from "../../api/agents";
 import { usePractices, useSites } from "../../api/practices";
-import { useAgentRefusals, type Refusal } from "../../api/setAside";
+import { useAgentRefusals, useRefusalSummaries, type Refusal, type RefusalSummary } from "../../api/setAside";
 import { useSignedInSession } from "../../auth/RequireSession";
 import { can } from "../../auth/permissions";
 import { EmptyState } from "../../components/EmptyState";
@@ -27,6 +27,8 @@ export default function AgentsPage() {
   const practices = usePractices();
   const names = new Map((practices.data ?? []).map((p) => [p.id, p.name]));
   const [inspected, setInspected] = useState<Agent | null>(null);
+  const summaries = useRefusalSummaries();
+  const refused = new Map((summaries.data ?? []).map((r) => [r.agent_id, r]));
   return (
     <Page title="Agents" description="The small program at each site that reports backups and internet links to Seawall.">
       <TelemetryStallNotice />
@@ -54,7 +56,13 @@ export default function AgentsPage() {
             </thead>
             <tbody>
               {agents.data.map((a) => (
-                <AgentRow key={a.id} agent={a} practiceName={names.get(a.practice_id) ?? "—"} onInspect={() => setInspected(a)} />
+                <AgentRow
+                  key={a.id}
+                  agent={a}
+                  practiceName={names.get(a.practice_id) ?? "—"}
+                  refused={refused.get(a.id)}
+                  onInspect={() => setInspected(a)}
+                />
               ))}
             </tbody>
           </table>
@@ -65,7 +73,14 @@ export default function AgentsPage() {
   );
 }
 
-function AgentRow({ agent, practiceName, onInspect }: { agent: Agent; practiceName: string; onInspect: () => void }) {
+interface AgentRowProps {
+  agent: Agent;
+  practiceName: string;
+  refused: RefusalSummary | undefined;
+  onInspect: () => void;
+}
+
+function AgentRow({ agent, practiceName, refused, onInspect }: AgentRowProps) {
   const revoke = useRevokeAgent();
   const { memberships } = useSignedInSession();
   const state = agentState(agent);
@@ -77,6 +92,12 @@ function AgentRow({ agent, practiceName, onInspect }: { agent: Agent; practiceNa
         <span aria-hidden="true">{STATE_ICONS[state]} </span>
         {state}
         <span className="table__sub">last seen {formatAgo(agent.last_seen_at)}</span>
+        {refused && (
+          <span className="table__sub">
+            <span aria-hidden="true">! </span>
+            {refused.batches} batch{refused.batches === 1 ? "" : "es"} refused, the last {formatAgo(refused.last_at)}
+          </span>
+        )}
       </td>
       <td>{agent.agent_version || "—"}</td>
       <td>
