@@ -22,6 +22,27 @@ branch_labels = None
 depends_on = None
 
 
+# Retention, across tenants (the daily telemetry.retention task): a dead letter resolved (sent
+# again or discarded) more than 180 days ago, and a stall whose oldest event has long gone through.
+# Open dead letters stay until someone decides. The owner gets its own policy, as in 0005.
+PURGE = """
+CREATE FUNCTION telemetry_purge_dead_letters(max_rows integer) RETURNS bigint
+LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$
+  WITH d AS (
+    DELETE FROM telemetry_dead_letter WHERE (msp_id, id) IN (
+      SELECT msp_id, id FROM telemetry_dead_letter
+       WHERE resolved_at < now() - interval '180 days' LIMIT least(max_rows, 100000))
+    RETURNING 1),
+  s AS (
+    DELETE FROM telemetry_stall s WHERE s.last_failed_at < now() - interval '1 day'
+       AND NOT EXISTS (SELECT 1 FROM telemetry_event e WHERE e.msp_id = s.msp_id AND e.seq = s.first_seq
+                          AND e.processed_at IS NULL))
+  SELECT count(*) FROM d
+$$;
+"""
+OWNER_POLICY_TABLES = ("telemetry_dead_letter", "telemetry_stall")
+
+
 def _tenant_columns(table: str) -> list:
     return [
         sa.Column("msp_id", sa.Uuid(), nullable=False),
@@ -101,9 +122,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("msp_id", name="pk_telemetry_stall"),
     )
     enable_tenant_rls("telemetry_stall", practice_column=None)
+    for table in OWNER_POLICY_TABLES:
+        op.execute(f"CREATE POLICY owner_maintenance ON {table} TO CURRENT_USER USING (true) WITH CHECK (true)")
+    op.execute(PURGE)
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION telemetry_purge_dead_letters(integer)")
+    for table in OWNER_POLICY_TABLES:
+        op.execute(f"DROP POLICY IF EXISTS owner_maintenance ON {table}")
     for table in ("telemetry_stall", "ingest_refusal", "telemetry_dead_letter"):
         disable_tenant_rls(table)
     op.drop_table("telemetry_stall")

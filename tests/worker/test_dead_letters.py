@@ -256,3 +256,19 @@ def test_the_worker_serves_its_counters_in_the_prometheus_text_format():
     body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
     assert "# TYPE seawall_telemetry_batch_failures_total counter" in body
     assert "# TYPE seawall_telemetry_events_set_aside_total counter" in body
+
+
+async def test_retention_removes_dead_letters_resolved_long_ago_and_keeps_open_ones(client, db, owner_db, tenant):
+    agent = await create_agent(db, tenant.site)
+    await create_job(db, tenant.practice, "nas")
+    await send(client, agent, [run_event("nas", at(30), at(20)), run_event("nas", at(15), at(10))])
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.execute(text("UPDATE telemetry_event SET payload = payload - 'job_id' WHERE msp_id = :m"), {"m": tenant.msp_id})
+    await drain(db, tenant.msp_id)
+    old, kept = await rows(db, tenant.msp_id, "SELECT id FROM telemetry_dead_letter WHERE msp_id = :m ORDER BY event_seq")
+    async with owner_db.transaction() as s:
+        await s.execute(text("UPDATE telemetry_dead_letter SET resolved_at = now() - interval '181 days', resolution = 'discarded'"
+                             " WHERE msp_id = :m AND id = :i"), {"m": tenant.msp_id, "i": old["id"]})
+    assert await dead_letters.purge_resolved(db) >= 1
+    left = await rows(db, tenant.msp_id, "SELECT id FROM telemetry_dead_letter WHERE msp_id = :m")
+    assert left == [kept]

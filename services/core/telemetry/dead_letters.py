@@ -20,6 +20,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core.db import Database
+
 from services.core.audit.service import Actor, record
 from services.core.errors import FieldError, NotFound, ValidationFailed
 from services.core.telemetry.inbox import CHANNEL
@@ -27,6 +29,7 @@ from services.core.telemetry.schemas_dead_letter import DeadLetterOut, DeadLette
 from services.core.telemetry.unapplicable import UnapplicableEvent
 
 SET_ASIDE_TYPE = "set_aside"
+PURGE_CHUNK = 10_000
 REASON_CHARS = 500
 
 # One statement: the rows as they were, marked set aside, and their dead letters upserted. A row
@@ -207,3 +210,14 @@ def parse_cursor(raw: str | None) -> tuple[datetime, uuid.UUID] | None:
         return moment, uuid.UUID(ident)
     except ValueError:
         raise ValidationFailed("The cursor is not valid.", errors=[FieldError("cursor", "is not a cursor from this list")]) from None
+
+
+async def purge_resolved(db: Database) -> int:
+    """Delete dead letters resolved more than 180 days ago (and stalls long over), in chunks."""
+    total = 0
+    while True:
+        async with db.transaction() as session:
+            n = await session.scalar(text("SELECT telemetry_purge_dead_letters(:n)"), {"n": PURGE_CHUNK})
+        total += n
+        if n < PURGE_CHUNK:
+            return total
