@@ -184,7 +184,7 @@ class TelemetryConsumer:
                 self.processed += max(n, 0)
                 # A full batch means more is waiting; BUSY means another worker has the MSP
                 # (it drains it, and the sweep catches anything it leaves).
-                more = n == size
+                more = n >= size  # more than size when events were set aside besides a full batch
                 if more:
                     self._sizes[msp_id] = min(size * 2, self.max_batch_size)
                 elif n != BUSY:

@@ -272,3 +272,20 @@ async def test_retention_removes_dead_letters_resolved_long_ago_and_keeps_open_o
     assert await dead_letters.purge_resolved(db) >= 1
     left = await rows(db, tenant.msp_id, "SELECT id FROM telemetry_dead_letter WHERE msp_id = :m")
     assert left == [kept]
+
+
+async def test_an_applier_naming_an_event_outside_its_batch_fails_the_batch_instead_of_setting_that_event_aside(
+        client, db, tenant, monkeypatch):
+    agent = await create_agent(db, tenant.site)
+    await create_job(db, tenant.practice, "nas")
+    await send(client, agent, [run_event("nas", at(30), at(20))])
+    await send(client, agent, [ev("heartbeat", at(1))])
+    later = (await rows(db, tenant.msp_id, "SELECT max(seq) AS s FROM telemetry_event WHERE msp_id = :m"))[0]["s"]
+
+    async def names_a_stranger(session, msp_id, events):
+        raise UnapplicableEvent("wrong event", seq=later + 1_000_000)
+
+    monkeypatch.setattr(processing, "append_agent_runs", names_a_stranger)
+    with pytest.raises(RuntimeError):
+        await process_batch(db, tenant.msp_id)
+    assert await _dead_letters(db, tenant.msp_id) == [] and await pending(db, tenant.msp_id) == 2

@@ -135,7 +135,7 @@ async def _attempt(db: Database, msp_id: uuid.UUID, size: int, aside: list[Unapp
             # The lock first: the claim's own try-lock is re-entrant, and nothing is set aside unheld.
             if not await session.scalar(_TRY_LOCK, {"msp": msp_id}):
                 return BUSY
-            await dead_letters.set_aside(session, msp_id, aside)
+        set_aside = len(await dead_letters.set_aside(session, msp_id, aside)) if aside else 0
         batch = await claim_and_append(session, msp_id, size)
         if batch is None:
             return BUSY
@@ -143,15 +143,19 @@ async def _attempt(db: Database, msp_id: uuid.UUID, size: int, aside: list[Unapp
             if batch.count:
                 await apply_batch(session, msp_id, batch)
         except UnapplicableEvent as exc:
-            if exc.seq is None and batch.count == 1:
-                exc.seq = _only_seq(batch)
+            seqs = _seqs(batch)
+            if exc.seq is None and batch.count == 1 and len(seqs) == 1:
+                exc.seq = seqs[0]
+            elif exc.seq is not None and exc.seq not in seqs:
+                # Only an event of this batch can be set aside by it: naming another is the applier's bug.
+                raise RuntimeError(f"an applier named event {exc.seq}, which is not in its batch") from exc
             raise
-        return batch.count + len(aside)
+        return batch.count + set_aside
 
 
-def _only_seq(batch: ClaimedBatch) -> int | None:
-    seqs = [e.seq for e in batch.others] + [s.seq for s in batch.samples]
-    return seqs[0] if len(seqs) == 1 else None
+def _seqs(batch: ClaimedBatch) -> list[int]:
+    """The seqs the batch handed to Python (heartbeats are applied in SQL and never named)."""
+    return [e.seq for e in batch.others] + [s.seq for s in batch.samples]
 
 
 _PENDING = text(
