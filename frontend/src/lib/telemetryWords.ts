@@ -56,11 +56,14 @@ export function eventWords(type: string | null | undefined): string {
 
 export function fieldWords(field: string | null | undefined): string {
   if (!field) return "the report";
-  return FIELD_WORDS[field] ?? FIELD_WORDS[field.split(".")[0] ?? ""] ?? "a detail of the report";
+  const parts = field.split(".").filter((p) => !/^\d+$/.test(p));
+  return FIELD_WORDS[field] ?? FIELD_WORDS[parts[parts.length - 1] ?? ""] ?? "a detail of the report";
 }
 
-/** "started_at is missing" → "The start time is missing"; a reason without the field stays as it is. */
+/** "started_at is missing" → "The start time is missing."; a reason without the field stays as it
+ * is (appliers write whole sentences), ending in one full stop either way. */
 export function reasonWords(field: string | null | undefined, reason: string): string {
-  const text = field && reason.startsWith(`${field} `) ? `${fieldWords(field)} ${reason.slice(field.length + 1)}` : reason;
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  const text = field && reason.startsWith(`${field} `) ? `${fieldWords(field)} ${reason.slice(field.length + 1)}` : reason.trim();
+  const sentence = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?)]$/.test(sentence) ? sentence : `${sentence}.`;
 }

@@ -168,7 +168,7 @@ function SetAsideItem({ item, practiceName, mayAct }: { item: SetAsideEvent; pra
       <p className="incident__title" id={headingId}>
         {eventWords(item.type)} from {sourceWords(item)}
       </p>
-      <p>{reasonWords(item.field, item.reason)}.</p>
+      <p>{reasonWords(item.field, item.reason)}</p>
       <p className="incident__meta">
         {practiceName ?? "A practice"}
         {item.site_name ? ` · ${item.site_name}` : ""} · reported {formatAgo(item.occurred_at)} · set aside{" "}
