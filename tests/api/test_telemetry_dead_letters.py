@@ -10,7 +10,7 @@ from services.core.telemetry import processing, refusals
 from services.core.telemetry.processing import drain, process_batch
 from tests.factories import sign_in
 from tests.factories_inventory import create_job
-from tests.factories_telemetry import audit_actions, create_agent
+from tests.factories_telemetry import audit_actions, create_agent, ping_url
 from tests.factories_worker import at, ev, pending, rows, run_event, send
 
 LIST = "/api/v1/telemetry/dead-letters"
@@ -52,6 +52,18 @@ async def test_a_technician_sees_the_dead_letter_with_its_source_and_reason_and_
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
     replayed = (await client.get(LIST, params={"status": "replayed"})).json()["items"]
     assert [i["replay_count"] for i in replayed] == [1]
+
+
+async def test_a_set_aside_ping_names_its_backup_job_as_the_source(client, db, tenant):
+    job = await create_job(db, tenant.practice, "borgmatic-nightly")
+    assert (await client.post(await ping_url(db, job), content=b"done")).status_code == 200
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.execute(text("UPDATE telemetry_event SET payload = jsonb_set(payload, '{kind}', '\"finished\"') WHERE msp_id = :m"),
+                        {"m": tenant.msp_id})
+    assert await drain(db, tenant.msp_id) == 1
+    await sign_in(client, tenant["msp_technician"])
+    (item,) = (await client.get(LIST, params={"type": "ping"})).json()["items"]
+    assert (item["source_kind"], item["source_name"], item["field"]) == ("ping", "borgmatic-nightly", "kind")
 
 
 async def test_discarding_every_dead_letter_of_a_practice_empties_the_open_list_and_is_audited(client, db, tenant):
