@@ -9,10 +9,10 @@ import signal
 
 import structlog
 
+from services.core import metrics
 from services.core.database_server import libpq, resolve
 from services.core.db import Database
 from services.core.heap import freeze_startup_heap
-from services.core import metrics
 from services.core.logging import configure
 from services.core.settings import get_settings
 from services.core.telemetry import partitions

@@ -27,8 +27,8 @@ from services.core.db import Database, Scope, set_scope
 from services.core.errors import DomainError, FieldError, PayloadTooLarge, Unauthorized, ValidationFailed
 from services.core.secrets import hash_token
 from services.core.settings import get_settings
-from services.core.telemetry.events import REFERENCES, IngestBatch, IngestResult, outside_window, payload_of
 from services.core.telemetry import refusals
+from services.core.telemetry.events import REFERENCES, IngestBatch, IngestResult, outside_window, payload_of
 from services.core.telemetry.inbox import Row, Submission, writer_for
 
 MAX_BODY = 1024 * 1024  # as sent (compressed or not)
