@@ -156,6 +156,9 @@ PracticeOperator = Annotated[PracticeAccess, practice_permission(Permission.prac
 PracticeUserManager = Annotated[PracticeAccess, practice_permission(Permission.practice_users)]
 PlanApprover = Annotated[PracticeAccess, practice_permission(Permission.plan_approve)]
 PlanAcknowledger = Annotated[PracticeAccess, practice_permission(Permission.plan_acknowledge)]
+TelemetryInspector = Annotated[Principal, msp_permission(Permission.telemetry_inspect)]
+PracticeTelemetryInspector = Annotated[PracticeAccess, practice_permission(Permission.telemetry_inspect)]
+TelemetryReplayer = Annotated[PracticeAccess, practice_permission(Permission.telemetry_replay)]
 
 
 async def rescore_after_write(request: Request, db: DbSession) -> AsyncIterator[None]:

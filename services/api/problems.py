@@ -86,6 +86,10 @@ def install(app: FastAPI) -> None:
         # A value PostgreSQL cannot store (a NUL character, a number out of range) is the caller's
         # input, not our failure; anything else from the database is a 500.
         if isinstance(exc.orig, psycopg.DataError):
+            # Also what a bug in our own SQL raises (a bad cast, a wrong parameter): said in the log,
+            # so it never passes only as the caller's fault (issue 26 #6; the value itself is not logged).
+            log.warning("database_refused_value", path=request.url.path, sqlstate=exc.orig.sqlstate,
+                        error_type=type(exc.orig).__name__)
             return problem(422, "unstorable-value", "A value cannot be stored",
                            "A field holds a value that cannot be stored (for example a NUL character or a number out of range).",
                            request)

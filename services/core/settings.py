@@ -66,6 +66,8 @@ class Settings(BaseSettings):
 
     log_json: bool = False
     log_level: str = "INFO"
+    # The worker's Prometheus /metrics on 127.0.0.1 at this port; unset: not served.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     frontend_dist: Path = PROJECT_ROOT / "frontend" / "dist"
 

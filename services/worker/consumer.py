@@ -37,6 +37,10 @@ log = structlog.get_logger("seawall.worker.consumer")
 
 SWEEP_SECONDS = 5.0
 RECONNECT_SECONDS = 2.0
+# After a failed batch the MSP waits 1 s, 2 s, 4 s … up to a minute before it is tried again, so a
+# bug that fails every batch does not spin the CPU; other MSPs are served meanwhile.
+RETRY_FIRST_SECONDS = 1.0
+RETRY_MAX_SECONDS = 60.0
 
 
 class TelemetryConsumer:
@@ -52,6 +56,8 @@ class TelemetryConsumer:
         self._busy: set[uuid.UUID] = set()
         self._again: set[uuid.UUID] = set()  # notified while being processed: one more pass after
         self._sizes: dict[uuid.UUID, int] = {}  # the next batch size per MSP
+        self._failures: dict[uuid.UUID, int] = {}  # failed batches in a row per MSP
+        self._hold_until: dict[uuid.UUID, float] = {}  # an MSP in back-off is not queued before this (monotonic)
         self.max_batch_size = max(batch_size, MAX_BATCH_SIZE)
         self._ready = asyncio.Condition()
         self._idle = asyncio.Event()  # nothing queued or being applied (the pacing gate waits on it)
@@ -88,8 +94,11 @@ class TelemetryConsumer:
             self._idle.set()
 
     async def wake(self, msp_ids) -> None:
+        now = asyncio.get_running_loop().time()
         async with self._ready:
             for msp_id in msp_ids:
+                if self._hold_until.get(msp_id, 0.0) > now:
+                    continue  # in back-off: a later sweep queues it again
                 if msp_id in self._busy:
                     self._again.add(msp_id)
                 elif msp_id not in self._queued:
@@ -170,10 +179,12 @@ class TelemetryConsumer:
             size = self._sizes.get(msp_id, self.batch_size)
             try:
                 n = await process_batch(self.db, msp_id, size)
+                self._failures.pop(msp_id, None)
+                self._hold_until.pop(msp_id, None)
                 self.processed += max(n, 0)
                 # A full batch means more is waiting; BUSY means another worker has the MSP
                 # (it drains it, and the sweep catches anything it leaves).
-                more = n == size
+                more = n >= size  # more than size when events were set aside besides a full batch
                 if more:
                     self._sizes[msp_id] = min(size * 2, self.max_batch_size)
                 elif n != BUSY:
@@ -189,8 +200,14 @@ class TelemetryConsumer:
                     # The batch rolled back and stays pending for the next worker: not a failure.
                     log.info("telemetry_batch_interrupted", msp_id=str(msp_id), error=type(error).__name__)
                     raise asyncio.CancelledError from error
-                log.exception("telemetry_batch_failed", msp_id=str(msp_id))
-                await asyncio.sleep(1.0)
+                # process_batch logged the failure and recorded the MSP's stall; the batch rolled
+                # back and is retried after the back-off, its MSP's later telemetry waiting behind it.
+                failures = self._failures[msp_id] = self._failures.get(msp_id, 0) + 1
+                delay = min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2 ** (failures - 1))
+                self._hold_until[msp_id] = asyncio.get_running_loop().time() + delay
+                self._again.discard(msp_id)
+                log.warning("telemetry_batch_retry_later", msp_id=str(msp_id), failures=failures, retry_in_seconds=delay,
+                            error_type=type(error).__name__)
             finally:
                 with contextlib.suppress(Exception):
                     await asyncio.shield(self._done(msp_id, more))

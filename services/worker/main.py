@@ -9,6 +9,7 @@ import signal
 
 import structlog
 
+from services.core import metrics
 from services.core.database_server import libpq, resolve
 from services.core.db import Database
 from services.core.heap import freeze_startup_heap
@@ -30,6 +31,8 @@ async def run_worker(concurrency: int = 4) -> int:
     configure(settings)
     urls = resolve(settings)
     db = Database.connect(urls.app, pool_size=concurrency + 2)
+    if settings.worker_metrics_port:
+        metrics.serve(settings.worker_metrics_port)
     context.set_database(db)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

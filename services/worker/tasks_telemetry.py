@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import structlog
 
-from services.core.telemetry import deadman, partitions
+from services.core.telemetry import dead_letters, deadman, partitions
 from services.worker.app import app
 from services.worker.context import database
 
@@ -30,7 +30,8 @@ async def retention(timestamp: int) -> None:
     """Drop history partitions past retention and purge processed inbox rows past the dedup window."""
     dropped = await partitions.drop_expired(database())
     purged = await partitions.purge_processed_inbox(database())
-    log.info("telemetry_retention", dropped_partitions=dropped, purged_inbox_rows=purged)
+    letters = await dead_letters.purge_resolved(database())
+    log.info("telemetry_retention", dropped_partitions=dropped, purged_inbox_rows=purged, purged_dead_letters=letters)
 
 
 @app.periodic(cron="* * * * * */20")

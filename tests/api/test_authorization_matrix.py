@@ -74,6 +74,12 @@ POLICY: dict[str, Rule] = {
     "ping_get": PUBLIC, "ping_post": PUBLIC, "ping_signal_get": PUBLIC, "ping_signal_post": PUBLIC,
     "get_backup_job_ping_url": practice(P.practice_read),
     "rotate_backup_job_ping_url": practice(P.practice_operate),
+    # telemetry that did not go through: dead letters (a replayed or discarded one is gone: 404), refusals, stall
+    "list_telemetry_dead_letters": msp(P.telemetry_inspect), "get_telemetry_stall": msp(P.telemetry_inspect),
+    "replay_telemetry_dead_letters": practice(P.telemetry_replay), "discard_telemetry_dead_letters": practice(P.telemetry_replay),
+    "replay_telemetry_dead_letter": practice(P.telemetry_replay, may_404=True),
+    "discard_telemetry_dead_letter": practice(P.telemetry_replay, may_404=True),
+    "list_agent_refusals": practice(P.telemetry_inspect), "list_refusal_summaries": msp(P.telemetry_inspect),
     # telemetry state and history (read-only)
     "get_telemetry_state": practice(P.practice_read), "list_system_recovery": practice(P.practice_read),
     "list_backup_runs": practice(P.practice_read), "list_restore_tests": practice(P.practice_read),
@@ -281,6 +287,14 @@ async def make_dead_letter(ctx: Ctx, target: Target) -> str:
                          " 'HTTP 410', now())", m=target.msp_id, id=uuid.uuid4(), c=uuid.UUID(channel))
 
 
+async def make_telemetry_dead_letter(ctx: Ctx, target: Target) -> str:
+    return await _insert(ctx, "INSERT INTO telemetry_dead_letter (msp_id, id, created_at, practice_id, event_seq, source_id, event_id,"
+                         " type, occurred_at, payload, code, reason, failures, first_failed_at, last_failed_at, replay_count)"
+                         " VALUES (:m, :id, now(), :p, 1, :s, :e, 'backup_run', now(), '{}', 'invalid_payload', 'job_id is missing',"
+                         " 1, now(), now(), 0)", m=target.msp_id, id=uuid.uuid4(), p=target.practice.id, s=uuid.uuid4(),
+                         e=uuid.uuid4().hex)
+
+
 async def make_plan_template(ctx: Ctx, target: Target) -> str:
     return await _insert(ctx, "INSERT INTO plan_template (msp_id, id, name, description, sections, updated_at, created_at)"
                          " VALUES (:m, :id, :n, '', '[]', now(), now())", m=target.msp_id, id=uuid.uuid4(),
@@ -342,6 +356,7 @@ MAKERS: dict[str, Callable[[Ctx, Target], Awaitable[str]]] = {
     "channel_id": make_notification_channel,
     "route_id": make_notification_route,
     "outbox_id": make_dead_letter,
+    "dead_letter_id": make_telemetry_dead_letter,
     "report_id": make_readiness_report,
 }
 

@@ -206,7 +206,7 @@ async def test_a_worker_that_finds_the_msp_held_reports_busy(client, db, tenant)
         assert await process_batch(db, tenant.msp_id) == BUSY
 
 
-async def test_an_event_that_cannot_be_applied_is_set_aside_and_the_rest_go_on(client, db, tenant, caplog):
+async def test_an_event_the_worker_cannot_read_is_set_aside_as_a_dead_letter_and_the_rest_go_on(client, db, tenant):
     agent = await create_agent(db, tenant.site)
     job = await create_job(db, tenant.practice, "nas")
     await send(client, agent, [run_event("nas", at(30), at(20))])
@@ -214,11 +214,15 @@ async def test_an_event_that_cannot_be_applied_is_set_aside_and_the_rest_go_on(c
     async with db.transaction(Scope(tenant.msp_id)) as s:
         await s.execute(text("UPDATE telemetry_event SET payload = payload - 'started_at' WHERE msp_id = :m"), {"m": tenant.msp_id})
     await send(client, agent, [run_event("nas", at(15), at(10))])
-    assert await drain(db, tenant.msp_id) + await drain(db, tenant.msp_id) == 2
+    assert await process_batch(db, tenant.msp_id) == 2  # one call: set aside, and the rest applied
     assert await pending(db, tenant.msp_id) == 0
     assert (await job_state(db, tenant.msp_id, job.id))["last_success_at"] is not None
     runs = await rows(db, tenant.msp_id, "SELECT count(*) AS n FROM backup_run WHERE msp_id = :m")
     assert runs == [{"n": 1}]
+    (letter,) = await rows(db, tenant.msp_id, "SELECT type, code, field, reason, resolved_at FROM telemetry_dead_letter"
+                           " WHERE msp_id = :m")
+    assert letter == {"type": "backup_run", "code": "invalid_payload", "field": "started_at",
+                      "reason": "started_at is missing", "resolved_at": None}
 
 
 async def test_events_of_another_msp_are_left_alone(client, db, tenant, other_tenant):

@@ -9,6 +9,7 @@ export type PageKey =
   | "templates"
   | "alert-policies"
   | "agents"
+  | "set-aside"
   | "users"
   | "audit-log"
   // Practice users
@@ -33,6 +34,7 @@ export const NAVIGATION: Record<Shell, readonly NavItem[]> = {
     { key: "templates", label: "Templates", path: "/templates" },
     { key: "alert-policies", label: "Alert policies", path: "/alert-policies" },
     { key: "agents", label: "Agents", path: "/agents" },
+    { key: "set-aside", label: "Set-aside reports", path: "/set-aside" },
     { key: "users", label: "Users", path: "/users" },
     { key: "audit-log", label: "Audit log", path: "/audit-log" },
   ],

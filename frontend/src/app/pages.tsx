@@ -16,6 +16,7 @@ export const PAGES: PageRegistry = {
   templates: lazy(() => import("../pages/msp/TemplatesPage")),
   "alert-policies": lazy(() => import("../pages/msp/AlertPoliciesPage")),
   agents: lazy(() => import("../pages/msp/AgentsPage")),
+  "set-aside": lazy(() => import("../pages/msp/SetAsidePage")),
   users: lazy(() => import("../pages/msp/UsersPage")),
   "audit-log": lazy(() => import("../pages/msp/AuditLogPage")),
   readiness: lazy(() => import("../pages/practice/ReadinessPage")),

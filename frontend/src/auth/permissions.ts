@@ -2,7 +2,7 @@
 // buttons. The API decides; this only keeps people from meeting buttons that would answer 403.
 import type { Membership } from "../api/auth";
 
-export type Permission = "practice_operate" | "plan_approve" | "plan_acknowledge" | "msp_manage";
+export type Permission = "practice_operate" | "plan_approve" | "plan_acknowledge" | "msp_manage" | "telemetry_replay";
 
 const MSP_STAFF = ["msp_owner", "msp_admin", "msp_technician"];
 const GRANTS: Record<Permission, readonly string[]> = {
@@ -10,6 +10,7 @@ const GRANTS: Record<Permission, readonly string[]> = {
   plan_approve: ["practice_owner", "msp_owner", "msp_admin"],
   plan_acknowledge: ["practice_owner", "practice_staff"],
   msp_manage: ["msp_owner", "msp_admin"],
+  telemetry_replay: MSP_STAFF,
 };
 
 /** True when one of the person's memberships grants the permission for this practice. */

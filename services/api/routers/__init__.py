@@ -14,3 +14,7 @@ ROUTERS = [ingest.router, pings.router, health.router, auth.router, practices.ro
 from services.api.routers import telemetry  # noqa: E402
 
 ROUTERS.append(telemetry.router)
+
+from services.api.routers import dead_letters  # noqa: E402
+
+ROUTERS.append(dead_letters.router)

@@ -20,6 +20,8 @@ class Permission(str, enum.Enum):
     practice_users = "practice:users"  # invite and manage the practice's own users
     plan_approve = "plan:approve"
     plan_acknowledge = "plan:acknowledge"
+    telemetry_inspect = "telemetry:inspect"  # dead letters, refused batches, a stalled MSP
+    telemetry_replay = "telemetry:replay"  # replay or discard dead letters
 
 
 _MSP_STAFF = {Role.msp_owner, Role.msp_admin, Role.msp_technician}
@@ -34,10 +36,13 @@ POLICY: dict[Permission, frozenset[Role]] = {
     # An MSP admin may approve on the owner's behalf; the approval records that it was so.
     Permission.plan_approve: frozenset({Role.practice_owner, Role.msp_owner, Role.msp_admin}),
     Permission.plan_acknowledge: frozenset({Role.practice_owner, Role.practice_staff}),
+    # The MSP's people fix what an agent or a release got wrong; a practice sees its own readiness.
+    Permission.telemetry_inspect: frozenset(_MSP_STAFF),
+    Permission.telemetry_replay: frozenset(_MSP_STAFF),
 }
 
 # Permissions that change something: a read-only token never gets them.
-READ_PERMISSIONS = frozenset({Permission.msp_read, Permission.practice_read})
+READ_PERMISSIONS = frozenset({Permission.msp_read, Permission.practice_read, Permission.telemetry_inspect})
 
 
 def allows(role: Role | None, permission: Permission) -> bool:

@@ -27,6 +27,7 @@ from services.core.db import Database, Scope, set_scope
 from services.core.errors import DomainError, FieldError, PayloadTooLarge, Unauthorized, ValidationFailed
 from services.core.secrets import hash_token
 from services.core.settings import get_settings
+from services.core.telemetry import refusals
 from services.core.telemetry.events import REFERENCES, IngestBatch, IngestResult, outside_window, payload_of
 from services.core.telemetry.inbox import Row, Submission, writer_for
 
@@ -334,8 +335,16 @@ async def receive_batch(database: Database, headers: Any, chunks: AsyncIterator[
     """One POST /api/v1/ingest, whichever front serves it (services/api/hotpath.py, or the FastAPI route)."""
     identity = await identify_agent(database, bearer_credential(headers.get("authorization", "")))
     await ratelimit.hit(get_settings().ingest_rate_limit, "ingest", str(identity.agent_id))
-    body = await read_body(headers, chunks)
-    return await ingest(database, identity, body)
+    body = None
+    try:
+        body = await read_body(headers, chunks)
+        return await ingest(database, identity, body)
+    except DomainError as exc:
+        # What the agent sent wrong is kept for the MSP to see on the agent's page; a revoked agent
+        # (401) or one over its rate (429) is told so, and nothing is kept.
+        if exc.status in refusals.KEPT_STATUSES:
+            await refusals.record(database, identity.msp_id, identity.practice_id, identity.agent_id, exc, body)
+        raise
 
 
 async def ingest(database: Database, identity: AgentIdentity, body: bytes) -> IngestResult:

@@ -12,20 +12,20 @@ event kinds and the hooks.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from datetime import datetime
 
-import psycopg
 import structlog
 from sqlalchemy import text
-from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core import metrics
 from services.core.db import Database, Scope
 from services.core.readiness import events as live_events
-from services.core.telemetry import hooks
-from services.core.telemetry.claim import AGENT_TYPES, ClaimedBatch, claim_and_append
+from services.core.telemetry import dead_letters, hooks, payloads, stalls
+from services.core.telemetry.claim import ClaimedBatch, claim_and_append
 from services.core.telemetry.history import (
     Claimed,
     append_agent_runs,
@@ -34,6 +34,7 @@ from services.core.telemetry.history import (
     apply_pings,
 )
 from services.core.telemetry.state_updates import recompute_backup_jobs, update_links, update_on_backup
+from services.core.telemetry.unapplicable import UnapplicableEvent
 
 log = structlog.get_logger("seawall.telemetry.processing")
 
@@ -42,15 +43,9 @@ MAX_BATCH_SIZE = 8_000  # when backlogged: the per-batch costs (hooks above all)
 BUSY = -1  # another worker holds this MSP
 
 _TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtextextended('telemetry:' || CAST(:msp AS text), 0)), now()")
-_CLAIM_ONE = text(
-    "SELECT seq, source_id, event_id, practice_id, site_id, type, occurred_at, payload FROM telemetry_event"
-    " WHERE msp_id = :msp AND processed_at IS NULL ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED"
-)
-_MARK_ONE_FAILED = text("UPDATE telemetry_event SET processed_at = clock_timestamp() WHERE msp_id = :msp AND seq = :seq")
 
-KNOWN_TYPES = set(AGENT_TYPES) | {"ping"}
-# Errors that say "this batch cannot be applied" (bad data, a bug), as opposed to a lost connection.
-UNAPPLICABLE = (DataError, IntegrityError, psycopg.DataError, psycopg.IntegrityError, ValueError, KeyError, TypeError)
+# Rounds of "set aside what was found, apply again" per call; each round sets aside at least one event.
+MAX_ATTEMPTS = 20
 
 
 async def apply_batch(session: AsyncSession, msp_id: uuid.UUID, batch: ClaimedBatch) -> hooks.StateChange:
@@ -58,9 +53,8 @@ async def apply_batch(session: AsyncSession, msp_id: uuid.UUID, batch: ClaimedBa
     changed. The batch's rows are already marked processed (same transaction)."""
     by_type: dict[str, list[Claimed]] = defaultdict(list)
     for e in sorted(batch.others, key=lambda e: (e.occurred_at, e.event_id)):
+        payloads.check(e.seq, e.type, e.payload)  # what the appliers below read, checked before they read it
         by_type[e.type].append(e)
-    for unknown in set(by_type) - KNOWN_TYPES:
-        log.warning("telemetry_unknown_type", msp_id=str(msp_id), type=unknown, count=len(by_type[unknown]))
 
     seqs = [e.seq for e in batch.others]
     jobs = await append_agent_runs(session, msp_id, by_type["backup_run"])
@@ -91,40 +85,111 @@ async def agent_event(session: AsyncSession, msp_id: uuid.UUID, kind: str, agent
 
 
 async def process_batch(db: Database, msp_id: uuid.UUID, batch_size: int = BATCH_SIZE) -> int:
-    """One batch of one MSP: the number of events applied, 0 when none is pending, BUSY when
-    another worker holds the MSP.
+    """One batch of one MSP: the number of events taken off the inbox (applied or set aside), 0 when
+    none is pending, BUSY when another worker holds the MSP.
 
-    An event that cannot be applied (a bug, or data the database refuses) must not hold up the
-    MSP's telemetry forever: the batch is retried in halves down to the single event, which is
-    then logged with its error and set aside (marked processed without effect).
+    Only an event that is itself invalid is set aside (UnapplicableEvent, from the appliers or from
+    payloads.check): it goes to the dead letters and the batch is applied again without it, in the
+    same call. Any other exception fails the batch: rolled back, logged, recorded as the MSP's
+    stall, and raised, so the consumer backs off and retries it; the MSP's later telemetry waits
+    behind it (docs/decisions/0006-dead-letters.md).
     """
-    try:
-        async with db.transaction(Scope(msp_id)) as session:
-            batch = await claim_and_append(session, msp_id, batch_size)
-            if batch is None:
+    aside: dict[int, UnapplicableEvent] = {}
+    size = batch_size
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            n = await _attempt(db, msp_id, size, list(aside.values()))
+        except UnapplicableEvent as exc:
+            if exc.seq is None:
+                # The applier could not say which event: narrow the batch down (this exception only).
+                if size > 1:
+                    size = max(1, size // 2)
+                    continue
+                await _failed(db, msp_id, size, exc)  # still unnamed: the applier's fault, not the event's
+                raise
+            aside[exc.seq] = exc
+        except Exception as error:
+            if _cancelling():
+                raise
+            # A statement may have refused a payload (the claim casts link samples in SQL): only
+            # what the schema check finds is the events' fault; nothing found means a bug or an outage.
+            found = await _screen(db, msp_id, size, aside)
+            if not found:
+                await _failed(db, msp_id, size, error)
+                raise
+            aside.update((e.seq, e) for e in found)
+        else:
+            if n != BUSY:
+                for e in aside.values():  # committed: said and counted once
+                    log.warning("telemetry_event_set_aside", msp_id=str(msp_id), seq=e.seq, why=e.code, reason=e.reason)
+                    metrics.TELEMETRY_EVENTS_SET_ASIDE.labels(e.code).inc()
+            return n
+    error = RuntimeError(f"telemetry batch still failing after setting aside {len(aside)} events")
+    await _failed(db, msp_id, size, error)
+    raise error
+
+
+async def _attempt(db: Database, msp_id: uuid.UUID, size: int, aside: list[UnapplicableEvent]) -> int:
+    async with db.transaction(Scope(msp_id)) as session:
+        if aside:
+            # The lock first: the claim's own try-lock is re-entrant, and nothing is set aside unheld.
+            if not await session.scalar(_TRY_LOCK, {"msp": msp_id}):
                 return BUSY
+        set_aside = len(await dead_letters.set_aside(session, msp_id, aside)) if aside else 0
+        batch = await claim_and_append(session, msp_id, size)
+        if batch is None:
+            return BUSY
+        try:
             if batch.count:
                 await apply_batch(session, msp_id, batch)
-            return batch.count
-    except UNAPPLICABLE as error:
-        if batch_size > 1:
-            log.warning("telemetry_batch_failed_retrying_smaller", msp_id=str(msp_id), batch_size=batch_size, error=str(error))
-            return await process_batch(db, msp_id, max(1, batch_size // 2))
-        await _set_aside(db, msp_id, error)
-        return 1
+        except UnapplicableEvent as exc:
+            seqs = _seqs(batch)
+            if exc.seq is None and batch.count == 1 and len(seqs) == 1:
+                exc.seq = seqs[0]
+            elif exc.seq is not None and exc.seq not in seqs:
+                # Only an event of this batch can be set aside by it: naming another is the applier's bug.
+                raise RuntimeError(f"an applier named event {exc.seq}, which is not in its batch") from exc
+            raise
+        return batch.count + set_aside
 
 
-async def _set_aside(db: Database, msp_id: uuid.UUID, error: Exception) -> None:
-    async with db.transaction(Scope(msp_id)) as session:
-        if not await session.scalar(_TRY_LOCK, {"msp": msp_id}):
-            return
-        row = (await session.execute(_CLAIM_ONE, {"msp": msp_id})).first()
-        if row is None:
-            return
-        event = Claimed(*row)
-        log.error("telemetry_event_set_aside", msp_id=str(msp_id), seq=event.seq, event_id=event.event_id, type=event.type,
-                  error=repr(error))
-        await session.execute(_MARK_ONE_FAILED, {"msp": msp_id, "seq": event.seq})
+def _seqs(batch: ClaimedBatch) -> list[int]:
+    """The seqs the batch handed to Python (heartbeats are applied in SQL and never named)."""
+    return [e.seq for e in batch.others] + [s.seq for s in batch.samples]
+
+
+_PENDING = text(
+    "SELECT seq, type, payload FROM telemetry_event WHERE msp_id = :msp AND processed_at IS NULL"
+    " ORDER BY seq LIMIT :n"
+)
+
+
+async def _screen(db: Database, msp_id: uuid.UUID, size: int, aside: dict[int, UnapplicableEvent]) -> list[UnapplicableEvent]:
+    """The invalid payloads among the batch's events (as claimed: the oldest pending), not yet set aside."""
+    try:
+        async with db.transaction(Scope(msp_id)) as session:
+            rows = (await session.execute(_PENDING, {"msp": msp_id, "n": size + len(aside)})).all()
+    except Exception:
+        log.exception("telemetry_screen_failed", msp_id=str(msp_id))
+        return []
+    return [e for e in payloads.problems([(r.seq, r.type, r.payload) for r in rows]) if e.seq not in aside][:size]
+
+
+async def _failed(db: Database, msp_id: uuid.UUID, size: int, error: BaseException) -> None:
+    """Loud: an error log with the MSP, the batch size and the exception, and the stall row that counts
+    the failures for the MSP and for operators (GET /api/v1/telemetry/stall), and the Prometheus counter."""
+    metrics.TELEMETRY_BATCH_FAILURES.labels(type(error).__name__).inc()
+    log.error("telemetry_batch_failed", msp_id=str(msp_id), batch_size=size, error_type=type(error).__name__,
+              error=repr(error)[:2000], exc_info=error)
+    try:
+        await stalls.record_failure(db, msp_id, size, error)
+    except Exception:  # the database may be what failed; the log line above still tells
+        log.exception("telemetry_stall_not_recorded", msp_id=str(msp_id))
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 async def drain(db: Database, msp_id: uuid.UUID, batch_size: int = BATCH_SIZE) -> int:

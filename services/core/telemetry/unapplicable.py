@@ -16,8 +16,9 @@ class UnapplicableEvent(Exception):
     aside exactly that event without bisecting the batch.
     """
 
-    def __init__(self, reason: str, *, seq: int | None = None, code: str = "unapplicable") -> None:
+    def __init__(self, reason: str, *, seq: int | None = None, code: str = "unapplicable", field: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.seq = seq
         self.code = code
+        self.field = field  # the payload field at fault, where one is

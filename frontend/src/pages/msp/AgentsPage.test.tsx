@@ -36,4 +36,33 @@ describe("agents", () => {
     expect(await screen.findByLabelText("Install and enrol command")).toHaveTextContent("curl -fsSL https://seawall.example/install | sh -s swe_abc");
     expect(api.sent(`POST ${practiceUrl("/sites/site-1/enrollment-tokens")}`)).toHaveLength(1);
   });
+
+  it("lists an agent's refused reports in plain words: when, which report, what was wrong", async () => {
+    fakeApi({
+      "GET /api/v1/auth/session": json(MSP_SESSION),
+      "GET /api/v1/practices": json([{ id: PRACTICE_ID, name: "Bayside Dental", kind: "dental", timezone: "UTC", active: true, created_at: "2026-01-01T00:00:00Z" }]),
+      "GET /api/v1/agents": json([
+        { id: "agent-1", practice_id: PRACTICE_ID, site_id: "site-1", hostname: "frontdesk-pc", agent_version: "1.0.0", last_seen_at: "2026-03-01T11:58:00Z", revoked_at: null, created_at: "2026-01-01T00:00:00Z", silent: false, heartbeat_interval_seconds: 60 },
+      ]),
+      "GET /api/v1/telemetry/refusals": json([{ agent_id: "agent-1", practice_id: PRACTICE_ID, batches: 1, attempts: 3, last_at: "2026-03-01T11:00:00Z" }]),
+      [`GET ${practiceUrl("/agents/agent-1/refusals")}`]: json([
+        {
+          id: "r-1", agent_id: "agent-1", status: 422, code: "validation-failed", detail: "Nothing was stored", body_bytes: 300, repeats: 3,
+          first_at: "2026-03-01T10:00:00Z", last_at: "2026-03-01T11:00:00Z",
+          errors: [{ field: "job", message: "names no job of this agent's practice", event_index: 1, event_id: "e-2", event_type: "backup_run" }],
+        },
+      ]),
+    });
+    renderApp("/agents", PAGES);
+    const user = userEvent.setup();
+    expect(await screen.findByText(/1 batch refused, the last/)).toBeInTheDocument();
+    const button = (await screen.findByText("Refused reports")).closest("button")!;
+    expect(button).toHaveTextContent("Refused reports from frontdesk-pc");
+    await user.click(button);
+    expect(await screen.findByText("Reports refused from frontdesk-pc")).toHaveFocus();
+    const item = (await screen.findByText(/Some reports in the batch were not valid/)).closest("li")!;
+    expect(item).toHaveTextContent("Backup run (report 2 of the batch): the backup job names no job of this agent's practice");
+    expect(item).toHaveTextContent("sent 3 times");
+    expect(item).not.toHaveTextContent("2026-03-01T");
+  }, 20_000);
 });

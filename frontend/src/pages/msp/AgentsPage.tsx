@@ -1,13 +1,16 @@
-import { useId, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { useAgents, useCreateEnrollmentToken, useRevokeAgent, type Agent } from "../../api/agents";
 import { usePractices, useSites } from "../../api/practices";
+import { useAgentRefusals, useRefusalSummaries, type Refusal, type RefusalSummary } from "../../api/setAside";
 import { useSignedInSession } from "../../auth/RequireSession";
 import { can } from "../../auth/permissions";
 import { EmptyState } from "../../components/EmptyState";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 import { ProblemMessage } from "../../components/ProblemMessage";
+import { TelemetryStallNotice } from "../../components/TelemetryStallNotice";
 import { formatAgo, formatDateTime } from "../../lib/format";
+import { eventWords, fieldWords } from "../../lib/telemetryWords";
 
 /** The server says whether an agent is silent (heartbeat interval plus the alert policy's grace for
  * its site: the same rule as the agent-silent alert and the dead man's switch), so the page agrees. */
@@ -23,8 +26,12 @@ export default function AgentsPage() {
   const agents = useAgents();
   const practices = usePractices();
   const names = new Map((practices.data ?? []).map((p) => [p.id, p.name]));
+  const [inspected, setInspected] = useState<Agent | null>(null);
+  const summaries = useRefusalSummaries();
+  const refused = new Map((summaries.data ?? []).map((r) => [r.agent_id, r]));
   return (
     <Page title="Agents" description="The small program at each site that reports backups and internet links to Seawall.">
+      <TelemetryStallNotice />
       <EnrolForm />
       <h2>Enrolled agents</h2>
       {agents.isPending ? (
@@ -49,17 +56,31 @@ export default function AgentsPage() {
             </thead>
             <tbody>
               {agents.data.map((a) => (
-                <AgentRow key={a.id} agent={a} practiceName={names.get(a.practice_id) ?? "—"} />
+                <AgentRow
+                  key={a.id}
+                  agent={a}
+                  practiceName={names.get(a.practice_id) ?? "—"}
+                  refused={refused.get(a.id)}
+                  onInspect={() => setInspected(a)}
+                />
               ))}
             </tbody>
           </table>
         </div>
       )}
+      {inspected && <Refusals agent={inspected} onClose={() => setInspected(null)} />}
     </Page>
   );
 }
 
-function AgentRow({ agent, practiceName }: { agent: Agent; practiceName: string }) {
+interface AgentRowProps {
+  agent: Agent;
+  practiceName: string;
+  refused: RefusalSummary | undefined;
+  onInspect: () => void;
+}
+
+function AgentRow({ agent, practiceName, refused, onInspect }: AgentRowProps) {
   const revoke = useRevokeAgent();
   const { memberships } = useSignedInSession();
   const state = agentState(agent);
@@ -71,9 +92,18 @@ function AgentRow({ agent, practiceName }: { agent: Agent; practiceName: string 
         <span aria-hidden="true">{STATE_ICONS[state]} </span>
         {state}
         <span className="table__sub">last seen {formatAgo(agent.last_seen_at)}</span>
+        {refused && (
+          <span className="table__sub">
+            <span aria-hidden="true">! </span>
+            {refused.batches} batch{refused.batches === 1 ? "" : "es"} refused, the last {formatAgo(refused.last_at)}
+          </span>
+        )}
       </td>
       <td>{agent.agent_version || "—"}</td>
       <td>
+        <button type="button" className="link-button" onClick={onInspect}>
+          Refused reports<span className="visually-hidden"> from {agent.hostname || "this computer"}</span>
+        </button>{" "}
         {state !== "revoked" && can(memberships, "practice_operate") && (
           <button
             type="button"
@@ -162,5 +192,72 @@ function EnrolForm() {
         </div>
       )}
     </section>
+  );
+}
+
+/** What Seawall refused from this agent lately: when, which report, what was wrong with it. */
+function Refusals({ agent, onClose }: { agent: Agent; onClose: () => void }) {
+  const refusals = useAgentRefusals(agent.practice_id, agent.id, true);
+  const id = useId();
+  const heading = useRef<HTMLHeadingElement>(null);
+  // Opened from a row of the table above: move there, so keyboard and screen reader users follow.
+  useEffect(() => heading.current?.focus(), [agent.id]);
+  const name = agent.hostname || "this computer";
+  return (
+    <section className="actions-panel" aria-labelledby={`${id}-h`}>
+      <h2 id={`${id}-h`} tabIndex={-1} ref={heading}>
+        Reports refused from {name}
+      </h2>
+      <p className="muted">
+        When Seawall refuses a batch of reports, nothing of it is kept and the agent stops sending it. The last 50 refusals
+        are listed here so you can fix their cause (usually a backup job or link name that does not match Seawall).
+      </p>
+      {refusals.isPending ? (
+        <Loading label="Loading refused reports…" />
+      ) : refusals.isError ? (
+        <ProblemMessage error={refusals.error} />
+      ) : refusals.data.length === 0 ? (
+        <p>Nothing from {name} has been refused.</p>
+      ) : (
+        <ul className="incident-list">
+          {refusals.data.map((r) => (
+            <RefusalItem key={r.id} refusal={r} />
+          ))}
+        </ul>
+      )}
+      <button type="button" className="button" onClick={onClose}>
+        Close
+      </button>
+    </section>
+  );
+}
+
+const STATUS_WORDS: Record<number, string> = {
+  413: "The batch was too large to accept",
+  415: "The batch was not sent in a form Seawall reads",
+  422: "Some reports in the batch were not valid, so none of it was kept",
+};
+
+function RefusalItem({ refusal }: { refusal: Refusal }) {
+  return (
+    <li className="incident">
+      <p className="incident__title">{STATUS_WORDS[refusal.status] ?? "The batch was refused"}</p>
+      <p className="incident__meta">
+        {formatAgo(refusal.last_at)} ({formatDateTime(refusal.last_at)})
+        {refusal.repeats > 1 ? ` · sent ${refusal.repeats} times, first ${formatAgo(refusal.first_at)}` : ""}
+      </p>
+      {refusal.errors.length > 0 && (
+        <ul>
+          {refusal.errors.map((e, i) => (
+            <li key={i}>
+              {e.event_index !== null && e.event_index !== undefined
+                ? `${eventWords(e.event_type)} (report ${e.event_index + 1} of the batch): `
+                : ""}
+              {fieldWords(e.field)} {e.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </li>
   );
 }

@@ -7,6 +7,7 @@ import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 import { ProblemMessage } from "../../components/ProblemMessage";
 import { StatusBadge } from "../../components/StatusBadge";
+import { TelemetryStallNotice } from "../../components/TelemetryStallNotice";
 import { formatAgo, humanize } from "../../lib/format";
 import {
   filtersFromSearch,
@@ -34,6 +35,7 @@ export default function PortfolioPage() {
 
   return (
     <Page title="Portfolio" description="Your practices ranked by readiness and open incidents, worst first." actions={<LiveIndicator />}>
+      <TelemetryStallNotice />
       <Filters filters={filters} onChange={update} />
       {portfolio.isPending ? (
         <Loading label="Loading your practices…" />
