@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from services.api import openapi, problems
 from services.api.hotpath import SeawallAPI
+from services.api.json_bodies import JsonBodies
 from services.api.request_context import RequestContext
 from services.api.routers import ROUTERS
 from services.core.database_server import resolve
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.state.db = database
     problems.install(app)
 
+    app.add_middleware(JsonBodies)  # inside RequestContext: its refusals carry the request id too
     app.add_middleware(RequestContext)
 
     for router in ROUTERS:

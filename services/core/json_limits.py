@@ -1,0 +1,65 @@
+"""What a JSON request body may be, checked before any parser sees it (docs/decisions/0003-json-request-limits.md).
+
+Python's json module recurses once per nested array or object and raises RecursionError (a 500)
+around a thousand levels deep; pydantic's parser stops at its own fixed limit. One bound, far
+above what any request of the API nests (an ingest batch nests 3 levels, an alert policy 4), is
+checked here by a scan that never recurses, for every JSON entry point: the ingest hot path
+(telemetry/ingest.py) and the FastAPI routes (services/api/json_bodies.py).
+"""
+
+from __future__ import annotations
+
+from array import array
+from itertools import accumulate
+from typing import Any
+
+from services.core.errors import FieldError, ValidationFailed
+
+MAX_DEPTH = 64
+# A plan of 40 sections of 54,200 characters, each up to 3 bytes of UTF-8, is about 6.5 MB.
+MAX_JSON_BODY = 8 * 1024 * 1024
+
+_NOT_MARKS = bytes(c for c in range(256) if c not in b'[]{}"')
+_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+
+
+def nesting_depth(body: bytes) -> int:
+    """How deep arrays and objects nest in a JSON text, brackets inside strings not counted.
+
+    C-speed byte operations only (a loop per byte would cost more than parsing the batch). Up to
+    a text's first syntax error it counts exactly what a parser would descend into, so invalid
+    JSON cannot hide depth from it; past the first error the parser stops anyway.
+    """
+    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
+        return 0  # too few brackets to nest too deep: most bodies stop here
+    if b"\\" in body:
+        # Escapes pair left to right inside strings: drop escaped backslashes, then escaped quotes.
+        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    marks = body.translate(None, _NOT_MARKS).replace(b'""', b"")  # strings without brackets vanish
+    if b'"' in marks:
+        marks = b"".join(marks.split(b'"')[::2])  # what is left between quotes was inside a string
+    return max(accumulate(array("b", marks.translate(_STEPS))), default=0)
+
+
+def check_depth(body: bytes) -> None:
+    """Refuse a body nested deeper than MAX_DEPTH, before it is parsed (422, errors[] names the body)."""
+    if nesting_depth(body) > MAX_DEPTH:
+        raise ValidationFailed(f"Nothing was accepted: the body nests arrays and objects more than {MAX_DEPTH} levels deep.",
+                               errors=[FieldError("body", f"nests more than {MAX_DEPTH} levels deep")])
+
+
+def nul_fields(value: Any, path: str = "") -> list[str]:
+    """The dotted paths (as errors[].field) of the strings, or of the objects whose keys, hold a NUL character."""
+    found: list[str] = []
+    if isinstance(value, str):
+        if "\x00" in value:
+            found.append(path or "body")
+    elif isinstance(value, dict):
+        if any("\x00" in key for key in value):
+            found.append(path or "body")
+        for key, item in value.items():
+            found += nul_fields(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += nul_fields(item, f"{path}.{index}" if path else str(index))
+    return found
