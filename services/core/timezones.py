@@ -21,4 +21,5 @@ def _iana(name: str) -> str:
     return name
 
 
-TimeZoneName = Annotated[str, Field(min_length=1, max_length=64, examples=["America/New_York"]), AfterValidator(_iana)]
+TimeZoneName = Annotated[str, Field(min_length=1, max_length=64, description="An IANA time zone name, such as America/New_York"),
+                        AfterValidator(_iana)]

@@ -4144,8 +4144,8 @@ export interface components {
             name: string;
             /**
              * Timezone
+             * @description An IANA time zone name, such as America/New_York
              * @default America/New_York
-             * @example America/New_York
              */
             timezone: string;
         };
