@@ -23,27 +23,27 @@ _NOT_MARKS = bytes(c for c in range(256) if c not in b'[]{}"')
 _STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 
 
-def nesting_depth(body: bytes) -> int:
-    """How deep arrays and objects nest in a JSON text, brackets inside strings not counted.
+def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
+    """Whether arrays and objects nest more than `limit` levels deep in a JSON text (brackets in strings do not count).
 
-    C-speed byte operations only (a loop per byte would cost more than parsing the batch). Up to
-    a text's first syntax error it counts exactly what a parser would descend into, so invalid
-    JSON cannot hide depth from it; past the first error the parser stops anyway.
+    C-speed byte operations only: a loop per byte would cost more than parsing the batch. Up to a
+    text's first syntax error it counts exactly what a parser descends into, so invalid JSON
+    cannot hide depth from it; past the first error a parser stops anyway.
     """
-    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
-        return 0  # too few brackets to nest too deep: most bodies stop here
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False  # too few brackets to nest that deep: most bodies stop here
     if b"\\" in body:
         # Escapes pair left to right inside strings: drop escaped backslashes, then escaped quotes.
         body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
     marks = body.translate(None, _NOT_MARKS).replace(b'""', b"")  # strings without brackets vanish
     if b'"' in marks:
         marks = b"".join(marks.split(b'"')[::2])  # what is left between quotes was inside a string
-    return max(accumulate(array("b", marks.translate(_STEPS))), default=0)
+    return max(accumulate(array("b", marks.translate(_STEPS))), default=0) > limit
 
 
 def check_depth(body: bytes) -> None:
     """Refuse a body nested deeper than MAX_DEPTH, before it is parsed (422, errors[] names the body)."""
-    if nesting_depth(body) > MAX_DEPTH:
+    if too_deep(body):
         raise ValidationFailed(f"Nothing was accepted: the body nests arrays and objects more than {MAX_DEPTH} levels deep.",
                                errors=[FieldError("body", f"nests more than {MAX_DEPTH} levels deep")])
 
