@@ -168,3 +168,12 @@ async def test_a_nul_character_in_another_msps_practice_is_refused_before_anythi
     assert r.status_code == 422  # says nothing about the practice: it is refused the same whether it exists or not
     r = await client.patch(f"/api/v1/practices/{other_tenant.practice.id}", json={"name": "ab"})
     assert r.status_code == 404
+
+
+async def test_a_json_syntax_error_names_the_body_not_a_character_offset(client, tenant):
+    await sign_in(client, tenant["msp_owner"])
+    r = await client.post("/api/v1/practices", content=b'{"name": "Broken', headers=JSON)
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    error = r.json()["errors"][0]
+    assert error["field"] == "body" and "not valid JSON" in error["message"] and "character 9" in error["message"], error
+    assert "body" in r.json()["detail"]
