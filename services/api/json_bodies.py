@@ -117,6 +117,11 @@ class JsonBodies:
             raise UnsupportedMediaType("Send the body without a Content-Encoding.",
                                        errors=[FieldError("content-encoding", "is not supported here")])
         check_depth(body)
+        try:
+            body.decode("utf-8")  # as JSON must be (RFC 8259); json.loads would fail with a bare 400
+        except UnicodeDecodeError as exc:
+            raise ValidationFailed("The body is not valid UTF-8 text.",
+                                   errors=[FieldError("body", f"is not valid UTF-8 (byte {exc.start})")]) from None
         if b"\\u0000" in body:  # JSON carries NUL only escaped: a raw one is a syntax error
             try:
                 fields = nul_fields(json.loads(body))

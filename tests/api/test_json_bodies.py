@@ -177,3 +177,11 @@ async def test_a_json_syntax_error_names_the_body_not_a_character_offset(client,
     error = r.json()["errors"][0]
     assert error["field"] == "body" and "not valid JSON" in error["message"] and "character 9" in error["message"], error
     assert "body" in r.json()["detail"]
+
+
+async def test_a_body_that_is_not_utf8_is_a_422_naming_the_body_not_a_bare_400(client, tenant):
+    await sign_in(client, tenant["msp_owner"])
+    for body in (b'{"name": "Caf\xe9 Clinic"}', '{"name": "Clinic"}'.encode("utf-16")):
+        r = await client.post("/api/v1/practices", content=body, headers=JSON)
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"] == "body" and "UTF-8" in r.json()["errors"][0]["message"]
