@@ -155,9 +155,10 @@ async def test_a_nul_character_is_refused_naming_every_field_that_holds_one(clie
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
     r = await client.put("/api/v1/alert-policy", json={"rules": {"backup.failed_in_a_row": {"params": {"runs\u0000": 2}}}})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "rules.backup.failed_in_a_row.params"
-    r = await client.get("/api/v1/practices", params={"q": "a\u0000b"})
-    assert r.status_code == 422 and r.json()["errors"][0] == {"field": "q", "message": "must not contain the NUL character",
-                                                              "in": "query"}
+    for path, name in (("/api/v1/portfolio", "q"), ("/api/v1/portfolio", "kind"), ("/api/v1/incidents", "rule_id")):
+        r = await client.get(path, params={name: "a\u0000b"})
+        assert r.status_code == 422, (path, name, r.text)
+        assert r.json()["errors"][0] == {"field": name, "message": "must not contain the NUL character", "in": "query"}
     practice = (await client.get(f"/api/v1/practices/{tenant.practice.id}")).json()
     assert "\u0000" not in practice["name"]
 
