@@ -18,16 +18,11 @@ from starlette.requests import Request
 
 from services.api.problems import problem
 from services.core.errors import DomainError, FieldError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from services.core.json_limits import MAX_JSON_BODY, check_depth, nul_fields
+from services.core.json_limits import MAX_JSON_BODY, check_depth, check_media_type, nul_fields
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # Ingest reads and checks its own body (gzip allowed); pings take any body and answer in plain text.
 OWN_CHECKS = ("/api/v1/ingest", "/ping/")
-
-
-def _is_json(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
 def _operations(app) -> list[tuple[re.Pattern[str], str, int, bool]]:
@@ -109,10 +104,7 @@ class JsonBodies:
         body = b"".join(chunks)
         if not body:
             return body  # FastAPI answers a missing body itself (422 naming it)
-        if not _is_json(headers.get("content-type", "")):
-            media = headers.get("content-type", "").split(";", 1)[0].strip().lower() or "none"
-            raise UnsupportedMediaType("Send the body as JSON: Content-Type: application/json.",
-                                       errors=[FieldError("content-type", f"'{media}' is not application/json")])
+        check_media_type(headers.get("content-type", ""))
         if headers.get("content-encoding", "identity").strip().lower() != "identity":
             raise UnsupportedMediaType("Send the body without a Content-Encoding.",
                                        errors=[FieldError("content-encoding", "is not supported here")])

@@ -13,7 +13,7 @@ from array import array
 from itertools import accumulate
 from typing import Any
 
-from services.core.errors import FieldError, ValidationFailed
+from services.core.errors import FieldError, UnsupportedMediaType, ValidationFailed
 
 MAX_DEPTH = 64
 # A plan of 40 sections of 54,200 characters, each up to 3 bytes of UTF-8, is about 6.5 MB.
@@ -51,6 +51,14 @@ def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
             if not peeled:
                 return False
     return max(accumulate(array("b", marks.translate(_STEPS))), default=0) > limit
+
+
+def check_media_type(content_type: str) -> None:
+    """Refuse a body not declared as JSON: application/json or application/*+json, any parameters (415)."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
+        raise UnsupportedMediaType("Send the body as JSON: Content-Type: application/json.",
+                                   errors=[FieldError("content-type", f"'{media or 'none'}' is not application/json")])
 
 
 def check_depth(body: bytes) -> None:

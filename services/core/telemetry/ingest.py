@@ -24,8 +24,8 @@ from sqlalchemy import text
 from services.core import ratelimit, secret_index
 from services.core.audit.service import Actor, record
 from services.core.db import Database, Scope, set_scope
-from services.core.errors import DomainError, FieldError, PayloadTooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed
-from services.core.json_limits import check_depth
+from services.core.errors import DomainError, FieldError, PayloadTooLarge, Unauthorized, ValidationFailed
+from services.core.json_limits import check_depth, check_media_type
 from services.core.secrets import hash_token
 from services.core.settings import get_settings
 from services.core.telemetry.events import REFERENCES, IngestBatch, IngestResult, outside_window, payload_of
@@ -55,10 +55,7 @@ class RefusedReferences(ValidationFailed):
 async def read_body(headers: Any, stream: AsyncIterator[bytes], limit: int = MAX_BODY,
                     decompressed_limit: int = MAX_DECOMPRESSED) -> bytes:
     """The request body, refused with 413 as soon as it passes a limit (never buffered unbounded)."""
-    media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media != "application/json":
-        raise UnsupportedMediaType("Send the batch as JSON: Content-Type: application/json (gzip allowed as Content-Encoding).",
-                                   errors=[FieldError("content-type", f"'{media or 'none'}' is not application/json")])
+    check_media_type(headers.get("content-type", ""))
     declared = headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The body is larger than {limit // 1024} KiB; send fewer events per request.")
