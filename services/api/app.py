@@ -12,11 +12,13 @@ from fastapi.staticfiles import StaticFiles
 
 from services.api import openapi, problems
 from services.api.hotpath import SeawallAPI
+from services.api.json_bodies import JsonBodies
 from services.api.request_context import RequestContext
 from services.api.routers import ROUTERS
 from services.core.database_server import resolve
 from services.core.db import Database
 from services.core.heap import freeze_startup_heap
+from services.core.json_limits import MAX_DEPTH
 from services.core.logging import configure
 from services.core.settings import Settings, get_settings
 
@@ -36,12 +38,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     # SeawallAPI: FastAPI with the agents' ingest and ping paths answered ahead of its stack (hotpath.py).
     app = SeawallAPI(title="Seawall API", version="1.0.0", lifespan=lifespan,
-                  description="Business-continuity readiness for MSPs and the healthcare practices they look after.")
+                  description="Business-continuity readiness for MSPs and the healthcare practices they look after.\n\n"
+                              f"JSON request bodies (`Content-Type: application/json`) nest at most {MAX_DEPTH} levels "
+                              "deep; every error is RFC 9457 problem+json whose `errors[].field` names what to fix.")
     app.state.settings = settings
     if database is not None:
         app.state.db = database
     problems.install(app)
 
+    app.add_middleware(JsonBodies)  # inside RequestContext: its refusals carry the request id too
     app.add_middleware(RequestContext)
 
     for router in ROUTERS:

@@ -33,6 +33,15 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or (str(loc[0]) if loc else "")
 
 
+def _field_error(e: dict[str, Any]) -> dict[str, Any]:
+    where = str(e["loc"][0]) if e["loc"] else ""
+    if e["type"] == "json_invalid":
+        # FastAPI locates a JSON syntax error by its offset, ("body", 17): the field is the body itself.
+        position = f", character {e['loc'][1]}" if len(e["loc"]) > 1 else ""
+        return {"field": "body", "message": f"is not valid JSON ({e.get('ctx', {}).get('error', e['msg'])}{position})", "in": where}
+    return {"field": _field_path(tuple(e["loc"])), "message": e["msg"], "in": where}
+
+
 def _allowed_methods(request: Request) -> list[str]:
     """The documented methods of the path, from the OpenAPI document (compiled once per app)."""
     table = getattr(request.app.state, "allowed_methods", None)
@@ -58,8 +67,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field_path(tuple(e["loc"])), "message": e["msg"], "in": str(e["loc"][0]) if e["loc"] else ""}
-                  for e in exc.errors()]
+        errors = [_field_error(e) for e in exc.errors()]
         named = ", ".join(sorted({e["field"] for e in errors if e["field"]}))
         return problem(422, "validation-failed", "Some fields are not valid",
                        f"Check these fields: {named}." if named else "The request is not valid.", request, errors)

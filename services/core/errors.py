@@ -61,3 +61,7 @@ class RateLimited(DomainError):
 
 class PayloadTooLarge(DomainError):
     status, code, title = 413, "payload-too-large", "Request body too large"
+
+
+class UnsupportedMediaType(DomainError):
+    status, code, title = 415, "unsupported-media-type", "Unsupported media type"

@@ -25,11 +25,24 @@ async def test_the_policy_validates_thresholds_and_overrides_inherit_override_or
     assert eff[("backup.failed_in_a_row", str(tenant.site.id))]["params"]["runs"] == 2
     assert eff[("backup.failed_in_a_row", str(tenant.site.id))]["source"]["runs"] == "site"
     assert eff[("link.single_circuit", str(tenant.site.id))]["enabled"] is False
-    # Back to inheriting: the override disappears.
-    assert (await client.put(f"{base}/alert-overrides/link.single_circuit", json={})).json() is None
+    # Back to inheriting: the override disappears, and there is no override left to answer with.
+    r = await client.put(f"{base}/alert-overrides/link.single_circuit", json={})
+    assert r.status_code == 204 and r.content == b"", r.text
     assert {o["rule_id"] for o in (await client.get(f"{base}/alert-overrides")).json()} == {"backup.failed_in_a_row"}
     r = await client.put(f"{base}/alert-overrides/backup.failed_in_a_row", json={"site_id": str(tenant.sibling_site.id)})
     assert r.status_code == 422  # a site of another practice
+
+
+async def test_clearing_an_override_answers_204_as_documented_even_when_there_was_none(client, app, tenant):
+    await sign_in(client, tenant["msp_technician"])
+    url = f"/api/v1/practices/{tenant.practice.id}/alert-overrides/backup.failed_in_a_row"
+    for body in ({"enabled": None}, {"enabled": None, "params": {}}):
+        r = await client.put(url, json=body)
+        assert r.status_code == 204 and r.content == b"", r.text
+    assert (await client.get(f"/api/v1/practices/{tenant.practice.id}/alert-overrides")).json() == []
+    responses = app.openapi()["paths"]["/api/v1/practices/{practice_id}/alert-overrides/{rule_id}"]["put"]["responses"]
+    assert "content" not in responses["204"]
+    assert responses["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/OverrideOut"}
 
 
 async def test_a_technician_plans_a_weekly_maintenance_window(client, tenant):
@@ -38,6 +51,9 @@ async def test_a_technician_plans_a_weekly_maintenance_window(client, tenant):
     r = await client.post(url, json={"name": "Patch night", "kind": "weekly", "weekdays": ["tue"], "start_time": "22:00:00",
                                      "duration_minutes": 120, "timezone": "Mars/Olympus"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "timezone"
+    r = await client.post(url, json={"name": "Patch night", "kind": "weekly", "weekdays": ["tue"], "start_time": "22:00:00",
+                                     "duration_minutes": 120, "timezone": "localtime"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "timezone"  # a file on the server, not an IANA name
     r = await client.post(url, json={"name": "Patch night", "kind": "weekly", "weekdays": ["tue"], "start_time": "22:00:00",
                                      "duration_minutes": 120})
     assert r.status_code == 201 and r.json()["weekdays"] == ["tue"] and r.json()["timezone"] == tenant.practice.timezone
@@ -123,4 +139,7 @@ async def test_other_msp_gets_404(client, db, tenant, other_tenant):
     assert (await client.post(f"/api/v1/notification-channels/{c.id}/test")).status_code == 404
     assert (await client.patch(f"/api/v1/notification-routes/{r.id}", json={})).status_code == 404
     assert (await client.get(f"/api/v1/practices/{other_tenant.practice.id}/alert-overrides")).status_code == 404
+    for body in ({"enabled": False}, {}):
+        r = await client.put(f"/api/v1/practices/{other_tenant.practice.id}/alert-overrides/link.single_circuit", json=body)
+        assert r.status_code == 404, body
     assert (await client.get(f"/api/v1/practices/{other_tenant.practice.id}/maintenance-windows")).status_code == 404

@@ -54,9 +54,10 @@ async def test_ingest_answers_are_the_same_through_the_hot_path_and_the_fastapi_
         assert hot.headers["x-request-id"]
     raw = json.dumps({"events": [event()]}).encode()
     for extra, content in (({"Content-Encoding": "br"}, raw), ({"Content-Encoding": "gzip"}, gzip.compress(raw)[:-4]),
-                           ({}, b"{not json")):
-        hot = await client.post("/api/v1/ingest", content=content, headers={**agent.headers, **extra})
-        routed = await routes_client.post("/api/v1/ingest", content=content, headers={**agent.headers, **extra})
+                           ({}, b"{not json"), ({"Content-Type": "text/plain"}, raw), ({}, b"[" * 5_000 + b"]" * 5_000)):
+        headers = {**agent.headers, "Content-Type": "application/json", **extra}
+        hot = await client.post("/api/v1/ingest", content=content, headers=headers)
+        routed = await routes_client.post("/api/v1/ingest", content=content, headers=headers)
         assert _answer(hot) == _answer(routed) and hot.status_code in (415, 422)
     assert len(await inbox(db, tenant.msp_id)) == 1
 

@@ -32,6 +32,8 @@ BAD_EVENTS = [
     ("an over-long event id", {**event(), "id": "x" * 65}, "id", "64"),
 ]
 
+JSON = {"Content-Type": "application/json"}
+
 
 @pytest.mark.parametrize("label,bad,field,words", BAD_EVENTS, ids=[b[0] for b in BAD_EVENTS])
 async def test_an_invalid_event_refuses_the_whole_batch_and_names_it(client, tenant, db, label, bad, field, words):
@@ -75,16 +77,16 @@ async def test_a_body_over_8_mib_once_decompressed_is_413(client, tenant, db):
     agent = await create_agent(db, tenant.site)
     bomb = gzip.compress(b'{"events": [' + b" " * (9 * 1024 * 1024) + b"]}")
     assert len(bomb) < 1024 * 1024
-    r = await client.post("/api/v1/ingest", content=bomb, headers={**agent.headers, "Content-Encoding": "gzip"})
+    r = await client.post("/api/v1/ingest", content=bomb, headers={**agent.headers, **JSON, "Content-Encoding": "gzip"})
     assert r.status_code == 413
     assert await inbox(db, tenant.msp_id) == []
 
 
 async def test_broken_gzip_and_unknown_encodings_are_refused(client, tenant, db):
     agent = await create_agent(db, tenant.site)
-    r = await client.post("/api/v1/ingest", content=b"not gzip at all", headers={**agent.headers, "Content-Encoding": "gzip"})
+    r = await client.post("/api/v1/ingest", content=b"not gzip at all", headers={**agent.headers, **JSON, "Content-Encoding": "gzip"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"
-    r = await client.post("/api/v1/ingest", content=b"{}", headers={**agent.headers, "Content-Encoding": "br"})
+    r = await client.post("/api/v1/ingest", content=b"{}", headers={**agent.headers, **JSON, "Content-Encoding": "br"})
     assert r.status_code == 415
     assert await inbox(db, tenant.msp_id) == []
 

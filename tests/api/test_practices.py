@@ -80,3 +80,24 @@ async def test_null_for_a_required_field_is_a_422_not_a_conflict(client, tenant)
     assert "name cannot be null" in r.json()["errors"][0]["message"]
     r = await client.patch(f"/api/v1/practices/{tenant.practice.id}/sites/{tenant.site.id}", json={"address": None})
     assert r.status_code == 200
+
+
+async def test_a_practice_time_zone_must_be_an_iana_name(client, tenant):
+    await sign_in(client, tenant["msp_owner"])
+    for zone in ("Mars/Olympus_Mons", "localtime", "america/new_york", "../../etc/passwd", "+05:00"):
+        r = await client.post("/api/v1/practices", json={"name": "Red Planet Dental", "timezone": zone})
+        assert r.status_code == 422, zone
+        assert r.json()["errors"][0]["field"] == "timezone", r.json()
+        r = await client.patch(f"/api/v1/practices/{tenant.practice.id}", json={"timezone": zone})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "timezone", zone
+    assert (await client.get(f"/api/v1/practices/{tenant.practice.id}")).json()["timezone"] == tenant.practice.timezone
+    r = await client.post("/api/v1/practices", json={"name": "Left Bank Physio", "timezone": "Europe/Paris"})
+    assert r.status_code == 201 and r.json()["timezone"] == "Europe/Paris"
+    r = await client.patch(f"/api/v1/practices/{tenant.practice.id}", json={"timezone": "UTC"})
+    assert r.status_code == 200 and r.json()["timezone"] == "UTC"
+
+
+async def test_another_msps_practice_is_404_to_a_valid_time_zone_change(client, tenant, other_tenant):
+    await sign_in(client, tenant["msp_owner"])
+    r = await client.patch(f"/api/v1/practices/{other_tenant.practice.id}", json={"timezone": "Europe/Paris"})
+    assert r.status_code == 404

@@ -913,7 +913,7 @@ export interface paths {
         get?: never;
         /**
          * Set Alert Override
-         * @description Override one rule for the practice (or one of its sites); null enabled and no params = inherit (removes it).
+         * @description Override one rule for the practice (or one of its sites); null enabled and no params = inherit (removes it, 204).
          */
         put: operations["set_alert_override"];
         post?: never;
@@ -4638,6 +4638,7 @@ export interface components {
             name: string;
             /**
              * Timezone
+             * @description An IANA time zone name, such as America/New_York
              * @default America/New_York
              */
             timezone: string;
@@ -8227,7 +8228,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Content-Encoding other than gzip */
+            /** @description Content-Type other than application/json, or Content-Encoding other than gzip */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -8236,7 +8237,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An event is invalid; nothing was stored */
+            /** @description An event is invalid, or the body nests deeper than 64 levels; nothing was stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -12816,8 +12817,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OverrideOut"] | null;
+                    "application/json": components["schemas"]["OverrideOut"];
                 };
+            };
+            /** @description The override inherited everything and was removed: the MSP policy applies */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad request */
             400: {

@@ -74,11 +74,14 @@ async def list_alert_overrides(access: PracticeReader, db: DbSession):
 
 
 @router.put("/api/v1/practices/{practice_id}/alert-overrides/{rule_id}", operation_id="set_alert_override",
-            response_model=OverrideOut | None)
+            response_model=OverrideOut,
+            responses={204: {"description": "The override inherited everything and was removed: the MSP policy applies"}})
 async def set_alert_override(body: OverrideIn, access: PracticeOperator, db: DbSession,
                              rule_id: str = Path(pattern=RULE_ID, max_length=64)):
-    """Override one rule for the practice (or one of its sites); null enabled and no params = inherit (removes it)."""
-    return await service.put_override(db, access.practice, rule_id, access.actor, body)
+    """Override one rule for the practice (or one of its sites); null enabled and no params = inherit (removes it, 204)."""
+    row = await service.put_override(db, access.practice, rule_id, access.actor, body)
+    # No override is left to show; what applies now is get_effective_alert_policy's to say.
+    return Response(status_code=204) if row is None else row
 
 
 @router.get("/api/v1/practices/{practice_id}/alert-policy", operation_id="get_effective_alert_policy",

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from services.core.json_limits import MAX_DEPTH
 from services.core.telemetry import ingest
 from services.core.telemetry.events import IngestBatch, IngestResult
 
@@ -36,7 +37,8 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
 
 _PROBLEMS = {status: {"description": words, "content": {"application/problem+json": {}}} for status, words in (
     (401, "Missing, unknown or revoked agent credential"), (413, "Body over 1 MiB, or over 8 MiB decompressed"),
-    (415, "Content-Encoding other than gzip"), (422, "An event is invalid; nothing was stored"),
+    (415, "Content-Type other than application/json, or Content-Encoding other than gzip"),
+    (422, f"An event is invalid, or the body nests deeper than {MAX_DEPTH} levels; nothing was stored"),
     (429, "Rate limit; retry after Retry-After seconds"))}
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from services.api.deps import DbSession, PracticeOperator, PracticeReader, RescoresPractice
 from services.core.base import utcnow
-from services.core.errors import DomainError, FieldError, PayloadTooLarge
+from services.core.errors import FieldError, PayloadTooLarge, UnsupportedMediaType
 from services.core.inventory import backup_jobs, contacts, links, service
 from services.core.inventory.checks import inventory_findings
 from services.core.inventory.csv_contacts import import_contacts
@@ -38,10 +38,6 @@ router = APIRouter(prefix="/api/v1/practices/{practice_id}", tags=["inventory"],
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 CSV_BODY = {"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}}
 DryRun = Annotated[bool, Query(description="true: report what would change and write nothing")]
-
-
-class UnsupportedMediaType(DomainError):
-    status, code, title = 415, "unsupported-media-type", "Unsupported media type"
 
 
 async def _csv_body(request: Request) -> bytes:

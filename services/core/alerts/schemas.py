@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr
 
 from services.core.periods import SpannedDatetime
+from services.core.timezones import TimeZoneName
 
 Severity = Literal["critical", "high", "medium", "low"]
 Kind = Literal["email", "webhook", "slack", "teams", "pagerduty"]
@@ -153,7 +154,7 @@ class MaintenanceIn(_In):
     weekdays: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] | None = Field(default=None, max_length=7)
     start_time: time | None = None
     duration_minutes: int | None = Field(default=None, ge=1, le=10080)
-    timezone: str | None = Field(default=None, max_length=64)
+    timezone: TimeZoneName | None = None  # none: the practice's
 
 
 class MaintenanceOut(_Out):

@@ -5,6 +5,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.core.timezones import TimeZoneName
+
 
 class _Patch(BaseModel):
     """A partial update: a field left out keeps its value; null is refused where the value is required."""
@@ -24,13 +26,13 @@ class PracticeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     kind: str = Field(default="clinic", min_length=1, max_length=40)
-    timezone: str = Field(default="America/New_York", min_length=1, max_length=64)
+    timezone: TimeZoneName = "America/New_York"
 
 
 class PracticePatch(_Patch):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     kind: str | None = Field(default=None, min_length=1, max_length=40)
-    timezone: str | None = Field(default=None, min_length=1, max_length=64)
+    timezone: TimeZoneName | None = None
     active: bool | None = None
 
 

@@ -25,6 +25,7 @@ from services.core import ratelimit, secret_index
 from services.core.audit.service import Actor, record
 from services.core.db import Database, Scope, set_scope
 from services.core.errors import DomainError, FieldError, PayloadTooLarge, Unauthorized, ValidationFailed
+from services.core.json_limits import check_depth, check_media_type
 from services.core.secrets import hash_token
 from services.core.settings import get_settings
 from services.core.telemetry import refusals
@@ -55,6 +56,7 @@ class RefusedReferences(ValidationFailed):
 async def read_body(headers: Any, stream: AsyncIterator[bytes], limit: int = MAX_BODY,
                     decompressed_limit: int = MAX_DECOMPRESSED) -> bytes:
     """The request body, refused with 413 as soon as it passes a limit (never buffered unbounded)."""
+    check_media_type(headers.get("content-type", ""))
     declared = headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The body is larger than {limit // 1024} KiB; send fewer events per request.")
@@ -118,6 +120,7 @@ def batch_errors(exc: ValidationError, body: bytes) -> list[FieldError]:
 
 
 def parse_batch(body: bytes) -> IngestBatch:
+    check_depth(body)  # before any parser: json.loads below (_event_ids) recurses per level
     try:
         batch = IngestBatch.model_validate_json(body)
     except ValidationError as exc:
