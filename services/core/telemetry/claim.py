@@ -60,24 +60,21 @@ WITH claimed AS (
       ORDER BY p.seq LIMIT %(n)s FOR UPDATE SKIP LOCKED))
   RETURNING e.seq, e.source_id, e.event_id, e.practice_id, e.site_id, e.type, e.occurred_at, e.payload
 ),
+-- `here`: the link is still at the site of the agent that sampled it (site_scope.py). A sample of a
+-- link moved to another site (or deleted) since it was recorded is not appended, and Python sets it
+-- aside (the 'x' rows). One key probe per sample, in the select list rather than a join: the CTEs
+-- are estimated at a row or so, and a join of samples with links was planned as a nested loop over
+-- both (docs/decisions/0002-agents-report-on-their-own-site.md).
 sampled AS (
   -- A sample whose site was deleted meanwhile has no link left to describe.
   SELECT c.seq, (c.payload->>'link_id')::uuid AS link_id, c.practice_id, c.site_id, c.occurred_at AS sampled_at,
          (c.payload->'up')::boolean AS up, (c.payload->>'latency_ms')::float8 AS latency_ms,
-         (c.payload->>'loss_pct')::float8 AS loss_pct, (c.payload->>'jitter_ms')::float8 AS jitter_ms
+         (c.payload->>'loss_pct')::float8 AS loss_pct, (c.payload->>'jitter_ms')::float8 AS jitter_ms,
+         EXISTS (SELECT 1 FROM link l WHERE l.msp_id = %(msp)s AND l.id = (c.payload->>'link_id')::uuid
+                    AND {link_at_site('l', 'c.practice_id', 'c.site_id')}) AS here
     FROM claimed c WHERE c.type = 'link_sample' AND c.site_id IS NOT NULL
 ),
--- The links still at the site of the agent that sampled them (site_scope.py): one probe per link
--- and site, LATERAL for the reason given at hbp. A sample of a link moved to another site (or
--- deleted) since it was recorded is not appended; Python sets it aside (the 'x' rows).
-placed AS (
-  SELECT k.link_id, k.practice_id, k.site_id FROM (SELECT DISTINCT link_id, practice_id, site_id FROM sampled) k
-   CROSS JOIN LATERAL (SELECT 1 FROM link l WHERE l.msp_id = %(msp)s AND l.id = k.link_id
-                         AND {link_at_site('l', 'k.practice_id', 'k.site_id')} LIMIT 1) here
-),
-s AS (
-  SELECT x.* FROM sampled x JOIN placed p ON p.link_id = x.link_id AND p.practice_id = x.practice_id AND p.site_id = x.site_id
-),
+s AS (SELECT * FROM sampled WHERE here),
 raw AS (
   INSERT INTO link_sample (msp_id, link_id, sampled_at, event_seq, practice_id, site_id, up, latency_ms, loss_pct, jitter_ms)
   SELECT %(msp)s, link_id, sampled_at, seq, practice_id, site_id, up, latency_ms, loss_pct, jitter_ms FROM s
@@ -159,8 +156,7 @@ SELECT 's' AS k, s.seq, NULL::uuid AS source_id, NULL::text AS event_id, s.pract
   FROM s
 UNION ALL
 SELECT 'x', x.seq, NULL, NULL, x.practice_id, x.site_id, NULL, x.sampled_at, NULL, x.link_id, NULL, NULL, NULL
-  FROM sampled x WHERE NOT EXISTS (SELECT 1 FROM placed p WHERE p.link_id = x.link_id AND p.practice_id = x.practice_id
-                                                         AND p.site_id = x.site_id)
+  FROM sampled x WHERE NOT x.here
 UNION ALL
 SELECT 'e', c.seq, c.source_id, c.event_id, c.practice_id, c.site_id, c.type, c.occurred_at, c.payload, NULL, NULL, NULL, NULL
   FROM claimed c WHERE c.type NOT IN ('link_sample', 'heartbeat')
