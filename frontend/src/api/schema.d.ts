@@ -53,7 +53,7 @@ export interface paths {
         };
         /**
          * Get Agent Config
-         * @description The calling agent's configuration: its site's links and its practice's backup jobs there.
+         * @description The calling agent's configuration: its site's links and backup jobs, and the systems those jobs protect.
          */
         get: operations["get_agent_config"];
         put?: never;
@@ -2278,7 +2278,7 @@ export interface components {
         };
         /**
          * AgentConfigOut
-         * @description What an agent needs to run: who it is, its site's links and its practice's jobs there.
+         * @description What an agent needs to run: who it is, and its site's links, backup jobs and the systems those jobs protect.
          */
         AgentConfigOut: {
             /**
@@ -2307,6 +2307,8 @@ export interface components {
              * Format: uuid
              */
             site_id: string;
+            /** Systems */
+            systems: components["schemas"]["SystemRef"][];
         };
         /** AgentOut */
         AgentOut: {
@@ -3090,6 +3092,8 @@ export interface components {
              * Format: uuid
              */
             site_id: string;
+            /** Systems */
+            systems: components["schemas"]["SystemRef"][];
         };
         /** EnrollmentTokenIn */
         EnrollmentTokenIn: {
@@ -4929,6 +4933,16 @@ export interface components {
             target_rto_minutes: number;
             /** Tier */
             tier: number;
+        };
+        /** SystemRef */
+        SystemRef: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
         };
         /** TelemetryStateOut */
         TelemetryStateOut: {
