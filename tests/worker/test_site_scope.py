@@ -150,3 +150,14 @@ async def test_events_recorded_before_their_site_was_deleted_still_apply_to_the_
         await s.execute(text("DELETE FROM site WHERE msp_id = :m AND id = :i"), {"m": tenant.msp_id, "i": annex.id})
     await apply_pending(db, tenant.msp_id)
     assert (await job_state(db, tenant.msp_id, job.id))["last_status"] == "success"
+
+
+async def test_a_link_moved_to_another_site_has_its_state_filed_there_from_its_first_sample_there(client, db, tenant, annex):
+    here, there = await create_agent(db, tenant.site), await create_agent(db, annex)
+    link = await create_link(db, tenant.site, "LTE", role="backup")
+    await send(client, here, [sample_event("LTE", at(3))])
+    assert await drain(db, tenant.msp_id) == 1
+    await move(db, tenant.msp_id, "link", link.id, annex.id)
+    await send(client, there, [sample_event(str(link.id), at(1))])
+    assert await drain(db, tenant.msp_id) == 1
+    assert (await link_state(db, tenant.msp_id, link.id))["site_id"] == annex.id
