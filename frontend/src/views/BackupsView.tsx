@@ -1,7 +1,9 @@
-import { useMemo } from "react";
+import { useId, useMemo } from "react";
 import { since, useBackupRuns, useTelemetryState, type BackupJobState } from "../api/telemetry";
-import { useBackupJobs, type BackupJob } from "../api/inventory";
+import { useBackupJobs, useSetBackupJobSite, type BackupJob } from "../api/inventory";
 import { useSites } from "../api/practices";
+import { useSignedInSession } from "../auth/RequireSession";
+import { can } from "../auth/permissions";
 import { EmptyState } from "../components/EmptyState";
 import { Loading } from "../components/Loading";
 import { ProblemMessage } from "../components/ProblemMessage";
@@ -35,6 +37,8 @@ export function BackupsView() {
   const jobs = useBackupJobs(practiceId);
   const state = useTelemetryState(practiceId);
   const sites = useSites(practiceId);
+  const { memberships } = useSignedInSession();
+  const mayOperate = can(memberships, "practice_operate", practiceId);
   const from = useMemo(() => since(DAYS * 24), []);
   if (jobs.isPending || state.isPending) return <Loading label="Loading backups…" />;
   if (jobs.isError) return <ProblemMessage error={jobs.error} />;
@@ -49,9 +53,35 @@ export function BackupsView() {
       {jobs.data.map((job) => (
         <li key={job.id} className="card">
           <JobCard practiceId={practiceId} jobId={job.id} name={job.name} meta={`${humanize(job.location)} · ${humanize(job.tool)} · expected every ${formatMinutes(job.expected_interval_minutes)}`} reporter={reporter(job, siteName)} state={stateById.get(job.id)} from={from} />
+          {mayOperate && sites.data && <JobSite practiceId={practiceId} job={job} sites={sites.data} />}
         </li>
       ))}
     </ul>
+  );
+}
+
+/** MSP staff choose which site's agent reports the job: agents report only their own site's jobs. */
+function JobSite({ practiceId, job, sites }: { practiceId: string; job: BackupJob; sites: { id: string; name: string }[] }) {
+  const setSite = useSetBackupJobSite(practiceId);
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={`${id}-site`}>Site whose agent reports this job</label>
+      <select
+        id={`${id}-site`}
+        value={job.site_id ?? ""}
+        disabled={setSite.isPending}
+        onChange={(e) => setSite.mutate({ jobId: job.id, siteId: e.target.value || null })}
+      >
+        <option value="">No site (reported only through its ping URL)</option>
+        {sites.map((s) => (
+          <option key={s.id} value={s.id}>
+            {s.name}
+          </option>
+        ))}
+      </select>
+      <ProblemMessage error={setSite.error} />
+    </div>
   );
 }
 
