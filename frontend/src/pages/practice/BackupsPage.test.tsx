@@ -43,7 +43,7 @@ describe("backups page", () => {
     expect(within(usb).getByText(/no agent reports it/)).toBeInTheDocument();
     await user.selectOptions(await screen.findByLabelText("Site whose agent reports this job"), "Main office");
     await waitFor(() => expect(api.sent(`PATCH ${practiceUrl("/backup-jobs/j-usb")}`)).toHaveLength(1));
-    expect(api.sent(`PATCH ${practiceUrl("/backup-jobs/j-usb")}`)[0].body).toEqual({ site_id: "s1" });
+    expect(api.sent(`PATCH ${practiceUrl("/backup-jobs/j-usb")}`)[0]?.body).toEqual({ site_id: "s1" });
     expect(await within(usb).findByText("Reported by the agent at Main office.")).toBeInTheDocument();
   });
 });
