@@ -2478,7 +2478,7 @@ export interface components {
             schedule: string;
             /**
              * Site Id
-             * @description The site whose agent reports this job
+             * @description The site whose agent reports this job; without one, no agent may report it (only its ping URL)
              */
             site_id?: string | null;
             /**
