@@ -100,7 +100,7 @@ async def test_a_restore_test_may_name_only_its_sites_job_and_the_systems_its_si
 async def test_a_link_sample_for_another_sites_link_is_refused(client, tenant, db):
     t = await two_sites(db, tenant)
     (error,) = await refused(client, t.agent, [event("link_sample", link=str(t.their_link.id), up=True)])
-    assert error["field"] == "link" and error["message"] == "names an internet link of another site of this practice"
+    assert error["field"] == "link" and error["message"] == "names a link of another site of this practice"
 
 
 async def test_a_failover_may_not_name_another_sites_link_on_either_side(client, tenant, db):

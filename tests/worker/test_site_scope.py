@@ -122,7 +122,7 @@ async def test_a_failover_onto_a_link_moved_to_another_site_is_not_applied(clien
     await send(client, agent, [onto_hotspot])
     await move(db, tenant.msp_id, "link", hotspot.id, annex.id)
     error = await refused_at_apply(db, tenant.msp_id, onto_hotspot["id"])
-    assert error.reason.startswith("This failover names an internet link")
+    assert error.reason.startswith("This failover names a link")
     assert len(await rows(db, tenant.msp_id, "SELECT 1 FROM failover_event WHERE msp_id = :m")) == 1
 
 
@@ -137,7 +137,7 @@ async def test_a_sample_of_a_link_moved_to_another_site_is_not_appended(client, 
     await send(client, agent, [sample_event("Fiber", at(1)), late])
     await move(db, tenant.msp_id, "link", moves.id, annex.id)
     error = await refused_at_apply(db, tenant.msp_id, late["id"])
-    assert error.reason.startswith("This link sample names an internet link")
+    assert error.reason.startswith("This link sample names a link")
     samples = await rows(db, tenant.msp_id, "SELECT link_id FROM link_sample WHERE msp_id = :m")
     assert sorted(str(r["link_id"]) for r in samples) == sorted([str(stays.id), str(moves.id)])  # only the first batch's
 

@@ -53,7 +53,7 @@ SYSTEMS_OF_SITE = f"SELECT y.id, y.name FROM system y WHERE y.msp_id = :m AND {s
 
 TABLES = {"job": "backup_job", "link": "link", "system": "system"}
 _AT_SITE = {"job": job_at_site, "link": link_at_site, "system": system_at_site}
-WORDS = {"job": "backup job", "link": "internet link", "system": "system"}
+WORDS = {"job": "backup job", "link": "link", "system": "system"}
 
 # Which of the named objects are not (or no longer) at the site of the event that names them: one
 # statement for all the events of a kind in a batch, each object looked up by its key.
