@@ -5,9 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import select
+
 from services.core.db import Database, Scope
 from services.core.inventory.models import BackupJob, BackupJobSystem, Contact, Link, System, SystemDependency
 from services.core.practices.models import Practice, Site
+
+
+async def create_site(db: Database, practice: Practice, name: str = "Annex") -> Site:
+    """Another site of the practice (build_tenant gives each practice one)."""
+    async with db.transaction(Scope(practice.msp_id)) as s:
+        site = Site(msp_id=practice.msp_id, practice_id=practice.id, name=name)
+        s.add(site)
+        await s.flush()
+        return site
 
 
 async def create_system(db: Database, practice: Practice, name: str = "EHR", *, depends_on: list[uuid.UUID] = (),
@@ -24,8 +35,13 @@ async def create_system(db: Database, practice: Practice, name: str = "EHR", *, 
 
 async def create_job(db: Database, practice: Practice, name: str = "Nightly NAS", *, systems: list[System] = (),
                      location: str = "onsite", **fields: Any) -> BackupJob:
+    """A backup job at the practice's first site (the one an agent there reports), unless `site_id` is given
+    (None: a job no agent reports)."""
     values = {"encrypted": True, "immutable": False, "tool": "restic", **fields}
     async with db.transaction(Scope(practice.msp_id)) as s:
+        if "site_id" not in values:
+            values["site_id"] = await s.scalar(select(Site.id).where(Site.msp_id == practice.msp_id, Site.practice_id == practice.id)
+                                               .order_by(Site.created_at, Site.name).limit(1))
         job = BackupJob(msp_id=practice.msp_id, practice_id=practice.id, name=name, location=location, **values)
         s.add(job)
         await s.flush()

@@ -117,7 +117,7 @@ async def load_sites(db: Database, msp_id: uuid.UUID) -> list[DemoSite]:
         out.append(DemoSite(
             practice.name, practice.id, site.id, site.name, first,
             [(str(l.id), l.name, l.role) for l in links if l.site_id == site.id],
-            [(str(j.id), j.name, j.location, j.tool) for j in jobs if j.practice_id == practice.id] if first else [],
+            [(str(j.id), j.name, j.location, j.tool) for j in jobs if j.site_id == site.id],  # what ingest accepts from it
             SCENARIOS.get(practice.name, Scenario())))
     # The unhealthy ones first: they are what a newcomer should see change soonest.
     return sorted(out, key=lambda d: (d.scenario == Scenario(), d.practice, d.site))

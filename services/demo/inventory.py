@@ -157,7 +157,9 @@ async def _seed_practice(s: AsyncSession, practice: Practice, sites: list[Site],
                                       encrypted=True, immutable=p.offsite_immutable, verifies=True, provider=provider,
                                       baa_on_file=p.offsite_baa))
     if p.usb_home:
-        jobs.append(await _get_or_add(s, BackupJob, {**key, "name": "Friday USB drive (taken home)"}, location="offsite",
+        # Written at the practice by its agent's wrapper, then taken home: the first site's job.
+        jobs.append(await _get_or_add(s, BackupJob, {**key, "name": "Friday USB drive (taken home)"}, site_id=sites[0].id,
+                                      location="offsite",
                                       tool="windows_server_backup", schedule="Fridays after close",
                                       expected_interval_minutes=10080, encrypted=False))
     for job in jobs:

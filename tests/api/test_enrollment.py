@@ -10,7 +10,7 @@ from sqlalchemy import text
 from services.core.db import Scope
 from services.core.settings import get_settings
 from tests.factories import sign_in
-from tests.factories_inventory import create_job, create_link
+from tests.factories_inventory import create_job, create_link, create_system
 from tests.factories_telemetry import audit_actions, create_agent, event
 
 
@@ -25,11 +25,13 @@ async def _agent_count(db, msp_id) -> int:
         return (await s.execute(text("SELECT count(*) FROM agent WHERE msp_id = :m"), {"m": msp_id})).scalar()
 
 
-async def test_an_agent_enrolls_with_a_token_and_receives_its_sites_links_and_jobs(client, app, tenant, db):
+async def test_an_agent_enrolls_with_a_token_and_receives_its_sites_links_jobs_and_systems(client, app, tenant, db):
     link = await create_link(db, tenant.site, "Comcast fiber")
     await create_link(db, tenant.sibling_site, "Sibling fiber")
-    job = await create_job(db, tenant.practice, "nightly-restic", site_id=tenant.site.id)
-    await create_job(db, tenant.practice, "elsewhere")  # not at this site
+    ehr = await create_system(db, tenant.practice, "EHR")
+    await create_system(db, tenant.practice, "Phones")  # no job of this site protects it
+    job = await create_job(db, tenant.practice, "nightly-restic", site_id=tenant.site.id, systems=[ehr])
+    await create_job(db, tenant.practice, "elsewhere", site_id=None)  # not at this site
     await sign_in(client, tenant["msp_technician"])
     created = await _token(client, tenant, expires_in_minutes=30)
     assert created["token"].startswith("swe_")
@@ -45,11 +47,13 @@ async def test_an_agent_enrolls_with_a_token_and_receives_its_sites_links_and_jo
         assert (enrolled["practice_id"], enrolled["site_id"]) == (str(tenant.practice.id), str(tenant.site.id))
         assert enrolled["links"] == [{"id": str(link.id), "name": "Comcast fiber", "role": "primary"}]
         assert enrolled["jobs"] == [{"id": str(job.id), "name": "nightly-restic", "tool": "restic"}]
+        assert enrolled["systems"] == [{"id": str(ehr.id), "name": "EHR"}]
 
         me = await agent_client.get("/api/v1/agents/me", headers={"Authorization": f"Bearer {enrolled['credential']}"})
         assert me.status_code == 200, me.text
         assert "credential" not in me.json()
-        assert me.json()["links"] == enrolled["links"] and me.json()["agent_id"] == enrolled["agent_id"]
+        assert {k: me.json()[k] for k in ("agent_id", "links", "jobs", "systems")} == {
+            k: enrolled[k] for k in ("agent_id", "links", "jobs", "systems")}
     assert len(await audit_actions(db, tenant.msp_id, "agent.enrolled")) == 1
     assert len(await audit_actions(db, tenant.msp_id, "enrollment_token.created")) == 1
 

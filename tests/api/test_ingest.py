@@ -20,8 +20,8 @@ async def test_a_batch_is_recorded_with_its_references_resolved_and_the_tenant_f
     agent = await create_agent(db, tenant.site)
     link = await create_link(db, tenant.site, "Comcast fiber")
     backup = await create_link(db, tenant.site, "LTE", role="backup")
-    job = await create_job(db, tenant.practice, "nightly-restic")
     ehr = await create_system(db, tenant.practice, "EHR")
+    job = await create_job(db, tenant.practice, "nightly-restic", systems=[ehr])
     events = [
         event("heartbeat", agent_version="0.1.0", hostname="frontdesk-pc"),
         event("link_sample", link="Comcast fiber", up=True, latency_ms=12, loss_pct=0.0, jitter_ms=1.5),
@@ -120,7 +120,7 @@ async def test_an_unknown_name_is_refused_without_an_audit_event(client, tenant,
     agent = await create_agent(db, tenant.site)
     r = await client.post("/api/v1/ingest", json={"events": [event("backup_run", job="no-such-job")]}, headers=agent.headers)
     assert r.status_code == 422
-    assert r.json()["errors"][0]["field"] == "job" and "no job" in r.json()["errors"][0]["message"]
+    assert r.json()["errors"][0]["field"] == "job" and "no backup job" in r.json()["errors"][0]["message"]
     r = await client.post("/api/v1/ingest", json={"events": [event("backup_run", job=str(uuid.uuid4()))]}, headers=agent.headers)
     assert r.status_code == 422
     assert await audit_actions(db, tenant.msp_id, "telemetry.foreign_object_refused") == []

@@ -65,3 +65,34 @@ def test_models_and_migrations_agree(database_urls):
     diff = [d for d in diff if not (d[0] == "remove_table" and runtime_or_library(d[1].name))
             and not (d[0] == "remove_index" and runtime_or_library(d[1].table.name))]
     assert diff == [], f"models and migrations differ: {diff}"
+
+
+def test_0017_places_siteless_jobs_of_single_site_practices_at_that_site(scratch_database):
+    app = app_url_for(scratch_database, get_settings())
+    migrate.upgrade(scratch_database, app)
+    cfg = migrate.alembic_config(scratch_database)
+    command.downgrade(cfg, "0016")
+    msp, one_site, two_sites = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    only, first, second = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    job_here, job_either, job_placed = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    engine = create_engine(scratch_database, poolclass=pool.NullPool)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO msp (id, name, slug) VALUES (:m, 'MSP', :slug)"), {"m": msp, "slug": f"m-{msp.hex[:8]}"})
+        for practice in (one_site, two_sites):
+            conn.execute(text("INSERT INTO practice (msp_id, id, name, kind, timezone, active) VALUES (:m, :p, :n, 'clinic', 'UTC', true)"),
+                         {"m": msp, "p": practice, "n": f"practice {practice.hex[:6]}"})
+        for site, practice in ((only, one_site), (first, two_sites), (second, two_sites)):
+            conn.execute(text("INSERT INTO site (msp_id, id, practice_id, name) VALUES (:m, :s, :p, :n)"),
+                         {"m": msp, "s": site, "p": practice, "n": f"site {site.hex[:4]}"})
+        for job, practice, site in ((job_here, one_site, None), (job_either, two_sites, None), (job_placed, two_sites, second)):
+            conn.execute(text(
+                "INSERT INTO backup_job (msp_id, id, practice_id, site_id, name, location, tool, schedule, expected_interval_minutes,"
+                " encrypted, immutable, verifies, provider, baa_on_file)"
+                " VALUES (:m, :j, :p, :s, :n, 'onsite', 'restic', '', 1440, true, false, false, '', false)"),
+                {"m": msp, "j": job, "p": practice, "s": site, "n": f"job {job.hex[:4]}"})
+    migrate.upgrade(scratch_database, app)
+    with engine.connect() as conn:
+        placed = dict(conn.execute(text("SELECT id, site_id FROM backup_job WHERE msp_id = :m"), {"m": msp}).all())
+        forced = conn.execute(text("SELECT bool_and(relforcerowsecurity) FROM pg_class WHERE relname IN ('backup_job', 'site')")).scalar()
+    assert placed == {job_here: only, job_either: None, job_placed: second}
+    assert forced

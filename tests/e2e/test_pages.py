@@ -22,6 +22,7 @@ MAIN_PAGES = [
     ("msp_technician", "/practices/{practice}/overview", "Bayside Dental", "msp-practice-inventory"),
     ("msp_technician", "/practices/{practice}/systems", "Bayside Dental", "msp-practice-systems"),
     ("msp_technician", "/practices/{practice}/plan", "Bayside Dental", "msp-practice-plan"),
+    ("msp_technician", "/practices/{practice}/backups", "Bayside Dental", "msp-practice-backups"),
     ("practice_owner", "/readiness", "Readiness", "practice-readiness"),
     ("practice_owner", "/systems", "Systems", "practice-systems"),
     ("practice_owner", "/plan", "Continuity plan", "practice-plan"),

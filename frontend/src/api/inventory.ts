@@ -1,5 +1,5 @@
 // A practice's inventory (systems, backup jobs, links, contacts, findings): TanStack Query hooks.
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "./client";
 
 const path = (practiceId: string) => ({ params: { path: { practice_id: practiceId } } });
@@ -46,4 +46,19 @@ export function useCallTree(practiceId: string) {
 
 export function useInventoryFindings(practiceId: string) {
   return useQuery({ queryKey: inventoryKeys.findings(practiceId), queryFn: () => listInventoryFindings(practiceId) });
+}
+
+/** Choose the site whose agent reports a backup job (null: no agent reports it, only its ping URL). */
+export function useSetBackupJobSite(practiceId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ jobId, siteId }: { jobId: string; siteId: string | null }) =>
+      unwrap(
+        api.PATCH("/api/v1/practices/{practice_id}/backup-jobs/{backup_job_id}", {
+          params: { path: { practice_id: practiceId, backup_job_id: jobId } },
+          body: { site_id: siteId },
+        }),
+      ),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: inventoryKeys.backupJobs(practiceId) }),
+  });
 }

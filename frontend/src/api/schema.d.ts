@@ -53,7 +53,7 @@ export interface paths {
         };
         /**
          * Get Agent Config
-         * @description The calling agent's configuration: its site's links and its practice's backup jobs there.
+         * @description The calling agent's configuration: its site's links and backup jobs, and the systems those jobs protect.
          */
         get: operations["get_agent_config"];
         put?: never;
@@ -2440,7 +2440,7 @@ export interface components {
         };
         /**
          * AgentConfigOut
-         * @description What an agent needs to run: who it is, its site's links and its practice's jobs there.
+         * @description What an agent needs to run: who it is, and its site's links, backup jobs and the systems those jobs protect.
          */
         AgentConfigOut: {
             /**
@@ -2469,6 +2469,8 @@ export interface components {
              * Format: uuid
              */
             site_id: string;
+            /** Systems */
+            systems: components["schemas"]["SystemRef"][];
         };
         /** AgentOut */
         AgentOut: {
@@ -2657,7 +2659,7 @@ export interface components {
             schedule: string;
             /**
              * Site Id
-             * @description The site whose agent reports this job
+             * @description The site whose agent reports this job; without one, no agent may report it (only its ping URL)
              */
             site_id?: string | null;
             /**
@@ -3519,6 +3521,8 @@ export interface components {
              * Format: uuid
              */
             site_id: string;
+            /** Systems */
+            systems: components["schemas"]["SystemRef"][];
         };
         /** EnrollmentTokenIn */
         EnrollmentTokenIn: {
@@ -5488,6 +5492,16 @@ export interface components {
             target_rto_minutes: number;
             /** Tier */
             tier: number;
+        };
+        /** SystemRef */
+        SystemRef: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
         };
         /**
          * TelemetryStallOut

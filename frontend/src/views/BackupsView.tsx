@@ -1,6 +1,9 @@
-import { useMemo } from "react";
+import { useId, useMemo } from "react";
 import { since, useBackupRuns, useTelemetryState, type BackupJobState } from "../api/telemetry";
-import { useBackupJobs } from "../api/inventory";
+import { useBackupJobs, useSetBackupJobSite, type BackupJob } from "../api/inventory";
+import { useSites } from "../api/practices";
+import { useSignedInSession } from "../auth/RequireSession";
+import { can } from "../auth/permissions";
 import { EmptyState } from "../components/EmptyState";
 import { Loading } from "../components/Loading";
 import { ProblemMessage } from "../components/ProblemMessage";
@@ -33,6 +36,9 @@ export function BackupsView() {
   const practiceId = usePracticeId();
   const jobs = useBackupJobs(practiceId);
   const state = useTelemetryState(practiceId);
+  const sites = useSites(practiceId);
+  const { memberships } = useSignedInSession();
+  const mayOperate = can(memberships, "practice_operate", practiceId);
   const from = useMemo(() => since(DAYS * 24), []);
   if (jobs.isPending || state.isPending) return <Loading label="Loading backups…" />;
   if (jobs.isError) return <ProblemMessage error={jobs.error} />;
@@ -41,18 +47,52 @@ export function BackupsView() {
     return <EmptyState title="No backup jobs recorded" nextStep="Ask your MSP to add the backup jobs that protect your systems; the agent then reports every run here." />;
   }
   const stateById = new Map(state.data.backup_jobs.map((j) => [j.backup_job_id, j]));
+  const siteName = new Map((sites.data ?? []).map((s) => [s.id, s.name]));
   return (
     <ul className="cards cards--wide">
       {jobs.data.map((job) => (
         <li key={job.id} className="card">
-          <JobCard practiceId={practiceId} jobId={job.id} name={job.name} meta={`${humanize(job.location)} · ${humanize(job.tool)} · expected every ${formatMinutes(job.expected_interval_minutes)}`} state={stateById.get(job.id)} from={from} />
+          <JobCard practiceId={practiceId} jobId={job.id} name={job.name} meta={`${humanize(job.location)} · ${humanize(job.tool)} · expected every ${formatMinutes(job.expected_interval_minutes)}`} reporter={reporter(job, siteName)} state={stateById.get(job.id)} from={from} />
+          {mayOperate && sites.data && <JobSite practiceId={practiceId} job={job} sites={sites.data} />}
         </li>
       ))}
     </ul>
   );
 }
 
-function JobCard({ practiceId, jobId, name, meta, state, from }: { practiceId: string; jobId: string; name: string; meta: string; state: BackupJobState | undefined; from: string }) {
+/** MSP staff choose which site's agent reports the job: agents report only their own site's jobs. */
+function JobSite({ practiceId, job, sites }: { practiceId: string; job: BackupJob; sites: { id: string; name: string }[] }) {
+  const setSite = useSetBackupJobSite(practiceId);
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={`${id}-site`}>Site whose agent reports this job</label>
+      <select
+        id={`${id}-site`}
+        value={job.site_id ?? ""}
+        disabled={setSite.isPending}
+        onChange={(e) => setSite.mutate({ jobId: job.id, siteId: e.target.value || null })}
+      >
+        <option value="">No site (reported only through its ping URL)</option>
+        {sites.map((s) => (
+          <option key={s.id} value={s.id}>
+            {s.name}
+          </option>
+        ))}
+      </select>
+      <ProblemMessage error={setSite.error} />
+    </div>
+  );
+}
+
+/** Who can report the job's runs: only the agent at the job's own site (or its ping URL). */
+function reporter(job: BackupJob, siteName: Map<string, string>): string {
+  if (job.site_id === null) return "No site chosen for this job, so no agent reports it; ask your MSP to choose the site whose agent runs it.";
+  const site = siteName.get(job.site_id);
+  return site ? `Reported by the agent at ${site}.` : "Reported by the agent at its site.";
+}
+
+function JobCard({ practiceId, jobId, name, meta, reporter, state, from }: { practiceId: string; jobId: string; name: string; meta: string; reporter: string; state: BackupJobState | undefined; from: string }) {
   const runs = useBackupRuns(practiceId, jobId, from);
   const cells = useMemo(() => backupTimeline(runs.data?.items ?? [], DAYS), [runs.data]);
   const status = state?.last_status ?? null;
@@ -62,6 +102,7 @@ function JobCard({ practiceId, jobId, name, meta, state, from }: { practiceId: s
         {name}
       </h3>
       <p className="card__meta">{meta}</p>
+      <p className="card__meta">{reporter}</p>
       {status === null ? (
         <p>
           <strong>No runs reported yet.</strong> Once the agent at the site runs this job, each run shows here.

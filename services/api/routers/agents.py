@@ -45,7 +45,7 @@ async def enroll_agent(body: EnrollIn, request: Request, db: DbSession) -> Enrol
 
 @router.get("/api/v1/agents/me", operation_id="get_agent_config", response_model=AgentConfigOut)
 async def get_agent_config(agent: AgentCaller, db: DbSession) -> AgentConfigOut:
-    """The calling agent's configuration: its site's links and its practice's backup jobs there."""
+    """The calling agent's configuration: its site's links and backup jobs, and the systems those jobs protect."""
     row = await agents.get_agent(db, agent.msp_id, agent.practice_id, agent.agent_id)  # type: ignore[arg-type]
     return await agents.config_of(db, row)
 

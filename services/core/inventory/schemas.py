@@ -127,7 +127,8 @@ class BackupJobIn(_In):
     verifies: bool = False
     provider: str = Field(default="", max_length=200)
     baa_on_file: bool = False
-    site_id: uuid.UUID | None = Field(default=None, description="The site whose agent reports this job")
+    site_id: uuid.UUID | None = Field(default=None, description="The site whose agent reports this job; without one, no"
+                                      " agent may report it (only its ping URL)")
     system_ids: list[uuid.UUID] = Field(default_factory=list, max_length=MAX_REFERENCES,
                                         description="The systems of this practice the job protects")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core import secret_index
@@ -13,13 +13,13 @@ from services.core.audit.service import Actor, record
 from services.core.base import utcnow
 from services.core.db import Scope, set_scope
 from services.core.errors import Conflict, NotFound
-from services.core.inventory.models import BackupJob, Link
 from services.core.secret_index import SecretIndex
 from services.core.secrets import hash_token, new_token, tokens_equal
 from services.core.settings import get_settings
 from services.core.telemetry.models_ingest import Agent
 from services.core.telemetry import liveness
-from services.core.telemetry.schemas_ingest import AgentConfigOut, AgentOut, JobRef, LinkRef
+from services.core.telemetry.schemas_ingest import AgentConfigOut, AgentOut, JobRef, LinkRef, SystemRef
+from services.core.telemetry.site_scope import JOBS_OF_SITE, LINKS_OF_SITE, SYSTEMS_OF_SITE
 
 CREDENTIAL_PREFIX = "swa"
 SECRET_KIND = "agent"
@@ -53,15 +53,17 @@ async def authenticate(session: AsyncSession, credential: str) -> Agent | None:
 
 
 async def config_of(session: AsyncSession, agent: Agent) -> AgentConfigOut:
-    links = await session.scalars(select(Link).where(Link.msp_id == agent.msp_id, Link.practice_id == agent.practice_id,
-                                                     Link.site_id == agent.site_id).order_by(Link.name))
-    jobs = await session.scalars(select(BackupJob).where(BackupJob.msp_id == agent.msp_id, BackupJob.practice_id == agent.practice_id,
-                                                         BackupJob.site_id == agent.site_id).order_by(BackupJob.name))
+    """What the agent may report on: exactly what ingest accepts from it (site_scope.py)."""
+    at = {"m": agent.msp_id, "p": agent.practice_id, "s": agent.site_id}
+    links = (await session.execute(text(LINKS_OF_SITE + " ORDER BY l.name"), at)).all()
+    jobs = (await session.execute(text(JOBS_OF_SITE + " ORDER BY j.name"), at)).all()
+    systems = (await session.execute(text(SYSTEMS_OF_SITE + " ORDER BY y.name"), at)).all()
     return AgentConfigOut(
         agent_id=agent.id, msp_id=agent.msp_id, practice_id=agent.practice_id, site_id=agent.site_id,
         heartbeat_interval_seconds=agent.heartbeat_interval_seconds,
         links=[LinkRef(id=x.id, name=x.name, role=x.role) for x in links],
         jobs=[JobRef(id=x.id, name=x.name, tool=x.tool) for x in jobs],
+        systems=[SystemRef(id=x.id, name=x.name) for x in systems],
     )
 
 

@@ -8,7 +8,7 @@ all, so one statement of data-modifying CTEs does, inside the database:
 - claims the MSP's oldest pending rows (FOR UPDATE SKIP LOCKED) and marks them processed in the
   same UPDATE (they commit or roll back with everything else the batch does);
 - appends the link samples to raw history and adds them to the 5-minute aggregates (jsonb → columns
-  in SQL);
+  in SQL), those of links still at the sampling agent's site (site_scope.py);
 - applies heartbeats (newest per agent wins) and lifts the dead man's switch of every agent heard;
 - returns only what Python still needs: the samples' (link, time, up) for the link state machine,
   the current state of those links, the rare event types in full, the practices touched, and the
@@ -34,6 +34,7 @@ from services.core.db import driver_connection
 from services.core.telemetry.history import RAW_SAMPLE_RETENTION, Claimed, Sample
 from services.core.telemetry.hooks import AgentBack
 from services.core.telemetry.liveness import MIN_GRACE_MINUTES
+from services.core.telemetry.site_scope import link_at_site, not_at_site
 from services.core.telemetry.state_updates import LinkNow
 
 AGENT_TYPES = ("heartbeat", "backup_run", "restore_test", "link_sample", "failover")
@@ -59,13 +60,21 @@ WITH claimed AS (
       ORDER BY p.seq LIMIT %(n)s FOR UPDATE SKIP LOCKED))
   RETURNING e.seq, e.source_id, e.event_id, e.practice_id, e.site_id, e.type, e.occurred_at, e.payload
 ),
-s AS (
+-- `here`: the link is still at the site of the agent that sampled it (site_scope.py). A sample of a
+-- link moved to another site (or deleted) since it was recorded is not appended, and Python sets it
+-- aside (the 'x' rows). One key probe per sample, in the select list rather than a join: the CTEs
+-- are estimated at a row or so, and a join of samples with links was planned as a nested loop over
+-- both (docs/decisions/0002-agents-report-on-their-own-site.md).
+sampled AS (
   -- A sample whose site was deleted meanwhile has no link left to describe.
   SELECT c.seq, (c.payload->>'link_id')::uuid AS link_id, c.practice_id, c.site_id, c.occurred_at AS sampled_at,
          (c.payload->'up')::boolean AS up, (c.payload->>'latency_ms')::float8 AS latency_ms,
-         (c.payload->>'loss_pct')::float8 AS loss_pct, (c.payload->>'jitter_ms')::float8 AS jitter_ms
+         (c.payload->>'loss_pct')::float8 AS loss_pct, (c.payload->>'jitter_ms')::float8 AS jitter_ms,
+         EXISTS (SELECT 1 FROM link l WHERE l.msp_id = %(msp)s AND l.id = (c.payload->>'link_id')::uuid
+                    AND {link_at_site('l', 'c.practice_id', 'c.site_id')}) AS here
     FROM claimed c WHERE c.type = 'link_sample' AND c.site_id IS NOT NULL
 ),
+s AS (SELECT * FROM sampled WHERE here),
 raw AS (
   INSERT INTO link_sample (msp_id, link_id, sampled_at, event_seq, practice_id, site_id, up, latency_ms, loss_pct, jitter_ms)
   SELECT %(msp)s, link_id, sampled_at, seq, practice_id, site_id, up, latency_ms, loss_pct, jitter_ms FROM s
@@ -146,6 +155,9 @@ SELECT 's' AS k, s.seq, NULL::uuid AS source_id, NULL::text AS event_id, s.pract
        s.sampled_at AS at, NULL::jsonb AS payload, s.link_id, s.up, NULL::timestamptz AS since, NULL::timestamptz[] AS transitions
   FROM s
 UNION ALL
+SELECT 'x', x.seq, NULL, NULL, x.practice_id, x.site_id, NULL, x.sampled_at, NULL, x.link_id, NULL, NULL, NULL
+  FROM sampled x WHERE NOT x.here
+UNION ALL
 SELECT 'e', c.seq, c.source_id, c.event_id, c.practice_id, c.site_id, c.type, c.occurred_at, c.payload, NULL, NULL, NULL, NULL
   FROM claimed c WHERE c.type NOT IN ('link_sample', 'heartbeat')
 UNION ALL
@@ -206,6 +218,9 @@ async def claim_and_append(session: AsyncSession, msp_id: uuid.UUID, limit: int)
     batch = ClaimedBatch(now, config_version)
     if not rows and not locked:
         return None
+    misplaced = min((row[1] for row in rows if row[0] == "x"), default=None)
+    if misplaced is not None:
+        raise not_at_site(misplaced, "link_sample", "link")
     for k, seq, source_id, event_id, practice_id, site_id, type_, at, payload, link_id, up, since, transitions in rows:
         if k == "s":
             batch.samples.append(Sample(seq, link_id, practice_id, site_id, at, up))

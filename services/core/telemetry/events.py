@@ -4,7 +4,7 @@ Wire events are validated strictly: unknown fields are refused, JSON types are n
 timestamp carries an offset, and `occurred_at` lies within [now − 30 days, now + 5 minutes].
 
 What the worker reads (`telemetry_event.payload`, timestamps as ISO 8601 UTC strings, optional
-fields absent rather than null; references already resolved to ids within the agent's practice or site):
+fields absent rather than null; references already resolved to ids of the agent's site, site_scope.py):
 
 | type | payload |
 |---|---|

@@ -20,6 +20,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core.telemetry.site_scope import refuse_misplaced
+
 RAW_SAMPLE_RETENTION = timedelta(days=14)
 # A /start pairs with a finish at most this long after it (Healthchecks' longest run timer).
 MAX_PING_RUN = timedelta(hours=72)
@@ -99,6 +101,7 @@ def agent_run_row(e: Claimed) -> dict[str, Any]:
 
 async def append_agent_runs(session: AsyncSession, msp_id: uuid.UUID, events: list[Claimed]) -> set[uuid.UUID]:
     """Upsert the runs agents reported; returns the backup jobs touched."""
+    await refuse_misplaced(session, msp_id, events)
     best: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
     for e in events:
         row = agent_run_row(e)
@@ -220,6 +223,7 @@ _INSERT_RESTORE_TESTS = text(
 
 
 async def append_restore_tests(session: AsyncSession, msp_id: uuid.UUID, events: list[Claimed]) -> None:
+    await refuse_misplaced(session, msp_id, events)
     rows = []
     for e in events:
         p = e.payload
@@ -247,6 +251,7 @@ _UPSERT_FAILOVERS = text(
 
 async def append_failovers(session: AsyncSession, msp_id: uuid.UUID, events: list[Claimed]) -> set[uuid.UUID]:
     """Upsert failovers; returns the sites whose links' on-backup state must be recomputed."""
+    await refuse_misplaced(session, msp_id, events)
     merged: dict[tuple, dict[str, Any]] = {}
     for e in events:
         p = e.payload

@@ -31,6 +31,7 @@ from services.core.settings import get_settings
 from services.core.telemetry import refusals
 from services.core.telemetry.events import REFERENCES, IngestBatch, IngestResult, outside_window, payload_of
 from services.core.telemetry.inbox import Row, Submission, writer_for
+from services.core.telemetry.site_scope import JOBS_OF_SITE, LINKS_OF_SITE, SYSTEMS_OF_SITE, WORDS
 
 MAX_BODY = 1024 * 1024  # as sent (compressed or not)
 MAX_DECOMPRESSED = 8 * 1024 * 1024
@@ -44,7 +45,7 @@ class UnsupportedEncoding(DomainError):
 
 
 class RefusedReferences(ValidationFailed):
-    """Events name jobs, systems or links the agent may not report on; `foreign` lists those of other practices."""
+    """Events name jobs, systems or links the agent may not report on; `foreign` lists those that exist elsewhere in the MSP."""
 
     def __init__(self, detail: str, *, errors: list[FieldError], foreign: list[dict[str, Any]]):
         super().__init__(detail, errors=errors)
@@ -208,7 +209,7 @@ async def still_valid(database: Database, identity: AgentIdentity) -> bool:
 
 @dataclass
 class Inventory:
-    """The agent's practice's jobs and systems and its site's links: name → id and id → id."""
+    """The agent's site's jobs, links and systems (site_scope.py): name → id and id → id."""
 
     by_kind: dict[str, dict[str, str]]
     loaded_at: float
@@ -223,9 +224,9 @@ _inventories_loading: dict[tuple[uuid.UUID, uuid.UUID], asyncio.Future] = {}
 
 # ids as text: the cache maps strings to strings, and UUID objects would be built only to be printed.
 _INVENTORY = text(
-    "SELECT 'job', id::text, name FROM backup_job WHERE msp_id = :m AND practice_id = :p"
-    " UNION ALL SELECT 'system', id::text, name FROM system WHERE msp_id = :m AND practice_id = :p"
-    " UNION ALL SELECT 'link', id::text, name FROM link WHERE msp_id = :m AND practice_id = :p AND site_id = :s"
+    f"SELECT 'job', id::text, name FROM ({JOBS_OF_SITE}) j"
+    f" UNION ALL SELECT 'system', id::text, name FROM ({SYSTEMS_OF_SITE}) y"
+    f" UNION ALL SELECT 'link', id::text, name FROM ({LINKS_OF_SITE}) l"
 )
 
 
@@ -293,16 +294,27 @@ async def resolve_references(database: Database, identity: AgentIdentity, batch:
     raise await _refusal(database, identity, unknown)
 
 
+# Where an id the agent may not name belongs, to tell the agent why and to audit the attempt.
 _OWNER = {
     "job": "SELECT practice_id, site_id FROM backup_job WHERE msp_id = :m AND id = :i",
     "system": "SELECT practice_id, NULL FROM system WHERE msp_id = :m AND id = :i",
     "link": "SELECT practice_id, site_id FROM link WHERE msp_id = :m AND id = :i",
 }
-_SCOPE_WORDS = {"job": "this agent's practice", "system": "this agent's practice", "link": "this agent's site"}
+
+
+def _why_not(identity: AgentIdentity, kind: str, practice_id: uuid.UUID, site_id: uuid.UUID | None) -> str:
+    word = ("an " if WORDS[kind][0] in "aeiou" else "a ") + WORDS[kind]
+    if practice_id != identity.practice_id:
+        return f"names {word} of another practice"
+    if kind == "system":
+        return "names a system that no backup job of this agent's site protects"
+    if site_id is None:
+        return f"names {word} that is not assigned to any site; choose its site in Seawall first"
+    return f"names {word} of another site of this practice"
 
 
 async def _refusal(database: Database, identity: AgentIdentity, unknown: list[tuple]) -> RefusedReferences:
-    """Refuse the batch, telling apart ids that belong to another practice (or site) of the MSP."""
+    """Refuse the batch, telling apart ids that belong to another site or practice of the MSP."""
     errors, foreign = [], []
     async with database.transaction(Scope(identity.msp_id)) as session:
         for index, event_id, wire, kind, ref in unknown[:MAX_REPORTED_ERRORS]:
@@ -315,10 +327,11 @@ async def _refusal(database: Database, identity: AgentIdentity, unknown: list[tu
                 owner = (await session.execute(text(_OWNER[kind]), {"m": identity.msp_id, "i": object_id})).first()
             if owner is not None:
                 foreign.append({"event_index": index, "event_id": event_id, "field": wire, "object_type": kind,
-                                "object_id": ref, "object_practice_id": str(owner[0])})
-                message = f"names a {kind} outside {_SCOPE_WORDS[kind]}"
+                                "object_id": ref, "object_practice_id": str(owner[0]),
+                                "object_site_id": str(owner[1]) if owner[1] else None})
+                message = _why_not(identity, kind, owner[0], owner[1])
             else:
-                message = f"names no {kind} of {_SCOPE_WORDS[kind]}"
+                message = f"names no {WORDS[kind]} of this agent's site"
             errors.append(FieldError(wire, message, {"event_index": index, "event_id": event_id}))
     return RefusedReferences(_summary(errors), errors=errors, foreign=foreign)
 

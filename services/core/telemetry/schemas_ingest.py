@@ -39,8 +39,13 @@ class JobRef(BaseModel):
     tool: str
 
 
+class SystemRef(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
 class AgentConfigOut(BaseModel):
-    """What an agent needs to run: who it is, its site's links and its practice's jobs there."""
+    """What an agent needs to run: who it is, and its site's links, backup jobs and the systems those jobs protect."""
 
     agent_id: uuid.UUID
     msp_id: uuid.UUID
@@ -49,6 +54,8 @@ class AgentConfigOut(BaseModel):
     heartbeat_interval_seconds: int
     links: list[LinkRef]
     jobs: list[JobRef]
+    # What a restore test may name besides its job: the systems the site's backup jobs protect.
+    systems: list[SystemRef]
 
 
 class EnrolledOut(AgentConfigOut):

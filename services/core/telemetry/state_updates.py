@@ -166,7 +166,7 @@ _UPSERT_LINKS = (
     "    AND a.bucket > v.last_sample_at - make_interval(mins => %(minutes)s) AND a.bucket <= v.last_sample_at) r ON true"
     " ON CONFLICT (msp_id, link_id) DO UPDATE SET "
     + ", ".join(f"{c} = EXCLUDED.{c}" for c in _SET_COLUMNS)
-    + ", updated_at = now()"
+    + ", site_id = EXCLUDED.site_id, updated_at = now()"
     " RETURNING link_id, practice_id, site_id, up, loss_pct, latency_ms, jitter_ms)"
     " SELECT n.link_id, n.practice_id, n.site_id, o.link_id IS NOT NULL, o.up, n.up, o.loss_pct, n.loss_pct, o.latency_ms,"
     "   n.latency_ms, o.jitter_ms, n.jitter_ms, l.loss_threshold_pct, l.latency_threshold_ms, l.jitter_threshold_ms"
@@ -200,6 +200,9 @@ async def update_links(session: AsyncSession, msp_id: uuid.UUID, samples: list[S
         state = states.get(link_id)
         if state is None:
             state = states[link_id] = LinkNow(batch[0].practice_id, batch[0].site_id, None, None, None, [])
+        # The claim appended only samples taken at the link's current site: a link moved to another
+        # site has its state filed there from its first sample there.
+        state.site_id = batch[0].site_id
         # In order (the usual case, an agent replays its spool in order): apply incrementally. A
         # sample equal to the newest seen, up included, changes nothing and needs no rebuild.
         if state.last_sample_at is None or min(Sample.order(s) for s in batch) >= (state.last_sample_at, state.up):
