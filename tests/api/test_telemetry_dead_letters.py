@@ -123,7 +123,7 @@ async def test_a_refused_batch_is_kept_for_the_agent_with_the_event_field_and_re
     assert first["repeats"] == 2 and first["status"] == 422
     (error,) = first["errors"]
     assert (error["event_index"], error["event_id"], error["event_type"], error["field"]) == (1, bad["id"], "backup_run", "job")
-    assert "names no job" in error["message"]
+    assert "names no backup job" in error["message"]
 
 
 async def test_an_oversized_batch_is_kept_as_a_refusal_without_its_body(client, db, tenant):

@@ -28,7 +28,7 @@ async def test_a_mistyped_job_is_refused_by_seawall_named_on_stderr_and_exits_65
     assert done.returncode == 65, done.stderr
     assert marker.exists() and done.stdout == "copying charts\n"
     assert "Seawall lists no job 'nightly-restci' for this agent (its jobs: nightly-restic)" in done.stderr
-    assert "Seawall refused the report of a run of job 'nightly-restci': job: names no job" in done.stderr
+    assert "Seawall refused the report of a run of job 'nightly-restci': job: names no backup job" in done.stderr
     assert await rows(db, tenant.msp_id, "SELECT 1 FROM telemetry_event WHERE msp_id = :m AND type = 'backup_run'") == []
     [kept] = [json.loads(line) for line in (tmp_path / "state" / "rejected.jsonl").read_text().splitlines()]
     assert kept["event"]["job"] == "nightly-restci"
