@@ -62,13 +62,12 @@ async def apply_batch(session: AsyncSession, msp_id: uuid.UUID, batch: ClaimedBa
     for unknown in set(by_type) - KNOWN_TYPES:
         log.warning("telemetry_unknown_type", msp_id=str(msp_id), type=unknown, count=len(by_type[unknown]))
 
-    seqs = [e.seq for e in batch.others]
     jobs = await append_agent_runs(session, msp_id, by_type["backup_run"])
-    jobs |= await apply_pings(session, msp_id, by_type["ping"], seqs)
+    jobs |= await apply_pings(session, msp_id, by_type["ping"])
     await append_restore_tests(session, msp_id, by_type["restore_test"])
     sites = await append_failovers(session, msp_id, by_type["failover"])
 
-    await recompute_backup_jobs(session, msp_id, jobs, seqs)
+    await recompute_backup_jobs(session, msp_id, jobs)
     links = await update_links(session, msp_id, batch.samples, batch.links)
     await update_on_backup(session, msp_id, sites)
 

@@ -43,10 +43,8 @@ LEFT JOIN LATERAL (SELECT max(r.finished_at) AS finished_at FROM backup_run r WH
 LEFT JOIN LATERAL (SELECT max(r.restore_point_at) AS at FROM backup_run r
     WHERE {_R} AND r.status = 'success' AND (NOT j.verifies OR r.verified)) rp ON true
 LEFT JOIN LATERAL (SELECT max(r.started_at) AS started_at FROM backup_run r WHERE {_R} AND r.status = 'running') ru ON true
-LEFT JOIN LATERAL (SELECT max(e.occurred_at) AS started_at FROM telemetry_event e
-    WHERE e.msp_id = j.msp_id AND e.source_id = j.id AND e.type = 'ping'
-      AND (e.processed_at IS NOT NULL OR e.seq = ANY(CAST(:batch AS bigint[])))
-      AND e.payload->>'kind' = 'start') pg ON true
+LEFT JOIN LATERAL (SELECT max(s.at) AS started_at FROM ping_step s
+    WHERE s.msp_id = j.msp_id AND s.backup_job_id = j.id AND s.kind = 'start') pg ON true
 LEFT JOIN LATERAL (SELECT count(*) AS n FROM backup_run r WHERE {_R} AND r.status = 'failed'
     AND r.finished_at > coalesce((SELECT max(r2.finished_at) FROM backup_run r2
         WHERE r2.msp_id = j.msp_id AND r2.backup_job_id = j.id AND r2.status IN ('success', 'warning')), '-infinity')) cf ON true
@@ -66,13 +64,11 @@ ON CONFLICT (msp_id, backup_job_id) DO UPDATE SET
 """)
 
 
-async def recompute_backup_jobs(session: AsyncSession, msp_id: uuid.UUID, job_ids: set[uuid.UUID], batch: list[int]) -> None:
-    """Backup job state from the job's whole run history (runs are rare; this is cheap).
-
-    batch: the seqs of the batch being applied (not yet marked processed), whose pings count.
-    """
+async def recompute_backup_jobs(session: AsyncSession, msp_id: uuid.UUID, job_ids: set[uuid.UUID]) -> None:
+    """Backup job state from the job's run history and ping timeline (the batch's pings already in it),
+    each figure read through an index rather than the whole history."""
     if job_ids:
-        await session.execute(_RECOMPUTE_JOBS, {"msp": msp_id, "jobs": list(job_ids), "batch": batch})
+        await session.execute(_RECOMPUTE_JOBS, {"msp": msp_id, "jobs": list(job_ids)})
 
 
 # --- links --------------------------------------------------------------------------------------
