@@ -2188,13 +2188,13 @@ export interface paths {
         };
         /**
          * Ping Get
-         * @description Report that the backup job succeeded (Healthchecks-compatible).
+         * @description Report that the backup job succeeded (Healthchecks-compatible; HEAD works as GET).
          */
         get: operations["ping_get"];
         put?: never;
         /**
          * Ping Post
-         * @description Report that the backup job succeeded; the body (≤ 100 KB kept) is the run's log.
+         * @description Report that the backup job succeeded; the body (its first 100,000 bytes) is a line of the run's log.
          */
         post: operations["ping_post"];
         delete?: never;
@@ -2218,7 +2218,7 @@ export interface paths {
         put?: never;
         /**
          * Ping Signal Post
-         * @description Report a run's start, failure, log or exit code, with the body as the run's log.
+         * @description Report a run's start, failure, log or exit code; the body (its first 100,000 bytes) is a line of the run's log.
          */
         post: operations["ping_signal_post"];
         delete?: never;
@@ -22562,7 +22562,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Bad request */
+            /** @description The run id (rid) is not a UUID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -22589,13 +22589,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description No backup job has this key, or the signal is not one of the protocol's */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/plain": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict */
@@ -22607,7 +22607,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large */
+            /** @description The body is larger than 10 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -22634,7 +22634,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Too many pings for this job; retry after Retry-After seconds */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -22683,7 +22683,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Bad request */
+            /** @description The run id (rid) is not a UUID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -22710,13 +22710,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description No backup job has this key, or the signal is not one of the protocol's */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/plain": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict */
@@ -22728,7 +22728,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large */
+            /** @description The body is larger than 10 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -22755,7 +22755,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Too many pings for this job; retry after Retry-After seconds */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -22805,7 +22805,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Bad request */
+            /** @description The run id (rid) is not a UUID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -22832,13 +22832,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description No backup job has this key, or the signal is not one of the protocol's */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/plain": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict */
@@ -22850,7 +22850,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large */
+            /** @description The body is larger than 10 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -22877,7 +22877,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Too many pings for this job; retry after Retry-After seconds */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -22927,7 +22927,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Bad request */
+            /** @description The run id (rid) is not a UUID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -22954,13 +22954,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description No backup job has this key, or the signal is not one of the protocol's */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/plain": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict */
@@ -22972,7 +22972,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large */
+            /** @description The body is larger than 10 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -22999,7 +22999,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Too many pings for this job; retry after Retry-After seconds */
             429: {
                 headers: {
                     [name: string]: unknown;
