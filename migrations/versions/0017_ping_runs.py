@@ -39,7 +39,7 @@ def upgrade() -> None:
         "ping_step",
         sa.Column("msp_id", sa.Uuid(), nullable=False),
         sa.Column("backup_job_id", sa.Uuid(), nullable=False),
-        sa.Column("run_id", sa.String(length=36), nullable=False),
+        sa.Column("run_id", sa.String(length=64), nullable=False),
         sa.Column("boundary", sa.Boolean(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("rank", sa.SmallInteger(), nullable=False),
@@ -67,7 +67,7 @@ def upgrade() -> None:
     # finds its start (the inbox keeps them for 31 days, the retention above).
     op.execute("""
 INSERT INTO ping_step (msp_id, backup_job_id, run_id, boundary, at, rank, event_id, practice_id, kind, exit_code, body)
-SELECT msp_id, source_id, left(lower(coalesce(payload->>'rid', '')), 36), payload->>'kind' <> 'log', occurred_at,
+SELECT msp_id, source_id, lower(coalesce(payload->>'rid', '')), payload->>'kind' <> 'log', occurred_at,
        CASE WHEN payload->>'kind' = 'start' THEN 0 ELSE 1 END, event_id, practice_id, payload->>'kind',
        (payload->>'exit_code')::int, coalesce(payload->>'body', '')
 FROM telemetry_event WHERE type = 'ping' AND processed_at IS NOT NULL AND occurred_at > now() - interval '31 days'

@@ -179,3 +179,11 @@ async def test_other_msps_pings_never_pair_with_this_msps(db, tenant, other_tena
     (run,) = await runs(db, mine)
     assert (run["started_at"], run["log_tail"]) == (None, "mine")
     assert await rows(db, tenant.msp_id, "SELECT event_id FROM ping_step WHERE backup_job_id = :j", j=theirs.id) == []
+
+
+async def test_a_ping_accepted_before_rids_had_to_be_uuids_is_still_applied_and_pairs(db, tenant):
+    job = await create_job(db, tenant.practice, "legacy")
+    old_rid = "Backup-Run-" + "x" * 53  # 64 characters, as the API took them before
+    await apply(db, job, [ping(0, "start", rid=old_rid, body="go")], [ping(5, "success", rid=old_rid.lower(), body="ok")])
+    (run,) = await runs(db, job)
+    assert (run["started_at"], run["log_tail"]) == (minute(0), "go\nok")

@@ -179,7 +179,7 @@ WHERE (backup_run.started_at, backup_run.log_tail) IS DISTINCT FROM (EXCLUDED.st
 def step_row(e: Claimed) -> dict[str, Any]:
     p = e.payload
     kind = p["kind"]
-    return {"backup_job_id": e.source_id, "run_id": p.get("rid") or "", "boundary": kind != "log", "at": e.occurred_at,
+    return {"backup_job_id": e.source_id, "run_id": (p.get("rid") or "").lower(), "boundary": kind != "log", "at": e.occurred_at,
             "rank": 0 if kind == "start" else 1, "event_id": e.event_id, "practice_id": e.practice_id, "kind": kind,
             "exit_code": p.get("exit_code"), "body": p.get("body") or ""}
 

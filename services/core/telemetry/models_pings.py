@@ -36,7 +36,9 @@ class PingStep(Base):
     )
     msp_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("msp.id", ondelete="CASCADE"), primary_key=True)
     backup_job_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    run_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # '' for pings without a rid
+    # The rid in lower case, '' for pings without one. 64: the API took any rid up to 64 characters
+    # before it required a UUID, and a ping accepted then is still applied.
+    run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     boundary: Mapped[bool] = mapped_column(primary_key=True)  # start or finish, not /log
     at: Mapped[datetime] = mapped_column(primary_key=True)
     rank: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # 0 for a start: at one instant it opens first
