@@ -15,8 +15,11 @@ from typing import Any
 from sqlalchemy import text
 
 from services.core.db import Database, Scope
+from services.core.telemetry import history as history_module
+from services.core.telemetry import state_updates
 from services.core.telemetry.models_pings import PING_LOG_LIMIT
 from services.core.telemetry.processing import drain
+from tests.explain import plan_nodes
 from tests.factories_inventory import create_job
 from tests.factories_worker import job_state, rows
 from tests.factories_telemetry import inbox, ping_url
@@ -187,3 +190,34 @@ async def test_a_ping_accepted_before_rids_had_to_be_uuids_is_still_applied_and_
     await apply(db, job, [ping(0, "start", rid=old_rid, body="go")], [ping(5, "success", rid=old_rid.lower(), body="ok")])
     (run,) = await runs(db, job)
     assert (run["started_at"], run["log_tail"]) == (minute(0), "go\nok")
+
+
+def _rows_read(plan: dict, tables: tuple[str, ...]) -> int:
+    """Rows the plan's scans of these tables (and their partitions) read, kept or filtered out."""
+    return sum((n.get("Actual Rows", 0) + n.get("Rows Removed by Filter", 0)) * n.get("Actual Loops", 1)
+               for n in plan_nodes(plan) if n.get("Relation Name", "").startswith(tables))
+
+
+async def test_applying_pings_reads_none_of_the_jobs_older_history(db, tenant):
+    job = await create_job(db, tenant.practice, "every minute")
+    # 300 runs of history, as the worker would have left them: a start and a success a minute each.
+    history = [ping(2 * m + k, "start" if k == 0 else "success", body="ok") for m in range(300) for k in (0, 1)]
+    await record(db, job, history)
+    await drain(db, job.msp_id)
+    batch = [ping(700, "start", body="go"), ping(701, "log", body="line"), ping(702, "success", body="done")]
+    await record(db, job, batch)
+    async with db.transaction(Scope(job.msp_id)) as s:
+        claimed = (await s.execute(text(
+            "SELECT seq, source_id, event_id, practice_id, site_id, type, occurred_at, payload FROM telemetry_event"
+            " WHERE msp_id = :m AND processed_at IS NULL ORDER BY occurred_at"), {"m": job.msp_id})).all()
+        steps = [history_module.step_row(history_module.Claimed(*row)) for row in claimed]
+        await s.execute(history_module._INSERT_STEPS, {"msp": job.msp_id, **history_module._columns(steps, history_module._STEP_COLUMNS)})
+        params = {"msp": job.msp_id, "max_run": history_module.MAX_PING_RUN, "limit": PING_LOG_LIMIT,
+                  **history_module._columns(steps, history_module._KEY_COLUMNS)}
+        runs_plan = (await s.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + history_module._PING_RUNS.text), params)).scalar()
+        state_plan = (await s.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + state_updates._RECOMPUTE_JOBS.text),
+                                      {"msp": job.msp_id, "jobs": [job.id]})).scalar()
+        await s.rollback()
+    # A handful of look-ups around the new pings, not the 600 pings and 300 runs before them.
+    assert _rows_read(runs_plan[0]["Plan"], ("ping_step", "backup_run", "telemetry_event")) <= 20
+    assert _rows_read(state_plan[0]["Plan"], ("ping_step", "backup_run", "telemetry_event")) <= 40

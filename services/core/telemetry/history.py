@@ -144,9 +144,11 @@ r AS (
            CASE WHEN p.kind = 'start' AND f.at - p.at <= CAST(:max_run AS interval) THEN p.at END AS started_at,
            CASE WHEN p.kind = 'start' AND f.at - p.at <= CAST(:max_run AS interval) THEN p.body END AS start_body,
            lo.at AS lo_at, lo.rank AS lo_rank, lo.event_id AS lo_event_id, a.run_id
-    FROM a
-    JOIN ping_step f ON f.msp_id = CAST(:msp AS uuid) AND f.backup_job_id = a.backup_job_id AND f.run_id = a.run_id
-        AND f.boundary AND (f.at, f.rank, f.event_id) = (a.at, a.rank, a.event_id)
+    -- Laterals throughout, each a look-up by key next to one finish, whatever the statistics say
+    -- about the MSP: as a join (LIMIT keeps it a lateral) it was planned as a scan of all its pings.
+    FROM a CROSS JOIN LATERAL (
+        SELECT s.backup_job_id, s.practice_id, s.event_id, s.at, s.kind, s.exit_code, s.body FROM ping_step s
+        WHERE {_SAME_RUN} AND s.boundary AND {_ORDER} = (a.at, a.rank, a.event_id) LIMIT 1) f
     LEFT JOIN LATERAL (
         SELECT s.at, s.rank, s.event_id, s.kind, s.body FROM ping_step s
         WHERE {_SAME_RUN} AND s.boundary AND {_ORDER} < (a.at, a.rank, a.event_id)
