@@ -51,7 +51,7 @@ class SeawallAPI(FastAPI):
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
             path = scope["path"]
-            if path == INGEST_PATH:
+            if path == INGEST_PATH or path == INGEST_PATH + "/":  # a slash, as for pings: no redirect to lose it
                 if scope["method"] == "POST":
                     return await self._hot_ingest(scope, receive, send)
             elif path.startswith(PING_PREFIX) and scope["method"] in PING_METHODS:

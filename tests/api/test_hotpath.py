@@ -65,6 +65,15 @@ async def test_ingest_answers_are_the_same_through_the_hot_path_and_the_fastapi_
     assert len(await inbox(db, tenant.msp_id)) == 1
 
 
+async def test_a_batch_posted_with_a_trailing_slash_is_recorded_not_redirected(client, routes_client, tenant, db):
+    agent = await create_agent(db, tenant.site)
+    await create_link(db, tenant.site, "Fiber")
+    for c in (client, routes_client):
+        r = await c.post("/api/v1/ingest/", json={"events": [event("link_sample", link="Fiber", up=True)]}, headers=agent.headers)
+        assert r.status_code == 202, (r.status_code, r.headers.get("location"))
+    assert len(await inbox(db, tenant.msp_id)) == 2
+
+
 async def test_other_methods_on_the_hot_paths_still_get_fastapis_405(client):
     r = await client.get("/api/v1/ingest")
     assert r.status_code == 405 and r.headers["allow"] == "POST"
