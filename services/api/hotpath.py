@@ -6,7 +6,7 @@ and Response objects) cost several times what the handlers themselves do. `Seawa
 FastAPI app with one difference: a request for one of these paths and methods goes straight to a
 small ASGI handler calling the same functions as the documented FastAPI routes
 (ingest.receive_batch, pings.answer_ping), with the same answers: 202 JSON, problem+json errors,
-plain-text ping answers, Retry-After, X-Request-Id. Every other method on these paths (405 with
+the plain-text "OK" of a ping, Retry-After, X-Request-Id. Every other method on these paths (405 with
 Allow), every other path, the OpenAPI document and lifespan go through FastAPI unchanged.
 """
 
@@ -51,12 +51,12 @@ class SeawallAPI(FastAPI):
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
             path = scope["path"]
-            if path == INGEST_PATH:
+            if path == INGEST_PATH or path == INGEST_PATH + "/":  # a slash, as for pings: no redirect to lose it
                 if scope["method"] == "POST":
                     return await self._hot_ingest(scope, receive, send)
             elif path.startswith(PING_PREFIX) and scope["method"] in PING_METHODS:
                 # The routes' shapes: /ping/{key} and /ping/{key}/{signal}, each segment non-empty.
-                parts = path[len(PING_PREFIX):].split("/")
+                parts = _ping_path(path).split("/")
                 if len(parts) <= 2 and all(parts):
                     return await self._hot_ping(scope, receive, send)
         await super().__call__(scope, receive, send)
@@ -67,7 +67,7 @@ class SeawallAPI(FastAPI):
             await _respond(send, 202, result.model_dump_json().encode(), _JSON)
 
     async def _ping(self, scope, receive, send) -> None:
-        key, _, signal = scope["path"][len(PING_PREFIX):].partition("/")
+        key, _, signal = _ping_path(scope["path"]).partition("/")
         headers = _headers(scope)
         rid = None
         if scope["query_string"]:
@@ -77,8 +77,13 @@ class SeawallAPI(FastAPI):
         answer = await _answered(send, scope["path"], answer_ping(self.state.db, key, signal or None, rid, _chunks(receive),
                                                                   headers.get("user-agent", ""), client[0] if client else None))
         if answer is not None:
-            status, words, extra = answer
-            await _respond(send, status, words.encode(), _TEXT, extra)
+            await _respond(send, 200, answer.encode(), _TEXT)
+
+
+def _ping_path(path: str) -> str:
+    """The path after /ping/, without one trailing slash: the routes accept it too."""
+    rest = path[len(PING_PREFIX):]
+    return rest[:-1] if rest.endswith("/") else rest
 
 
 async def _answered(send, path: str, call: Awaitable[Any]) -> Any:

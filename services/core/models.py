@@ -33,6 +33,7 @@ from services.core.practices.models import Msp, Practice, Site  # noqa: F401
 from services.core.secret_index import SecretIndex  # noqa: F401
 from services.core.telemetry.models_ingest import Agent, EnrollmentToken, PingKey, TelemetryEvent  # noqa: F401
 from services.core.telemetry.models_dead_letter import IngestRefusal, TelemetryDeadLetter, TelemetryStall  # noqa: F401
+from services.core.telemetry.models_pings import PingStep  # noqa: F401
 from services.core.telemetry.models_state import (  # noqa: F401
     AgentState,
     BackupJobState,

@@ -27,11 +27,14 @@ async def partition_upkeep(timestamp: int) -> None:
 @app.periodic(cron="43 3 * * *")
 @app.task(name="telemetry.retention", queue="maintenance", queueing_lock="telemetry.retention")
 async def retention(timestamp: int) -> None:
-    """Drop history partitions past retention and purge processed inbox rows past the dedup window."""
+    """Drop history partitions past retention; purge processed inbox rows past the dedup window, ping
+    timeline steps past theirs and resolved dead letters past theirs."""
     dropped = await partitions.drop_expired(database())
     purged = await partitions.purge_processed_inbox(database())
     letters = await dead_letters.purge_resolved(database())
-    log.info("telemetry_retention", dropped_partitions=dropped, purged_inbox_rows=purged, purged_dead_letters=letters)
+    steps = await partitions.purge_ping_steps(database())
+    log.info("telemetry_retention", dropped_partitions=dropped, purged_inbox_rows=purged, purged_dead_letters=letters,
+             purged_ping_steps=steps)
 
 
 @app.periodic(cron="* * * * * */20")

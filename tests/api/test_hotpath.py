@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from services.core.settings import get_settings
 from tests.factories_inventory import create_job, create_link
 from tests.factories_telemetry import create_agent, event, inbox, ping_url
 
@@ -22,6 +23,9 @@ async def routes_client(app):
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=through_fastapi), base_url="https://testserver") as c:
         yield c
+
+
+RID = "3f1c2a8e-0000-4000-8000-000000000001"
 
 
 def _answer(r: httpx.Response) -> tuple:
@@ -62,6 +66,15 @@ async def test_ingest_answers_are_the_same_through_the_hot_path_and_the_fastapi_
     assert len(await inbox(db, tenant.msp_id)) == 1
 
 
+async def test_a_batch_posted_with_a_trailing_slash_is_recorded_not_redirected(client, routes_client, tenant, db):
+    agent = await create_agent(db, tenant.site)
+    await create_link(db, tenant.site, "Fiber")
+    for c in (client, routes_client):
+        r = await c.post("/api/v1/ingest/", json={"events": [event("link_sample", link="Fiber", up=True)]}, headers=agent.headers)
+        assert r.status_code == 202, (r.status_code, r.headers.get("location"))
+    assert len(await inbox(db, tenant.msp_id)) == 2
+
+
 async def test_other_methods_on_the_hot_paths_still_get_fastapis_405(client):
     r = await client.get("/api/v1/ingest")
     assert r.status_code == 405 and r.headers["allow"] == "POST"
@@ -70,15 +83,19 @@ async def test_other_methods_on_the_hot_paths_still_get_fastapis_405(client):
     assert r.status_code == 405
 
 
-async def test_ping_answers_are_the_same_through_the_hot_path_and_the_fastapi_routes(client, routes_client, tenant, db):
+async def test_ping_answers_are_the_same_through_the_hot_path_and_the_fastapi_routes(client, routes_client, tenant, db,
+                                                                                     monkeypatch):
+    monkeypatch.setattr(get_settings(), "ping_rate_limit", "100/second")
     job = await create_job(db, tenant.practice, "borgmatic", site_id=tenant.site.id)
     url = await ping_url(db, job)
     for method, path in (("POST", url), ("GET", url + "/start"), ("GET", url + "/7"), ("GET", url + "/256"),
-                         ("GET", url + "?rid="), ("GET", url + "?rid=a&rid=b"), ("GET", "/ping/swp_unknown"),
-                         ("POST", "/ping/swp_unknown/fail"), ("HEAD", url)):
+                         ("GET", url + "?rid="), ("GET", url + "?rid=a&rid=" + RID), ("GET", url + "?rid=not-a-uuid"),
+                         ("GET", "/ping/swp_unknown"), ("POST", "/ping/swp_unknown/fail"), ("HEAD", url), ("GET", url + "/"),
+                         ("POST", url + "/fail/"), ("GET", url + "/restart/")):
         hot = await client.request(method, path, content=b"log" if method == "POST" else None)
         routed = await routes_client.request(method, path, content=b"log" if method == "POST" else None)
         assert _answer(hot) == _answer(routed), (method, path)
     rows = await inbox(db, tenant.msp_id)
-    assert [r["payload"]["kind"] for r in rows] == ["success"] * 2 + ["start"] * 2 + ["fail"] * 2 + ["success"] * 2 + ["success"] * 2
-    assert sorted(r["payload"].get("rid") for r in rows if r["payload"].get("rid")) == ["b", "b"]
+    assert [r["payload"]["kind"] for r in rows] == (["success"] * 2 + ["start"] * 2 + ["fail"] * 2 + ["success"] * 2
+                                                   + ["success"] * 4 + ["fail"] * 2)
+    assert [r["payload"].get("rid") for r in rows if r["payload"].get("rid")] == [RID, RID]

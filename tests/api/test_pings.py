@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.core.settings import get_settings
+from services.core.telemetry import pings
 from tests.factories import sign_in
 from tests.factories_inventory import create_job
 from tests.factories_telemetry import audit_actions, inbox, ping_url
@@ -31,23 +32,68 @@ async def test_every_healthchecks_signal_is_recorded_once_per_ping(client, tenan
     assert first["body"] == ("log line" if method == "POST" else "")
 
 
-async def test_a_long_body_keeps_its_last_100_kb(client, tenant, db):
+async def test_a_long_body_keeps_its_first_100_000_bytes_as_healthchecks_does(client, tenant, db):
     job = await create_job(db, tenant.practice, "cron")
     url = await ping_url(db, job)
     body = b"A" * 50_000 + b"B" * 100_000
     assert (await client.post(url + "/fail", content=body)).text == "OK"
     (row,) = await inbox(db, tenant.msp_id)
-    assert row["payload"]["body"] == "B" * 100_000
+    assert row["payload"]["body"] == "A" * 50_000 + "B" * 50_000
+    assert len(row["payload"]["body"]) == pings.MAX_BODY
 
 
-async def test_unknown_keys_and_signals_answer_plain_not_found(client, tenant, db):
+async def test_a_body_over_10_mib_is_refused_with_413_problem_json_and_nothing_is_recorded(client, tenant, db):
+    url = await ping_url(db, await create_job(db, tenant.practice, "cron"))
+    r = await client.post(url, content=b"x" * (10 * 1024 * 1024 + 1))
+    assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["status"] == 413
+    assert await inbox(db, tenant.msp_id) == []
+
+
+async def test_unknown_keys_and_signals_answer_problem_json_not_found(client, tenant, db):
     job = await create_job(db, tenant.practice, "cron")
     url = await ping_url(db, job)
-    for bad in ("/ping/swp_nope", url + "/256", url + "/restart", url + "/-1", url + "/³³"):
+    for bad in ("/ping/swp_nope", url + "/256", url + "/restart", url + "/-1", url + "/³³", "/ping/swp_nope/"):
         r = await client.get(bad)
-        assert (r.status_code, r.text) == (404, "not found"), bad
-        assert r.headers["content-type"].startswith("text/plain")
+        assert r.status_code == 404, bad
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["type"].endswith("/not-found") and r.json()["instance"] == bad
     assert await inbox(db, tenant.msp_id) == []
+
+
+@pytest.mark.parametrize("rid", ["", "r1", "3f1c2a8e00004000800000000000000a", "{3f1c2a8e-0000-4000-8000-000000000001}",
+                                 "3f1c2a8e-0000-4000-8000-00000000000g", "3f1c2a8e-0000-4000-8000-000000000001\x00"])
+async def test_a_rid_that_is_not_a_uuid_is_refused_with_400_naming_the_field(client, tenant, db, rid):
+    url = await ping_url(db, await create_job(db, tenant.practice, "cron"))
+    r = await client.get(url + "/start", params={"rid": rid})
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in r.json()["errors"]] == ["rid"]
+    assert await inbox(db, tenant.msp_id) == []
+
+
+async def test_a_rid_in_capitals_is_kept_in_its_canonical_form_so_start_and_finish_pair(client, tenant, db):
+    url = await ping_url(db, await create_job(db, tenant.practice, "cron"))
+    assert (await client.get(url + "/start?rid=3F1C2A8E-0000-4000-8000-00000000000A")).text == "OK"
+    assert (await client.get(url + "?rid=3f1c2a8e-0000-4000-8000-00000000000a")).text == "OK"
+    assert {row["payload"]["rid"] for row in await inbox(db, tenant.msp_id)} == {"3f1c2a8e-0000-4000-8000-00000000000a"}
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "HEAD"])
+async def test_a_trailing_slash_is_accepted_on_every_ping_route(client, tenant, db, method):
+    url = await ping_url(db, await create_job(db, tenant.practice, "cron"))
+    for suffix in ("/", "/start/", "/log/", "/fail/", "/0/", "/1/"):
+        r = await client.request(method, url + suffix)
+        assert r.status_code == 200, (suffix, r.status_code, r.headers.get("location"))
+    assert [row["payload"]["kind"] for row in await inbox(db, tenant.msp_id)] == ["success", "start", "log", "fail",
+                                                                                  "success", "fail"]
+
+
+async def test_pings_over_the_limit_answer_429_problem_json(client, tenant, db, monkeypatch):
+    monkeypatch.setattr(get_settings(), "ping_rate_limit", "1/minute")
+    url = await ping_url(db, await create_job(db, tenant.practice, "chatty"))
+    assert (await client.get(url)).status_code == 200
+    r = await client.get(url)
+    assert r.status_code == 429 and r.headers["content-type"] == "application/problem+json"
 
 
 async def test_the_ping_url_is_stable_and_rotation_retires_the_old_one_at_once(client, tenant, db):

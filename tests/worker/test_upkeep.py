@@ -11,10 +11,11 @@ from services.core.alerts.rules import AGENT_SILENT
 from services.core.base import utcnow
 from services.core.db import Scope
 from services.core.telemetry import agents, deadman, hooks, partitions, state
+from services.core.telemetry.processing import drain
 from services.worker.app import app, task_modules
 from tests import factories_alerts as fa
 from tests.factories_inventory import create_job
-from tests.factories_telemetry import create_agent
+from tests.factories_telemetry import create_agent, ping_url
 from tests.factories_worker import at, one, rows, run_event, send_and_process
 
 
@@ -97,6 +98,19 @@ async def test_processed_inbox_rows_go_after_the_dedup_window_and_pending_ones_s
     async with db.transaction(Scope(tenant.msp_id)) as s:
         left = (await s.scalars(text("SELECT event_id FROM telemetry_event WHERE msp_id = :m"), {"m": tenant.msp_id})).all()
     assert left == ["pending-old"]
+
+
+async def test_ping_steps_go_after_their_retention_and_recent_ones_stay(db, client, tenant):
+    url = await ping_url(db, await create_job(db, tenant.practice, "cron"))
+    assert (await client.get(url + "/start")).text == "OK"
+    assert (await client.get(url)).text == "OK"
+    await drain(db, tenant.msp_id)
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.execute(text("UPDATE ping_step SET at = now() - interval '32 days' WHERE msp_id = :m AND kind = 'start'"),
+                        {"m": tenant.msp_id})
+    assert await partitions.purge_ping_steps(db) >= 1
+    kinds = await rows(db, tenant.msp_id, "SELECT kind FROM ping_step WHERE msp_id = :m")
+    assert kinds == [{"kind": "success"}]
 
 
 async def test_a_silent_agent_is_marked_once_and_its_practice_hooks_are_called(db, tenant):

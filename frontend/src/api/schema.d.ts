@@ -2350,13 +2350,13 @@ export interface paths {
         };
         /**
          * Ping Get
-         * @description Report that the backup job succeeded (Healthchecks-compatible).
+         * @description Report that the backup job succeeded (Healthchecks-compatible; HEAD works as GET).
          */
         get: operations["ping_get"];
         put?: never;
         /**
          * Ping Post
-         * @description Report that the backup job succeeded; the body (≤ 100 KB kept) is the run's log.
+         * @description Report that the backup job succeeded; the body (its first 100,000 bytes) is a line of the run's log.
          */
         post: operations["ping_post"];
         delete?: never;
@@ -2380,7 +2380,7 @@ export interface paths {
         put?: never;
         /**
          * Ping Signal Post
-         * @description Report a run's start, failure, log or exit code, with the body as the run's log.
+         * @description Report a run's start, failure, log or exit code; the body (its first 100,000 bytes) is a line of the run's log.
          */
         post: operations["ping_signal_post"];
         delete?: never;
@@ -24146,7 +24146,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Bad request */
+            /** @description The run id (rid) is not a UUID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -24173,13 +24173,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description No backup job has this key, or the signal is not one of the protocol's */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/plain": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict */
@@ -24191,7 +24191,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large */
+            /** @description The body is larger than 10 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -24218,7 +24218,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Too many pings for this job; retry after Retry-After seconds */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -24267,7 +24267,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Bad request */
+            /** @description The run id (rid) is not a UUID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -24294,13 +24294,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description No backup job has this key, or the signal is not one of the protocol's */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/plain": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict */
@@ -24312,7 +24312,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large */
+            /** @description The body is larger than 10 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -24339,7 +24339,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Too many pings for this job; retry after Retry-After seconds */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -24389,7 +24389,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Bad request */
+            /** @description The run id (rid) is not a UUID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -24416,13 +24416,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description No backup job has this key, or the signal is not one of the protocol's */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/plain": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict */
@@ -24434,7 +24434,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large */
+            /** @description The body is larger than 10 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -24461,7 +24461,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Too many pings for this job; retry after Retry-After seconds */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -24511,7 +24511,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Bad request */
+            /** @description The run id (rid) is not a UUID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -24538,13 +24538,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description No backup job has this key, or the signal is not one of the protocol's */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/plain": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict */
@@ -24556,7 +24556,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large */
+            /** @description The body is larger than 10 MiB */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -24583,7 +24583,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Too many pings for this job; retry after Retry-After seconds */
             429: {
                 headers: {
                     [name: string]: unknown;

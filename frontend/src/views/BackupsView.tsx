@@ -138,6 +138,12 @@ function JobCard({ practiceId, jobId, name, meta, reporter, state, from }: { pra
           </dd>
         </dl>
       )}
+      {state?.last_log_tail && (
+        <details className="run-log">
+          <summary>What the last run reported</summary>
+          <pre className="run-log__text">{state.last_log_tail}</pre>
+        </details>
+      )}
       <h4 className="chart__title">Last {DAYS} days</h4>
       {runs.isPending ? (
         <Loading label="Loading runs…" />

@@ -42,6 +42,7 @@ _PROBLEMS = {status: {"description": words, "content": {"application/problem+jso
     (429, "Rate limit; retry after Retry-After seconds"))}
 
 
+@router.post("/api/v1/ingest/", include_in_schema=False, status_code=202)  # curl exits 0 on a redirect: the batch would be lost
 @router.post("/api/v1/ingest", operation_id="ingest_events", status_code=202, response_model=IngestResult, responses=_PROBLEMS,
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": _inline(IngestBatch.model_json_schema())}}}})

@@ -4,15 +4,14 @@ failovers (raw link samples and their 5-minute aggregates: claim.py).
 Every write is set-based (one statement per kind per batch) and order-independent:
 - an agent's backup run is identified by (job, started_at); of several reports of one run the
   highest ranked wins (final over "running", then the later report, then the larger event id);
-- a ping-reported run is identified by the ping that finished it; its start is paired afresh from
-  the pings recorded so far (pair_pings), so a /start that arrives after its /success still counts;
+- a ping-reported run is identified by the ping that finished it; its start and log come from the
+  job's ping timeline around it (ping_step), so a /start that arrives after its /success still counts;
 - 5-minute aggregates are sums, counts and maxima, which any order adds up to the same.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -21,12 +20,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.telemetry.site_scope import refuse_misplaced
+from services.core.telemetry.models_pings import PING_LOG_LIMIT
 
 RAW_SAMPLE_RETENTION = timedelta(days=14)
 # A /start pairs with a finish at most this long after it (Healthchecks' longest run timer).
 MAX_PING_RUN = timedelta(hours=72)
-LOG_TAIL_CHARS = 10_000
-FINISH_KINDS = ("success", "fail")
 
 
 @dataclass(frozen=True)
@@ -115,98 +113,91 @@ async def append_agent_runs(session: AsyncSession, msp_id: uuid.UUID, events: li
 
 
 # --- backup runs reported by Healthchecks-style pings -----------------------------------------
+# Each applied ping is a step of its job's timeline (ping_step, docs/decisions/0007-ping-runs.md).
+# A finish's start is the step just before it among its run id's starts and finishes, when that
+# step is a start no more than MAX_PING_RUN earlier; its log is the bodies of the steps from there
+# up to the finish. A new step can change only the next finish after it, so a batch re-pairs the
+# batch's finishes and the finish right after each of its steps: index look-ups, not a history read.
 
-@dataclass(frozen=True)
-class Ping:
-    event_id: str
-    at: datetime
-    kind: str  # start, success, fail, log
-    rid: str | None
-    exit_code: int | None
-    body: str
-
-    def order(self) -> tuple:
-        # At one instant a start comes before the finish it opens.
-        return (self.at, 0 if self.kind == "start" else 1, self.event_id)
-
-
-def pair_pings(pings: list[Ping]) -> dict[str, datetime | None]:
-    """Each finishing ping → the start it closes (None when there is none), as Healthchecks does.
-
-    With a run id (rid) a finish closes the start of the same rid; without, the latest start not
-    already closed. A start more than MAX_PING_RUN before the finish does not count.
-    """
-    open_plain: datetime | None = None
-    open_by_rid: dict[str, datetime] = {}
-    started: dict[str, datetime | None] = {}
-    for p in sorted(pings, key=Ping.order):
-        if p.kind == "start":
-            if p.rid:
-                open_by_rid[p.rid] = p.at
-            else:
-                open_plain = p.at
-        elif p.kind in FINISH_KINDS:
-            if p.rid:
-                start = open_by_rid.pop(p.rid, None)
-            else:
-                start, open_plain = open_plain, None
-            started[p.event_id] = start if start is not None and p.at - start <= MAX_PING_RUN else None
-    return started
-
-
-_PINGS_AROUND = text(
-    "SELECT source_id, event_id, occurred_at, payload->>'kind', payload->>'rid', (payload->>'exit_code')::int,"
-    " CASE WHEN payload->>'kind' IN ('success', 'fail') THEN right(payload->>'body', :tail) END"
-    " FROM telemetry_event WHERE msp_id = :msp AND source_id = ANY(CAST(:jobs AS uuid[])) AND type = 'ping'"
-    " AND (processed_at IS NOT NULL OR seq = ANY(CAST(:batch AS bigint[]))) AND occurred_at >= :lo AND occurred_at <= :hi AND payload->>'kind' <> 'log'"
+_STEP_COLUMNS = {
+    "backup_job_id": "uuid", "run_id": "text", "boundary": "bool", "at": "timestamptz", "rank": "int2",
+    "event_id": "text", "practice_id": "uuid", "kind": "text", "exit_code": "int4", "body": "text",
+}
+_INSERT_STEPS = text(
+    f"INSERT INTO ping_step (msp_id, {', '.join(_STEP_COLUMNS)}) SELECT CAST(:msp AS uuid), {', '.join(_STEP_COLUMNS)}"
+    f" FROM {_unnest(_STEP_COLUMNS)} ON CONFLICT DO NOTHING"
 )
-
-_PING_RUN_UPSERT = text(
-    f"INSERT INTO backup_run (msp_id, {_RUN_NAMES}) SELECT CAST(:msp AS uuid), {_RUN_NAMES} FROM {_unnest(_RUN_COLUMNS)}"
-    " ON CONFLICT (msp_id, backup_job_id, run_key, run_at) DO UPDATE SET started_at = EXCLUDED.started_at,"
-    " duration_seconds = EXCLUDED.duration_seconds, restore_point_at = EXCLUDED.restore_point_at"
-    " WHERE backup_run.started_at IS DISTINCT FROM EXCLUDED.started_at"
+_KEY_COLUMNS = ("backup_job_id", "run_id", "at", "rank", "event_id", "kind")
+_ORDER = "(s.at, s.rank, s.event_id)"
+_SAME_RUN = "s.msp_id = CAST(:msp AS uuid) AND s.backup_job_id = a.backup_job_id AND s.run_id = a.run_id"
+_PING_RUNS = text(f"""
+WITH b AS (SELECT * FROM {_unnest({k: _STEP_COLUMNS[k] for k in _KEY_COLUMNS})}),
+a AS (
+    SELECT backup_job_id, run_id, at, rank, event_id FROM b WHERE kind IN ('success', 'fail')
+    UNION
+    SELECT n.backup_job_id, n.run_id, n.at, n.rank, n.event_id FROM b a CROSS JOIN LATERAL (
+        SELECT s.backup_job_id, s.run_id, s.at, s.rank, s.event_id, s.kind FROM ping_step s
+        WHERE {_SAME_RUN} AND s.boundary AND {_ORDER} > (a.at, a.rank, a.event_id)
+        ORDER BY s.at, s.rank, s.event_id LIMIT 1) n
+    WHERE n.kind IN ('success', 'fail')
+),
+r AS (
+    SELECT f.backup_job_id, f.practice_id, f.event_id, f.at, f.kind, f.exit_code, f.body,
+           CASE WHEN p.kind = 'start' AND f.at - p.at <= CAST(:max_run AS interval) THEN p.at END AS started_at,
+           CASE WHEN p.kind = 'start' AND f.at - p.at <= CAST(:max_run AS interval) THEN p.body END AS start_body,
+           lo.at AS lo_at, lo.rank AS lo_rank, lo.event_id AS lo_event_id, a.run_id
+    -- Laterals throughout, each a look-up by key next to one finish, whatever the statistics say
+    -- about the MSP: as a join (LIMIT keeps it a lateral) it was planned as a scan of all its pings.
+    FROM a CROSS JOIN LATERAL (
+        SELECT s.backup_job_id, s.practice_id, s.event_id, s.at, s.kind, s.exit_code, s.body FROM ping_step s
+        WHERE {_SAME_RUN} AND s.boundary AND {_ORDER} = (a.at, a.rank, a.event_id) LIMIT 1) f
+    LEFT JOIN LATERAL (
+        SELECT s.at, s.rank, s.event_id, s.kind, s.body FROM ping_step s
+        WHERE {_SAME_RUN} AND s.boundary AND {_ORDER} < (a.at, a.rank, a.event_id)
+        ORDER BY s.at DESC, s.rank DESC, s.event_id DESC LIMIT 1) p ON true
+    -- The run's /log lines come after the step before it, and no earlier than the longest run.
+    CROSS JOIN LATERAL (SELECT CASE WHEN p.at >= a.at - CAST(:max_run AS interval) THEN p.at
+                                    ELSE a.at - CAST(:max_run AS interval) END AS at,
+                               CASE WHEN p.at >= a.at - CAST(:max_run AS interval) THEN p.rank ELSE -1 END AS rank,
+                               CASE WHEN p.at >= a.at - CAST(:max_run AS interval) THEN p.event_id ELSE '' END AS event_id) lo
 )
+INSERT INTO backup_run (msp_id, {_RUN_NAMES})
+SELECT CAST(:msp AS uuid), gen_random_uuid(), r.at, r.practice_id, r.backup_job_id, 'ping:' || r.event_id, 'ping',
+       CASE WHEN r.kind = 'success' THEN 'success' ELSE 'failed' END, r.started_at, r.at,
+       extract(epoch FROM r.at - r.started_at), NULL, NULL,
+       -- The data is as old as the run's start; a lone success only tells when it ended.
+       CASE WHEN r.kind = 'success' THEN coalesce(r.started_at, r.at) END, NULL, NULL, r.exit_code,
+       nullif(right(concat_ws(E'\\n', nullif(r.start_body, ''), lines.text, nullif(r.body, '')), :limit), ''),
+       r.event_id, r.at
+FROM r CROSS JOIN LATERAL (
+    SELECT string_agg(s.body, E'\\n' ORDER BY s.at, s.rank, s.event_id) AS text FROM ping_step s
+    WHERE s.msp_id = CAST(:msp AS uuid) AND s.backup_job_id = r.backup_job_id AND s.run_id = r.run_id
+      AND NOT s.boundary AND s.body <> ''
+      AND {_ORDER} > (r.lo_at, r.lo_rank, r.lo_event_id) AND {_ORDER} < (r.at, 1, r.event_id)) lines
+ON CONFLICT (msp_id, backup_job_id, run_key, run_at) DO UPDATE SET started_at = EXCLUDED.started_at,
+    duration_seconds = EXCLUDED.duration_seconds, restore_point_at = EXCLUDED.restore_point_at, log_tail = EXCLUDED.log_tail
+WHERE (backup_run.started_at, backup_run.log_tail) IS DISTINCT FROM (EXCLUDED.started_at, EXCLUDED.log_tail)
+""")
 
 
-async def apply_pings(session: AsyncSession, msp_id: uuid.UUID, events: list[Claimed], batch: list[int]) -> set[uuid.UUID]:
-    """Turn pings into runs, re-pairing the runs the batch's pings can affect.
+def step_row(e: Claimed) -> dict[str, Any]:
+    p = e.payload
+    kind = p["kind"]
+    return {"backup_job_id": e.source_id, "run_id": (p.get("rid") or "").lower(), "boundary": kind != "log", "at": e.occurred_at,
+            "rank": 0 if kind == "start" else 1, "event_id": e.event_id, "practice_id": e.practice_id, "kind": kind,
+            "exit_code": p.get("exit_code"), "body": p.get("body") or ""}
 
-    Pairing reads back the job's pings recorded so far: those processed before and this batch's.
-    """
+
+async def apply_pings(session: AsyncSession, msp_id: uuid.UUID, events: list[Claimed]) -> set[uuid.UUID]:
+    """Add the batch's pings to their jobs' timelines and (re)write the runs they finish or re-pair;
+    returns the backup jobs touched."""
     if not events:
         return set()
-    jobs = {e.source_id for e in events}
-    job_practice = {e.source_id: e.practice_id for e in events}
-    lo = min(e.occurred_at for e in events)
-    hi = max(e.occurred_at for e in events)
-    rows = (await session.execute(_PINGS_AROUND, {"msp": msp_id, "jobs": list(jobs), "lo": lo - MAX_PING_RUN,
-                                                  "hi": hi + MAX_PING_RUN, "tail": LOG_TAIL_CHARS,
-                                                  "batch": batch})).all()
-    by_job: dict[uuid.UUID, list[Ping]] = defaultdict(list)
-    for job, event_id, at, kind, rid, code, body in rows:
-        by_job[job].append(Ping(event_id, at, kind, rid, code, body or ""))
-    out: list[dict[str, Any]] = []
-    for job, pings in by_job.items():
-        started = pair_pings(pings)
-        for p in pings:
-            # A batch's pings can re-pair finishes up to MAX_PING_RUN after them, never before.
-            if p.kind not in FINISH_KINDS or p.at < lo:
-                continue
-            start = started[p.event_id]
-            success = p.kind == "success"
-            out.append({
-                "id": uuid.uuid4(), "run_at": p.at, "practice_id": job_practice[job], "backup_job_id": job,
-                "run_key": "ping:" + p.event_id, "source": "ping", "status": "success" if success else "failed",
-                "started_at": start, "finished_at": p.at,
-                "duration_seconds": (p.at - start).total_seconds() if start else None, "bytes": None, "files": None,
-                # The data is as old as the run's start; a lone success only tells when it ended.
-                "restore_point_at": (start or p.at) if success else None, "snapshot_id": None, "verified": None,
-                "exit_code": p.exit_code, "log_tail": p.body or None, "report_event_id": p.event_id, "reported_at": p.at,
-            })
-    if out:
-        await session.execute(_PING_RUN_UPSERT, {"msp": msp_id, **_columns(out, _RUN_COLUMNS)})
-    return jobs
+    steps = [step_row(e) for e in events]
+    await session.execute(_INSERT_STEPS, {"msp": msp_id, **_columns(steps, _STEP_COLUMNS)})
+    await session.execute(_PING_RUNS, {"msp": msp_id, "max_run": MAX_PING_RUN, "limit": PING_LOG_LIMIT,
+                                       **_columns(steps, _KEY_COLUMNS)})
+    return {e.source_id for e in events}
 
 
 # --- restore tests and failovers ----------------------------------------------------------------

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
@@ -133,6 +134,10 @@ class BackupRun(TenantMixin, Base):
         _practice_fk("backup_run"),
         UniqueConstraint("msp_id", "backup_job_id", "run_key", "run_at"),
         Index("ix_backup_run_job_finished", "msp_id", "backup_job_id", "finished_at"),
+        # The job state's newest restore point and open agent run, read without the job's whole history (0018).
+        Index("ix_backup_run_job_restore_point", "msp_id", "backup_job_id", "restore_point_at",
+              postgresql_where=text("status = 'success'")),
+        Index("ix_backup_run_job_running", "msp_id", "backup_job_id", "started_at", postgresql_where=text("status = 'running'")),
         {"postgresql_partition_by": "RANGE (run_at)"},
     )
     run_at: Mapped[datetime] = mapped_column(primary_key=True)

@@ -54,3 +54,14 @@ async def purge_processed_inbox(db: Database) -> int:
         total += n
         if n < PURGE_CHUNK:
             return total
+
+
+async def purge_ping_steps(db: Database) -> int:
+    """Delete ping timeline steps past retention (models_pings.RETENTION_DAYS), in chunks."""
+    total = 0
+    while True:
+        async with db.transaction() as session:
+            n = await session.scalar(text("SELECT ping_step_purge(:n)"), {"n": PURGE_CHUNK})
+        total += n
+        if n < PURGE_CHUNK:
+            return total

@@ -7,6 +7,7 @@ server-generated event id and counts once.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -18,18 +19,22 @@ from services.core import secret_index
 from services.core.audit.service import Actor, record
 from services.core.base import utcnow
 from services.core.db import Database, Scope, set_scope
-from services.core.errors import NotFound
+from services.core.errors import DomainError, FieldError, NotFound
 from services.core.inventory.models import BackupJob
 from services.core.secrets import decrypt, encrypt, hash_token, new_token
 from services.core.settings import get_settings
 from services.core.telemetry.inbox import Row, Submission, writer_for
 from services.core.telemetry.models_ingest import PingKey
+from services.core.telemetry.models_pings import PING_LOG_LIMIT
 from services.core.telemetry.schemas_ingest import PingUrlOut
 
 SECRET_KIND = "ping"
 KEY_PREFIX = "swp"
-MAX_BODY = 100_000  # Healthchecks' default PING_BODY_LIMIT
+MAX_BODY = PING_LOG_LIMIT  # of a ping's body, the first this many bytes are kept (as Healthchecks does)
 SIGNALS = ("start", "fail", "log")
+# Healthchecks takes a run id only as a UUID (and answers 400 otherwise); kept lower-case, so the
+# start and the finish of one run pair however the tool spells it.
+_RID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 IDENTITY_TTL = 600.0  # a key's job never changes; whether the key is current is checked per ping
 
 
@@ -121,8 +126,26 @@ async def find_target(database: Database, key: str) -> PingTarget | None:
     return target
 
 
-def parse_signal(signal: str | None) -> tuple[str, int | None] | None:
-    """(kind, exit code) for the URL's last segment; None when it is not a Healthchecks signal."""
+class UnknownPingKey(NotFound):
+    def __init__(self) -> None:
+        super().__init__("No backup job has this ping key; copy the job's current ping URL from Seawall.")
+
+
+class UnknownSignal(NotFound):
+    def __init__(self) -> None:
+        super().__init__("A ping URL ends with the key, /start, /fail, /log or an exit code from 0 to 255.")
+
+
+class InvalidRunId(DomainError):
+    status, code, title = 400, "invalid-run-id", "Invalid run id"
+
+    def __init__(self) -> None:
+        super().__init__("The run id (rid) must be a UUID, such as 3f1c2a8e-0000-4000-8000-000000000001.",
+                         errors=[FieldError("rid", "is not a UUID", {"in": "query"})])
+
+
+def parse_signal(signal: str | None) -> tuple[str, int | None]:
+    """(kind, exit code) for the URL's last segment; UnknownSignal when it is not a Healthchecks signal."""
     if signal is None:
         return "success", None
     if signal in SIGNALS:
@@ -130,7 +153,16 @@ def parse_signal(signal: str | None) -> tuple[str, int | None] | None:
     if signal.isascii() and signal.isdigit() and len(signal) <= 3 and int(signal) <= 255:
         code = int(signal)
         return ("success" if code == 0 else "fail"), code
-    return None
+    raise UnknownSignal()
+
+
+def parse_rid(rid: str | None) -> str | None:
+    """The run id in its canonical (lower-case) form; InvalidRunId when it is given and not a UUID."""
+    if rid is None:
+        return None
+    if not _RID.fullmatch(rid):
+        raise InvalidRunId()
+    return rid.lower()
 
 
 async def record_ping(database: Database, target: PingTarget, kind: str, exit_code: int | None, rid: str | None, body: str,

@@ -56,13 +56,12 @@ async def apply_batch(session: AsyncSession, msp_id: uuid.UUID, batch: ClaimedBa
         payloads.check(e.seq, e.type, e.payload)  # what the appliers below read, checked before they read it
         by_type[e.type].append(e)
 
-    seqs = [e.seq for e in batch.others]
     jobs = await append_agent_runs(session, msp_id, by_type["backup_run"])
-    jobs |= await apply_pings(session, msp_id, by_type["ping"], seqs)
+    jobs |= await apply_pings(session, msp_id, by_type["ping"])
     await append_restore_tests(session, msp_id, by_type["restore_test"])
     sites = await append_failovers(session, msp_id, by_type["failover"])
 
-    await recompute_backup_jobs(session, msp_id, jobs, seqs)
+    await recompute_backup_jobs(session, msp_id, jobs)
     links = await update_links(session, msp_id, batch.samples, batch.links)
     await update_on_backup(session, msp_id, sites)
 

@@ -43,13 +43,15 @@ LEFT JOIN LATERAL (SELECT max(r.finished_at) AS finished_at FROM backup_run r WH
 LEFT JOIN LATERAL (SELECT max(r.restore_point_at) AS at FROM backup_run r
     WHERE {_R} AND r.status = 'success' AND (NOT j.verifies OR r.verified)) rp ON true
 LEFT JOIN LATERAL (SELECT max(r.started_at) AS started_at FROM backup_run r WHERE {_R} AND r.status = 'running') ru ON true
-LEFT JOIN LATERAL (SELECT max(e.occurred_at) AS started_at FROM telemetry_event e
-    WHERE e.msp_id = j.msp_id AND e.source_id = j.id AND e.type = 'ping'
-      AND (e.processed_at IS NOT NULL OR e.seq = ANY(CAST(:batch AS bigint[])))
-      AND e.payload->>'kind' = 'start') pg ON true
-LEFT JOIN LATERAL (SELECT count(*) AS n FROM backup_run r WHERE {_R} AND r.status = 'failed'
-    AND r.finished_at > coalesce((SELECT max(r2.finished_at) FROM backup_run r2
-        WHERE r2.msp_id = j.msp_id AND r2.backup_job_id = j.id AND r2.status IN ('success', 'warning')), '-infinity')) cf ON true
+LEFT JOIN LATERAL (SELECT max(s.at) AS started_at FROM ping_step s
+    WHERE s.msp_id = j.msp_id AND s.backup_job_id = j.id AND s.kind = 'start') pg ON true
+-- Failures since the last success, as an index range from it: compared with coalesce(…, '-infinity')
+-- the bound was only a filter, and the count read every run the job ever had.
+LEFT JOIN LATERAL (SELECT r.finished_at FROM backup_run r WHERE {_R} AND r.status IN ('success', 'warning')
+    AND r.finished_at IS NOT NULL ORDER BY r.finished_at DESC LIMIT 1) lg ON true
+LEFT JOIN LATERAL (SELECT
+    (SELECT count(*) FROM backup_run r WHERE {_R} AND r.status = 'failed' AND r.finished_at > lg.finished_at)
+    + (SELECT count(*) FROM backup_run r WHERE {_R} AND r.status = 'failed' AND lg.finished_at IS NULL) AS n) cf ON true
 LEFT JOIN LATERAL (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x.duration_seconds) AS duration,
                           percentile_cont(0.5) WITHIN GROUP (ORDER BY x.bytes) AS bytes
     FROM (SELECT r.duration_seconds, r.bytes FROM backup_run r
@@ -66,13 +68,11 @@ ON CONFLICT (msp_id, backup_job_id) DO UPDATE SET
 """)
 
 
-async def recompute_backup_jobs(session: AsyncSession, msp_id: uuid.UUID, job_ids: set[uuid.UUID], batch: list[int]) -> None:
-    """Backup job state from the job's whole run history (runs are rare; this is cheap).
-
-    batch: the seqs of the batch being applied (not yet marked processed), whose pings count.
-    """
+async def recompute_backup_jobs(session: AsyncSession, msp_id: uuid.UUID, job_ids: set[uuid.UUID]) -> None:
+    """Backup job state from the job's run history and ping timeline (the batch's pings already in it),
+    each figure read through an index rather than the whole history."""
     if job_ids:
-        await session.execute(_RECOMPUTE_JOBS, {"msp": msp_id, "jobs": list(job_ids), "batch": batch})
+        await session.execute(_RECOMPUTE_JOBS, {"msp": msp_id, "jobs": list(job_ids)})
 
 
 # --- links --------------------------------------------------------------------------------------
