@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-import structlog
 from sqlalchemy import text
 
 from services.core.audit.service import Actor
@@ -17,6 +16,7 @@ from services.worker.consumer import TelemetryConsumer
 from tests.factories_inventory import create_job
 from tests.factories_telemetry import create_agent
 from tests.factories_worker import at, ev, pending, rows, run_event, send
+from tests.log_capture import captured_logs
 
 PEOPLE = Actor("user", None, "test")
 
@@ -40,7 +40,7 @@ async def test_a_bug_in_an_applier_fails_the_batch_loudly_sets_nothing_aside_and
         raise KeyError("status")
 
     monkeypatch.setattr(processing, "append_agent_runs", buggy)
-    with structlog.testing.capture_logs() as logs:
+    with captured_logs(monkeypatch, processing) as logs:
         with pytest.raises(KeyError):
             await process_batch(db, tenant.msp_id)
         with pytest.raises(KeyError):
