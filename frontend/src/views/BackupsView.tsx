@@ -7,9 +7,9 @@ import { can } from "../auth/permissions";
 import { EmptyState } from "../components/EmptyState";
 import { Loading } from "../components/Loading";
 import { ProblemMessage } from "../components/ProblemMessage";
-import { formatAgo, formatDate, formatDateTime, formatMinutes, humanize } from "../lib/format";
+import { formatAgo, formatDateTime, formatMinutes, humanize } from "../lib/format";
 import { usePracticeId } from "../practice/PracticeContext";
-import { backupTimeline, timelineSummary, type DayOutcome } from "./backupTimeline";
+import { backupTimeline, dayWords, timelineSummary, type DayOutcome } from "./backupTimeline";
 
 const DAYS = 30;
 const OUTCOME = {
@@ -153,10 +153,10 @@ function JobCard({ practiceId, jobId, name, meta, reporter, state, from }: { pra
         <figure className="timeline-strip">
           <ol className="timeline-strip__days" aria-label={`${name}: ${timelineSummary(cells)}`}>
             {cells.map((c) => (
-              <li key={c.day} className={`timeline-strip__day timeline-strip__day--${c.outcome}`} title={`${formatDate(c.day)}: ${OUTCOME[c.outcome].words}`}>
+              <li key={c.day} className={`timeline-strip__day timeline-strip__day--${c.outcome}`} title={`${dayWords(c.day)}: ${OUTCOME[c.outcome].words}`}>
                 <span aria-hidden="true">{OUTCOME[c.outcome].icon}</span>
                 <span className="visually-hidden">
-                  {formatDate(c.day)}: {OUTCOME[c.outcome].words}
+                  {dayWords(c.day)}: {OUTCOME[c.outcome].words}
                 </span>
               </li>
             ))}

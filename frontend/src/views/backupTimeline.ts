@@ -1,4 +1,6 @@
-// Backup runs → one cell per day (the worst outcome that day), for a 30-day timeline.
+// Backup runs → one cell per day (the worst outcome that day), for a 30-day timeline. Days are the
+// viewer's calendar days: a run at 23:30 in the viewer's evening belongs to that evening, not to the
+// next UTC day.
 
 export type DayOutcome = "failed" | "warning" | "success" | "none";
 
@@ -9,7 +11,7 @@ export interface RunLike {
 }
 
 export interface TimelineDay {
-  /** yyyy-mm-dd (UTC). */
+  /** yyyy-mm-dd, a calendar day in the viewer's time zone. */
   day: string;
   outcome: DayOutcome;
   runs: number;
@@ -24,13 +26,28 @@ function outcomeOf(status: string): DayOutcome {
   return "none"; // still running: says nothing yet about the day
 }
 
-/** `days` cells ending today (UTC), oldest first; a run counts on the day it finished (or started). */
+const pad = (n: number) => String(n).padStart(2, "0");
+
+/** The viewer's calendar day of an instant, as yyyy-mm-dd. */
+export function localDay(when: Date): string {
+  return `${when.getFullYear()}-${pad(when.getMonth() + 1)}-${pad(when.getDate())}`;
+}
+
+const dayFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+
+/** "2026-03-03" (a viewer's day) → "Mar 3", in the viewer's language. */
+export function dayWords(day: string): string {
+  const [y, m, d] = day.split("-").map(Number);
+  return dayFormat.format(new Date(y ?? 1970, (m ?? 1) - 1, d ?? 1));
+}
+
+/** `days` cells ending today (the viewer's today), oldest first; a run counts on the day it finished (or started). */
 export function backupTimeline(runs: readonly RunLike[], days: number, now = new Date()): TimelineDay[] {
   const cells: TimelineDay[] = [];
   const index = new Map<string, TimelineDay>();
-  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   for (let i = days - 1; i >= 0; i--) {
-    const day = new Date(today - i * 86_400_000).toISOString().slice(0, 10);
+    // Stepping the calendar, not 24-hour blocks: a daylight-saving day is 23 or 25 hours long.
+    const day = localDay(new Date(now.getFullYear(), now.getMonth(), now.getDate() - i));
     const cell: TimelineDay = { day, outcome: "none", runs: 0 };
     cells.push(cell);
     index.set(day, cell);
@@ -38,7 +55,7 @@ export function backupTimeline(runs: readonly RunLike[], days: number, now = new
   for (const run of runs) {
     const when = run.finished_at ?? run.started_at;
     if (!when) continue;
-    const cell = index.get(new Date(when).toISOString().slice(0, 10));
+    const cell = index.get(localDay(new Date(when)));
     if (!cell) continue;
     cell.runs += 1;
     const outcome = outcomeOf(run.status);
@@ -47,10 +64,10 @@ export function backupTimeline(runs: readonly RunLike[], days: number, now = new
   return cells;
 }
 
-/** "27 of 30 days had a good backup; failures on 2026-03-01, 2026-03-03." */
+/** "27 of 30 days had a good backup; failures on Mar 1, Mar 3." */
 export function timelineSummary(cells: readonly TimelineDay[]): string {
   const good = cells.filter((c) => c.outcome === "success").length;
-  const failed = cells.filter((c) => c.outcome === "failed").map((c) => c.day);
+  const failed = cells.filter((c) => c.outcome === "failed").map((c) => dayWords(c.day));
   const noRun = cells.filter((c) => c.outcome === "none").length;
   const parts = [`${good} of ${cells.length} days had a good backup`];
   if (failed.length > 0) parts.push(`failures on ${failed.join(", ")}`);
