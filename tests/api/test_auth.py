@@ -1,3 +1,5 @@
+import asyncio
+
 import pyotp
 
 from services.core.identity.models import Role
@@ -226,3 +228,20 @@ async def test_enabling_mfa_renews_the_session_and_ends_the_accounts_other_sessi
         assert (await other_tab.post("/api/v1/auth/mfa/verify", json={"code": "123456"},
                                      headers={"X-CSRF-Token": other_csrf})).status_code == 401
 
+
+
+async def test_two_mfa_verifications_racing_with_one_password_step_cookie_leave_exactly_one_signed_in_session(app, tenant):
+    owner = tenant["msp_owner"]
+    async with anonymous(app) as browser, anonymous(app) as thief:
+        body = (await login(browser, owner)).json()
+        thief.cookies.set(SESSION_COOKIE, browser.cookies[SESSION_COOKIE])
+        code = owner.code()
+        headers = {"X-CSRF-Token": body["csrf_token"]}
+        answers = await asyncio.gather(browser.post("/api/v1/auth/mfa/verify", json={"code": code}, headers=headers),
+                                       thief.post("/api/v1/auth/mfa/verify", json={"code": code}, headers=headers))
+        # The first to lock the session renews it; the other finds its secret replaced.
+        assert sorted(a.status_code for a in answers) == [200, 401], [a.text for a in answers]
+        winner = browser if answers[0].status_code == 200 else thief
+        loser = thief if winner is browser else browser
+        assert (await winner.get("/api/v1/practices")).status_code == 200
+        assert (await loser.get("/api/v1/practices")).status_code == 401

@@ -119,7 +119,9 @@ def _needs_mfa(memberships: list) -> bool:
 
 
 async def _audit_sign_in(db: DbSession, memberships: list, user: User, action: str, ip: str | None, **changes) -> None:
-    for msp_id in dict.fromkeys(m.msp_id for m in memberships):
+    # One audit lock per MSP, taken in msp_id order so that two people of the same MSPs signing in
+    # at once cannot wait on each other's (docs/decisions/0005-lock-order.md).
+    for msp_id in sorted({m.msp_id for m in memberships}):
         await set_scope(db, Scope(msp_id, frozenset(), user.id))
         await record(db, msp_id=msp_id, actor=Actor("user", user.id, user.email, ip), action=action,
                      object_type="user", object_id=user.id, changes=changes)
@@ -156,12 +158,12 @@ async def login(body: LoginIn, request: Request, response: Response, db: DbSessi
 @router.post("/mfa/verify", operation_id="mfa_verify", response_model=StatusOut)
 async def mfa_verify(body: MfaVerifyIn, request: Request, response: Response, state: SessionState, db: DbSession) -> StatusOut:
     """Second step of sign-in: a TOTP code or a one-time recovery code."""
-    user, s = state.user, state.session
+    await ratelimit.hit("10/minute", "mfa", str(state.user.id))
+    s, user = await sessions.lock_for_privilege_change(db, state.session, state.user)
     if s.mfa_passed:
         return StatusOut(status="ok")
     if not user.mfa_enabled_at:
         raise Conflict("Set up two-factor sign-in first.")
-    await ratelimit.hit("10/minute", "mfa", str(user.id))
     if body.code:
         ok = mfa.verify_code(user, body.code)
     elif body.recovery_code:
@@ -195,12 +197,13 @@ async def mfa_enable(body: MfaEnableIn, request: Request, response: Response, st
                      db: DbSession) -> RecoveryCodesOut:
     """Confirm the authenticator with a code; returns recovery codes, shown this once. Every other
     session of the account ends: none of them passed the second factor."""
-    codes = await mfa.enable(db, state.user, body.code)
-    state.session.mfa_passed = True
-    set_session_cookies(request, response, await sessions.rotate_session(db, state.session), state.session.csrf_token)
-    await sessions.end_all_sessions(db, state.user.id, except_id=state.session.id)
-    memberships = await sessions.memberships_of(db, state.user.id)
-    await _audit_sign_in(db, memberships, state.user, "auth.mfa_enabled", client_ip(request))
+    session, user = await sessions.lock_for_privilege_change(db, state.session, state.user)
+    codes = await mfa.enable(db, user, body.code)
+    session.mfa_passed = True
+    set_session_cookies(request, response, await sessions.rotate_session(db, session), session.csrf_token)
+    await sessions.end_all_sessions(db, user.id, except_id=session.id)
+    memberships = await sessions.memberships_of(db, user.id)
+    await _audit_sign_in(db, memberships, user, "auth.mfa_enabled", client_ip(request))
     return RecoveryCodesOut(recovery_codes=codes)
 
 

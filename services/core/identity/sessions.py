@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.core import secret_index
 from services.core.base import utcnow
 from services.core.db import Scope, set_scope
+from services.core.errors import Unauthorized
 from services.core.identity.models import ApiToken, Membership, Role, TechnicianAssignment, User, UserSession
 from services.core.identity.principal import Principal
 from services.core.secrets import hash_token, new_token
@@ -53,6 +54,24 @@ async def start_session(db: AsyncSession, user: User, msp_id: uuid.UUID | None, 
     db.add(s)
     await db.flush()
     return token, s
+
+
+async def lock_for_privilege_change(db: AsyncSession, s: UserSession, user: User) -> tuple[UserSession, User]:
+    """Lock the session as presented (its current secret) and its user before a privilege change.
+
+    Two MFA verifications racing with the same password-step cookie: the first locks the row, the
+    other waits, then finds the secret replaced by the first's renewal and is refused, so it can
+    neither reuse the time step (read again here, under the user's lock) nor overwrite the renewal
+    (docs/decisions/0004-session-renewal.md). Rows before the audit lock (0005)."""
+    locked = await db.scalar(select(UserSession).where(UserSession.id == s.id, UserSession.token_hash == s.token_hash,
+                                                       UserSession.ended_at.is_(None))
+                             .with_for_update().execution_options(populate_existing=True))
+    if locked is None:
+        raise Unauthorized("Your session has ended; sign in again.")
+    fresh = await db.scalar(select(User).where(User.id == user.id).with_for_update()
+                            .execution_options(populate_existing=True))
+    assert fresh is not None  # a session's user cannot be deleted under its lock
+    return locked, fresh
 
 
 async def rotate_session(db: AsyncSession, s: UserSession) -> str:
