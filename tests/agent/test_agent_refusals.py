@@ -318,3 +318,37 @@ def test_resend_without_a_fix_is_refused_again_exits_65_and_keeps_the_event_and_
 
 def test_resend_refuses_a_job_fix_that_is_not_old_equals_new(config_path: Path, seawall: FakeSeawall) -> None:
     assert main(["resend", "--config", str(config_path), "--job", "nightly-restic"]) == 2
+
+
+@pytest.mark.parametrize(("status", "code"), [(None, 75), (500, 75), (503, 75), (408, 75), (425, 75), (429, 75),
+                                              (401, 77), (400, 1), (403, 1), (404, 1), (422, 1)])
+def test_enroll_and_refresh_take_a_server_error_or_a_not_now_answer_for_try_later(status: int | None, code: int) -> None:
+    from seawall_agent import outcome
+
+    assert outcome.for_answer(status) == code
+
+
+def test_enroll_during_a_seawall_deploy_exits_75_not_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from seawall_agent import cli
+    from seawall_agent.client import EnrollError
+
+    def unavailable(server: str, token: str) -> dict[str, object]:
+        raise EnrollError("enrollment refused: HTTP 503", 503)
+
+    monkeypatch.setattr(cli, "enroll", unavailable)
+    path = tmp_path / "config.toml"
+    assert main(["enroll", "--server", "https://seawall.example", "--token", ENROLL_TOKEN, "--config", str(path)]) == 75
+    assert not path.exists()
+
+
+def test_a_run_whose_state_directory_cannot_be_made_still_runs_the_backup_and_exits_74(
+    config_path: Path, seawall: FakeSeawall, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the state directory should be")
+    write_config(config_path, replace(load_config(config_path), state_dir=blocker / "state"))
+    marker = tmp_path / "ran"
+    assert main(["run", "--config", str(config_path), "--job", "nightly-restic", "--", *_backup(marker)]) == 74
+    assert marker.exists()  # the backup ran although nothing could be reported

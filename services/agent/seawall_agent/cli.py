@@ -60,7 +60,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 log.error("%s; the backup runs, but will NOT be reported to Seawall", exc)
                 return _run_unreported(args)
             raise
-        ensure_private_dir(config.state_dir)
+        try:
+            ensure_private_dir(config.state_dir)
+        except OSError as exc:
+            if args.command != "run":
+                raise
+            # The same rule as a broken config: the backup still runs, unreported (exit 74 after it).
+            log.error("%s: %s; the backup runs, but will NOT be reported to Seawall", exc.filename or config.state_dir,
+                      exc.strerror or exc)
+            return _run_unreported(args, EX_IOERR)
         handler = {
             "heartbeat": cmd_heartbeat,
             "probe": cmd_probe,
@@ -164,7 +172,8 @@ def cmd_enroll(args: argparse.Namespace, config_path: Path) -> int:
         answer = enroll(server, token)
     except EnrollError as exc:
         log.error("%s", exc)
-        return EX_TEMPFAIL if exc.status is None else EX_FAILED
+        # 401 here is the token refused (used, expired), not a credential: it is a refusal (1).
+        return EX_FAILED if exc.status == 401 else outcome.for_answer(exc.status)
     config = config_from_server(server, answer, state_dir, answer["credential"], previous)
     write_config(config_path, config)
     forget_backoff(state_dir)
@@ -222,13 +231,13 @@ def cmd_run(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:
     return code
 
 
-def _run_unreported(args: argparse.Namespace) -> int:
+def _run_unreported(args: argparse.Namespace, why: int = EX_CONFIG) -> int:
     argv = _wrapped_argv(args)
     if not argv:
         return EX_USAGE
     code = run_command(argv, parse_restic=False).exit_code
     # Nothing was reported: a backup that succeeded must still not look fully done to cron.
-    return outcome.for_run(code, EX_CONFIG)
+    return outcome.for_run(code, why)
 
 
 def _wrapped_argv(args: argparse.Namespace) -> list[str]:
@@ -295,9 +304,7 @@ def cmd_refresh(args: argparse.Namespace, config: AgentConfig, config_path: Path
             answer = client.me()
     except ServerError as exc:
         log.error("refresh failed: %s", exc)
-        if exc.status is None:
-            return EX_TEMPFAIL
-        return EX_NOPERM if exc.status == 401 else EX_FAILED
+        return outcome.for_answer(exc.status)
     updated = config_from_server(config.server, answer, config.state_dir, config.credential, config)
     write_config(config_path, updated)
     log.info("config refreshed: %d link(s), %d job(s)", len(updated.links), len(updated.jobs))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from seawall_agent.delivery import FlushResult
+from seawall_agent.delivery import TRANSIENT_CLIENT_ERRORS, FlushResult
 
 EX_OK = 0
 EX_FAILED = 1  # enroll refused, refresh failed; the message says why
@@ -45,6 +45,14 @@ def for_flush(result: FlushResult) -> int:
     if result.refusals:
         return EX_DATAERR
     return EX_TEMPFAIL if result.pending else EX_OK
+
+
+def for_answer(status: int | None) -> int:
+    """enroll and refresh: no answer, a 5xx, 408, 425 or 429 mean "try later" (75) as they do for
+    delivery; 401 is a refused credential (77); any other answer is a refusal (1)."""
+    if status is None or status >= 500 or status in TRANSIENT_CLIENT_ERRORS:
+        return EX_TEMPFAIL
+    return EX_NOPERM if status == 401 else EX_FAILED
 
 
 def for_run(command_exit_code: int, report_exit_code: int) -> int:
