@@ -1,5 +1,6 @@
 // People of the MSP and its practices: users, memberships, invitations.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { authKeys } from "./auth";
 import { api, unwrap } from "./client";
 
 const listUsers = () => unwrap(api.GET("/api/v1/users"));
@@ -29,6 +30,20 @@ function useUsersMutation<T, R>(call: (arg: T) => Promise<R>) {
   return useMutation({ mutationFn: call, onSuccess: () => queryClient.invalidateQueries({ queryKey: userKeys.users }) });
 }
 
+/** A change to memberships may be to the caller's own: their session (and so what the app offers
+ * them) is read again too. */
+function useMembershipMutation<T, R>(call: (arg: T) => Promise<R>) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: call,
+    onSuccess: () =>
+      Promise.all([
+        queryClient.invalidateQueries({ queryKey: userKeys.users }),
+        queryClient.invalidateQueries({ queryKey: authKeys.session }),
+      ]),
+  });
+}
+
 export type InviteInput =
   | { kind: "msp"; email: string; role: MspRole }
   | { kind: "practice"; email: string; role: PracticeRole; practiceId: string };
@@ -53,13 +68,13 @@ export function useRevokeInvitation() {
 }
 
 export function useChangeRole() {
-  return useUsersMutation(({ membershipId, role }: { membershipId: string; role: MspRole | PracticeRole }) =>
+  return useMembershipMutation(({ membershipId, role }: { membershipId: string; role: MspRole | PracticeRole }) =>
     unwrap(api.PATCH("/api/v1/memberships/{membership_id}", { params: { path: { membership_id: membershipId } }, body: { role } })),
   );
 }
 
 export function useRemoveMembership() {
-  return useUsersMutation((membershipId: string) =>
+  return useMembershipMutation((membershipId: string) =>
     unwrap(api.DELETE("/api/v1/memberships/{membership_id}", { params: { path: { membership_id: membershipId } } })),
   );
 }

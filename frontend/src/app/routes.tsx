@@ -14,7 +14,7 @@ import { ResetPasswordPage } from "../pages/auth/ResetPasswordPage";
 import { SignInPage } from "../pages/auth/SignInPage";
 import { SignOutPage } from "../pages/auth/SignOutPage";
 import { LiveUpdates } from "./LiveContext";
-import { NAVIGATION, navItemsFor, type PageKey } from "./navigation";
+import { mayUse, NAVIGATION, navItemsFor, type NavItem, type PageKey } from "./navigation";
 import { PAGES, type PageRegistry } from "./pages";
 
 function availablePages(pages: PageRegistry): Set<PageKey> {
@@ -26,7 +26,7 @@ function SignedInShell({ pages }: { pages: PageRegistry }) {
   const shell = shellFor(session.memberships);
   return (
     <LiveUpdates>
-      <AppShell navItems={shell ? navItemsFor(shell, availablePages(pages)) : []} />
+      <AppShell navItems={shell ? navItemsFor(shell, availablePages(pages), session.memberships) : []} />
     </LiveUpdates>
   );
 }
@@ -35,14 +35,15 @@ function SignedInShell({ pages }: { pages: PageRegistry }) {
 function Home({ pages }: { pages: PageRegistry }) {
   const session = useSignedInSession();
   const shell = shellFor(session.memberships);
-  const first = shell ? navItemsFor(shell, availablePages(pages))[0] : undefined;
+  const first = shell ? navItemsFor(shell, availablePages(pages), session.memberships)[0] : undefined;
   return <Navigate to={first?.path ?? "/account"} replace />;
 }
 
-/** A page of one shell: to someone in the other shell it does not exist. */
-function ShellPage({ shell, page: PageComponent }: { shell: Shell; page: ComponentType }) {
+/** A page of one shell: to someone in the other shell, or without the page's permission, it does not exist. */
+function ShellPage({ shell, page: PageComponent, item }: { shell: Shell; page: ComponentType; item?: NavItem }) {
   const session = useSignedInSession();
-  return shellFor(session.memberships) === shell ? <PageComponent /> : <NotFoundPage />;
+  const allowed = shellFor(session.memberships) === shell && (item === undefined || mayUse(item, session.memberships));
+  return allowed ? <PageComponent /> : <NotFoundPage />;
 }
 
 // Outside the nav catalogue: reached from the portfolio, the incident queue, or a link.
@@ -52,7 +53,7 @@ function domainRoutes(pages: PageRegistry): RouteObject[] {
   return (Object.keys(NAVIGATION) as Shell[]).flatMap((shell) =>
     NAVIGATION[shell].flatMap((item) => {
       const component = pages[item.key];
-      return component ? [{ path: `${item.path}/*`, element: <ShellPage shell={shell} page={component} /> }] : [];
+      return component ? [{ path: `${item.path}/*`, element: <ShellPage shell={shell} page={component} item={item} /> }] : [];
     }),
   );
 }

@@ -1,4 +1,4 @@
-import { screen } from "@testing-library/react";
+import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { PAGES } from "../../app/pages";
@@ -6,12 +6,13 @@ import { fakeApi, json, problem } from "../../test/fakeApi";
 import { MSP_SESSION, PRACTICE_ID, practiceUrl } from "../../test/fixtures";
 import { renderApp } from "../../test/render";
 
+const ADMIN_SESSION = { ...MSP_SESSION, memberships: MSP_SESSION.memberships.map((m) => ({ ...m, role: "msp_admin" })) };
 const practices = json([{ id: PRACTICE_ID, name: "Bayside Dental", kind: "dental", timezone: "UTC", active: true, created_at: "2026-01-01T00:00:00Z" }]);
 
 describe("users", () => {
   it("invites a practice owner through the practice's own endpoint", async () => {
     const api = fakeApi({
-      "GET /api/v1/auth/session": json(MSP_SESSION),
+      "GET /api/v1/auth/session": json(ADMIN_SESSION),
       "GET /api/v1/practices": practices,
       "GET /api/v1/users": json([]),
       "GET /api/v1/invitations": json([]),
@@ -27,14 +28,42 @@ describe("users", () => {
     expect(api.sent(`POST ${practiceUrl("/invitations")}`)[0]?.body).toEqual({ email: "dr@bayside.example", role: "practice_owner" });
   });
 
-  it("tells a technician who manages users instead of showing a bare 403", async () => {
+  it("tells a manager whose rights were taken away in the meantime who manages users, not a bare 403", async () => {
     fakeApi({
-      "GET /api/v1/auth/session": json(MSP_SESSION),
+      "GET /api/v1/auth/session": json(ADMIN_SESSION),
       "GET /api/v1/practices": practices,
       "GET /api/v1/users": problem(403),
       "GET /api/v1/invitations": problem(403),
     });
     renderApp("/users", PAGES);
     expect((await screen.findAllByText(/Only MSP owners and administrators manage users/)).length).toBeGreaterThan(0);
+  });
+
+  it("leaves the managers' pages out of a technician's navigation, and out of reach", async () => {
+    fakeApi({
+      "GET /api/v1/auth/session": json(MSP_SESSION),
+      "GET /api/v1/practices": practices,
+    });
+    renderApp("/users", PAGES);
+    const nav = await screen.findByRole("navigation", { name: /main/i });
+    expect(within(nav).getByRole("link", { name: "Portfolio" })).toBeInTheDocument();
+    for (const page of ["Users", "Audit log", "Alert policies"]) {
+      expect(within(nav).queryByRole("link", { name: page })).not.toBeInTheDocument();
+    }
+    expect(await screen.findByRole("heading", { name: /not found/i })).toBeInTheDocument();
+  });
+
+  it("shows an MSP administrator every MSP page", async () => {
+    fakeApi({
+      "GET /api/v1/auth/session": json(ADMIN_SESSION),
+      "GET /api/v1/practices": practices,
+      "GET /api/v1/users": json([]),
+      "GET /api/v1/invitations": json([]),
+    });
+    renderApp("/users", PAGES);
+    const nav = await screen.findByRole("navigation", { name: /main/i });
+    for (const page of ["Portfolio", "Incidents", "Templates", "Alert policies", "Agents", "Set-aside reports", "Users", "Audit log"]) {
+      expect(within(nav).getByRole("link", { name: page })).toBeInTheDocument();
+    }
   });
 });
