@@ -1,6 +1,7 @@
 // Live updates: one EventSource on /api/v1/live per signed-in tab; events refresh cached data.
 import { useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
+import { authKeys, fetchSession } from "./auth";
 
 export const LIVE_URL = "/api/v1/live";
 
@@ -45,6 +46,8 @@ export type LiveState = "connecting" | "live" | "reconnecting" | "unavailable";
 export function useLiveUpdates(enabled = true): LiveState {
   const queryClient = useQueryClient();
   const [state, setState] = useState<LiveState>(typeof EventSource === "undefined" ? "unavailable" : "connecting");
+  // Bumped to open a new stream after the session was renewed under this tab.
+  const [generation, setGeneration] = useState(0);
   useEffect(() => {
     if (!enabled || typeof EventSource === "undefined") return undefined;
     const source = new EventSource(LIVE_URL, { withCredentials: true });
@@ -64,11 +67,16 @@ export function useLiveUpdates(enabled = true): LiveState {
       source.addEventListener(type, listener);
       return [type, listener] as const;
     });
-    // The session ended on the server: the next API call gets the 401 and the app signs out.
+    // The stream's cookie is no longer valid. Either the session ended (the session read answers
+    // 401 and the app signs out) or it was renewed under a new cookie — the person changed their
+    // own role, say (docs/decisions/0004-session-renewal.md) — and then a new stream carries on.
     const ended = () => {
       source.close();
-      setState("unavailable");
-      void queryClient.invalidateQueries({ queryKey: ["auth", "session"] });
+      setState("reconnecting");
+      void queryClient
+        .fetchQuery({ queryKey: authKeys.session, queryFn: fetchSession, staleTime: 0 })
+        .then((session) => (session?.status === "ok" ? setGeneration((g) => g + 1) : setState("unavailable")))
+        .catch(() => setState("unavailable"));
     };
     source.addEventListener("session.ended", ended);
     return () => {
@@ -76,6 +84,6 @@ export function useLiveUpdates(enabled = true): LiveState {
       source.removeEventListener("session.ended", ended);
       source.close();
     };
-  }, [enabled, queryClient]);
+  }, [enabled, queryClient, generation]);
   return state;
 }
