@@ -68,7 +68,7 @@ async def test_a_tier_two_ephi_system_with_only_an_onsite_job_lacks_the_offsite_
     await create_job(db, tenant.practice, "Billing to NAS", systems=[billing], location="onsite", immutable=True)
     (f,) = await findings(db, tenant)
     assert (f.rule_id, f.subject_id, f.severity) == ("inventory.no_offsite_copy", str(billing.id), Severity.high)
-    assert "patient data" in f.title and "off-site" in f.title
+    assert f.title == "Billing holds patient data but has no off-site or cloud copy"
     async with db.transaction(Scope(tenant.msp_id)) as s:
         s.add(BackupJobSystem(msp_id=tenant.msp_id, practice_id=tenant.practice.id, backup_job_id=inv["cloud"].id, system_id=billing.id))
     assert await findings(db, tenant) == []
@@ -80,6 +80,7 @@ async def test_a_system_with_only_a_cloud_job_lacks_the_onsite_copy_its_plan_req
     await create_job(db, tenant.practice, "Scheduling to B2", systems=[scheduling], location="cloud")
     (f,) = await findings(db, tenant)
     assert (f.rule_id, f.subject_id, f.severity) == ("inventory.no_onsite_copy", str(scheduling.id), Severity.medium)
+    assert f.title == "Scheduling has no on-site copy, which its plan requires"
     assert f.measured == "0 on-site job(s), 1 off-site"
     await set_values(db, tenant, System, scheduling.id, requires_onsite_copy=False)
     assert await findings(db, tenant) == []

@@ -162,24 +162,25 @@ def findings_of(practice_id: uuid.UUID, inv: Inventory) -> list[Finding]:
                 f"Add a backup job that protects {s.name}, or record the one that already does.",
                 HIPAA_DATA_BACKUP, measured="no backup job", target="at least one backup job"))
         # Every copy the plan requires that no job makes, whatever the tier: the Systems page shows
-        # that copy's RPO gauge red, so readiness charges it too (docs/decisions/0010-…).
+        # that copy's RPO gauge red, so readiness charges it too (docs/decisions/0010-every-required-copy-is-judged.md).
         for copy, making in jobs_by_copy(s, own_jobs, lambda j: j.offsite):
             if making:
                 continue
             severity = Severity.high if s.tier == 1 or s.holds_ephi else Severity.medium
-            why = "critical (tier 1)" if s.tier == 1 else "holds patient data (ePHI)" if s.holds_ephi else f"tier {s.tier}"
+            but = "is critical (tier 1) but " if s.tier == 1 else "holds patient data but " if s.holds_ephi else ""
+            because = "" if but else ", which its plan requires"
             onsite_n, offsite_n = sum(not j.offsite for j in own_jobs), sum(j.offsite for j in own_jobs)
             measured = f"{onsite_n} on-site job(s), {offsite_n} off-site"
             if copy == OFFSITE:
                 findings.append(Finding(
                     NO_OFFSITE_COPY, Component.backups, severity, "system", str(s.id),
-                    f"{s.name} ({why}) needs an off-site copy, but no off-site or cloud backup job makes one",
+                    f"{s.name} {but}has no off-site or cloud copy{because}",
                     f"Add an off-site or cloud backup job for {s.name} so a fire, flood or ransomware at the office cannot take every copy.",
                     HIPAA_DATA_BACKUP, measured=measured, target="at least one off-site or cloud copy"))
             else:
                 findings.append(Finding(
                     NO_ONSITE_COPY, Component.backups, severity, "system", str(s.id),
-                    f"{s.name} ({why}) needs a copy at the office, but no on-site backup job makes one",
+                    f"{s.name} {but}has no on-site copy{because}",
                     f"Add an on-site backup job for {s.name} (a local copy restores fastest), or mark that its plan needs none.",
                     HIPAA_DATA_BACKUP, measured=measured, target="at least one on-site copy"))
 
