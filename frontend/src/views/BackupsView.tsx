@@ -118,18 +118,16 @@ function JobCard({ practiceId, jobId, name, meta, reporter, state, from }: { pra
             <dd className="job-status job-status--stale">
               <span aria-hidden="true">! </span>
               Reported success {formatAgo(state?.last_run_at)}, but saved nothing new
+              <span className="job-status__why">
+                Its restore point is no newer than the one the backup before it made, so this run is not a new copy. Check where {name}{" "}
+                saves its backups: the backup tool may be reporting an old snapshot.
+              </span>
             </dd>
           ) : (
             <dd className={`job-status job-status--${status}`}>
               <span aria-hidden="true">{status === "success" ? "✓ " : status === "failed" ? "✕ " : "! "}</span>
               {humanize(status)} {formatAgo(state?.last_run_at)}
               {state?.last_exit_code !== null && state?.last_exit_code !== undefined && status !== "success" && ` (exit code ${state.last_exit_code})`}
-            </dd>
-          )}
-          {stale && (
-            <dd className="job-status__why">
-              Its restore point is no newer than the one the backup before it made, so this run is not a new copy. Check where {name} saves
-              its backups: the backup tool may be reporting an old snapshot.
             </dd>
           )}
           <dt>{stale ? "Last reported success" : "Last good backup"}</dt>
