@@ -252,3 +252,16 @@ async def test_demo_inventory_is_idempotent_and_some_practices_are_better_prepar
     # Harbor's only off-site copy is an unencrypted drive a staff member takes home.
     assert found["Harbor Dermatology"] == {"inventory.backup_not_encrypted", "inventory.single_link", "inventory.no_immutable_copy"}
     assert "inventory.ephi_without_backup" in found["Willow Creek Chiropractic"]
+
+
+async def test_the_sql_and_python_definitions_of_an_offsite_copy_agree_for_every_location(db, tenant):
+    from sqlalchemy import text
+
+    from services.core.inventory.copies import OFFSITE_SQL, is_offsite
+    from services.core.inventory.models import BackupLocation
+
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        for location in BackupLocation:
+            in_sql = await s.scalar(text(f"SELECT {OFFSITE_SQL} FROM (SELECT CAST(:loc AS text) AS location) j"), {"loc": location.value})
+            assert in_sql is is_offsite(location.value), location
+    assert [loc.value for loc in BackupLocation if is_offsite(loc.value)] == ["offsite", "cloud"]
