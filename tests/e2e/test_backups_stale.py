@@ -16,8 +16,8 @@ pytestmark = pytest.mark.e2e
 
 async def _stuck_job(world, app_url: str) -> None:
     """Sandy Cove (already the worst practice) gets a job whose last two successes report the same snapshot."""
-    from tests.factories_inventory import create_job
     from services.core.db import Database
+    from tests.factories_inventory import create_job
     from tests.factories_telemetry import create_agent
 
     db = Database.connect(world.database_urls[1], pool_size=1)
