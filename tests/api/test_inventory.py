@@ -232,8 +232,8 @@ async def test_inventory_findings_endpoint_explains_each_finding(client, tenant,
     ehr = await create_system(db, tenant.practice, "EHR", tier=1, holds_ephi=True)
     body = (await client.get(f"{base(tenant)}/inventory-findings")).json()
     by_rule = {f["rule_id"]: f for f in body}
-    assert set(by_rule) == {"inventory.ephi_without_backup", "inventory.no_offsite_copy", "inventory.no_immutable_copy",
-                            "inventory.single_link"}
+    assert set(by_rule) == {"inventory.ephi_without_backup", "inventory.no_onsite_copy", "inventory.no_offsite_copy",
+                            "inventory.no_immutable_copy", "inventory.single_link"}
     assert body[0]["rule_id"] == "inventory.ephi_without_backup"  # critical first
     f = by_rule["inventory.ephi_without_backup"]
     assert (f["subject_id"], f["severity"], f["component"]) == (str(ehr.id), "critical", "backups")

@@ -61,3 +61,61 @@ async def test_a_failed_newest_restore_test_is_judged_alike_by_the_dashboard_and
     async with db.transaction(Scope(tenant.msp_id)) as s:
         findings = (await live_findings(s, tenant.msp_id, [tenant.practice.id], utcnow()))[tenant.practice.id]
     assert not [f for f in findings if f.rule_id == R.RTO_ABOVE_TARGET]
+
+
+async def test_the_systems_gauges_and_readiness_agree_on_every_required_copy(client, db, tenant, other_tenant):
+    """Every required copy whose RPO gauge is not within target costs points in readiness, whatever
+    the system's tier, and every copy within target costs none (docs/decisions/0010)."""
+    from services.core.inventory.checks import NO_OFFSITE_COPY, NO_ONSITE_COPY
+    from services.core.readiness import service
+    from services.core.telemetry.recovery import copy_within_rpo
+
+    agent = await create_agent(db, tenant.site)
+    systems = {
+        "EHR": await create_system(db, tenant.practice, "EHR", tier=1, holds_ephi=True),
+        "Billing": await create_system(db, tenant.practice, "Billing", tier=2, holds_ephi=True),
+        "Scheduling": await create_system(db, tenant.practice, "Scheduling", tier=3),
+        "Imaging": await create_system(db, tenant.practice, "Imaging", tier=2),
+        "Fridge log": await create_system(db, tenant.practice, "Fridge log", tier=4, requires_offsite_copy=False),
+        "Hosted VoIP": await create_system(db, tenant.practice, "Hosted VoIP", tier=1, requires_onsite_copy=False,
+                                           requires_offsite_copy=False),
+    }
+    await create_job(db, tenant.practice, "nas", systems=[systems["EHR"], systems["Billing"], systems["Fridge log"]])
+    await create_job(db, tenant.practice, "b2", systems=[systems["EHR"]], location="cloud")
+    await create_job(db, tenant.practice, "tape", systems=[systems["Scheduling"]], location="offsite")
+    # Imaging has no job at all; Billing only an on-site one; Scheduling only an off-site one, gone stale.
+    await send_and_process(client, db, agent, [
+        run_event("nas", at(12), at(10), restore_point_at=at(12)),
+        run_event("b2", at(22), at(20), restore_point_at=at(22)),
+        run_event("tape", at(300), at(290), restore_point_at=at(300)),
+    ])
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await service.recompute(s, tenant.msp_id, [tenant.practice.id])
+
+    await sign_in(client, tenant["msp_technician"])
+    base = f"/api/v1/practices/{tenant.practice.id}"
+    gauges = (await client.get(f"{base}/telemetry/systems/recovery")).json()
+    readiness = (await client.get(f"{base}/readiness")).json()
+    charged = {(f["rule_id"], f["subject_id"]) for f in readiness["findings"] if f["deduction"] > 0}
+
+    def charged_for(system_id: str, copy: str) -> bool:
+        missing = NO_OFFSITE_COPY if copy == "offsite" else NO_ONSITE_COPY
+        return (R.RPO_BREACHED, f"{system_id}:{copy}") in charged or (missing, system_id) in charged
+
+    red = set()
+    for row in gauges:
+        for copy in ("onsite", "offsite"):
+            if not row[f"requires_{copy}_copy"]:
+                assert not charged_for(row["system_id"], copy), (row["name"], copy)
+                continue
+            within = copy_within_rpo(row[f"achieved_{copy}_rpo_minutes"], row["target_rpo_minutes"])
+            assert charged_for(row["system_id"], copy) is not within, (row["name"], copy)
+            if not within:
+                red.add((row["name"], copy))
+        # A system is compliant exactly when none of its required copies costs points.
+        assert row["rpo_compliant"] is not any(charged_for(row["system_id"], c) for c in ("onsite", "offsite"))
+    assert red == {("Billing", "offsite"), ("Scheduling", "onsite"), ("Scheduling", "offsite"),
+                   ("Imaging", "onsite"), ("Imaging", "offsite")}
+
+    # Another MSP's practice is not found.
+    assert (await client.get(f"/api/v1/practices/{other_tenant.practice.id}/telemetry/systems/recovery")).status_code == 404

@@ -150,3 +150,44 @@ async def test_other_msp_gets_404(client, db, tenant, other_tenant):
         assert r.headers["content-type"] == "application/problem+json"
     for path in (f"/backup-jobs/{job.id}/runs", f"/links/{link.id}/samples"):
         assert (await client.get(base_url(tenant.practice.id) + path)).status_code == 404
+
+
+async def test_a_success_whose_restore_point_did_not_move_is_shown_stale_exactly_where_readiness_charges_it(client, db, tenant,
+                                                                                                              other_tenant):
+    from services.core.alerts.rules import STALE_SUCCESS
+    from services.core.db import Scope
+    from services.core.readiness import service
+
+    agent = await create_agent(db, tenant.site)
+    stuck = await create_job(db, tenant.practice, "nas")
+    moving = await create_job(db, tenant.practice, "b2", location="cloud")
+    point = at(200)
+    await send_and_process(client, db, agent, [
+        run_event("nas", at(130), at(125), restore_point_at=point),
+        run_event("nas", at(70), at(65), restore_point_at=point),  # "success", but the same snapshot again
+        run_event("b2", at(130), at(125), restore_point_at=at(130)),
+        run_event("b2", at(70), at(65), restore_point_at=at(70)),
+    ])
+
+    async def judged() -> tuple[dict[str, bool], dict[str, bool], set[str]]:
+        async with db.transaction(Scope(tenant.msp_id)) as s:
+            await service.recompute(s, tenant.msp_id, [tenant.practice.id])
+        url = f"/api/v1/practices/{tenant.practice.id}"
+        state = (await client.get(f"{base_url(tenant.practice.id)}/state")).json()
+        board = (await client.get(f"{url}/dashboard")).json()
+        readiness = (await client.get(f"{url}/readiness")).json()
+        charged = {f["subject_id"] for f in readiness["findings"] if f["rule_id"] == STALE_SUCCESS and f["deduction"] > 0}
+        return ({j["backup_job_id"]: j["stale_success"] for j in state["backup_jobs"]},
+                {j["id"]: j["stale_success"] for j in board["backups"]}, charged)
+
+    await sign_in(client, tenant["practice_owner"])
+    state, board, charged = await judged()
+    assert charged == {str(stuck.id)}
+    assert state == board == {str(stuck.id): True, str(moving.id): False}
+
+    # The next success moves the restore point: no longer stale, on every screen at once.
+    await send_and_process(client, db, agent, [run_event("nas", at(10), at(5), restore_point_at=at(10))])
+    state, board, charged = await judged()
+    assert charged == set() and state == board == {str(stuck.id): False, str(moving.id): False}
+
+    assert (await client.get(f"{base_url(other_tenant.practice.id)}/state")).status_code == 404

@@ -23,6 +23,10 @@ async def set_values(db, tenant, model, object_id, **values):
         await s.execute(update(model).where(model.msp_id == tenant.msp_id, model.id == object_id).values(**values))
 
 
+# Systems whose plan needs no backup copy (hosted or stateless), for tests about other rules.
+NO_COPIES = {"requires_onsite_copy": False, "requires_offsite_copy": False}
+
+
 def rules(found):
     return sorted((f.rule_id, f.subject_id) for f in found)
 
@@ -34,11 +38,13 @@ async def test_a_well_prepared_practice_has_no_inventory_findings(db, tenant):
 
 async def test_ephi_system_without_backup_is_critical_until_a_job_protects_it(db, tenant):
     inv = await well_prepared(db, tenant.practice, tenant.site)
-    billing = await create_system(db, tenant.practice, "Billing", holds_ephi=True)
-    (f,) = await findings(db, tenant)
+    billing = await create_system(db, tenant.practice, "Billing", holds_ephi=True, requires_onsite_copy=False)
+    f, missing_copy = await findings(db, tenant)
     assert (f.rule_id, f.subject_type, f.subject_id) == ("inventory.ephi_without_backup", "system", str(billing.id))
     assert (f.severity, f.component, f.hipaa) == (Severity.critical, Component.backups, HIPAA_DATA_BACKUP)
     assert f.measured == "no backup job" and f.remediation
+    # The copy its plan requires is missing too: the Systems page shows that copy's gauge.
+    assert (missing_copy.rule_id, missing_copy.subject_id) == ("inventory.no_offsite_copy", str(billing.id))
     async with db.transaction(Scope(tenant.msp_id)) as s:
         s.add(BackupJobSystem(msp_id=tenant.msp_id, practice_id=tenant.practice.id, backup_job_id=inv["cloud"].id, system_id=billing.id))
     assert await findings(db, tenant) == []
@@ -54,6 +60,37 @@ async def test_tier_one_system_with_only_onsite_copies_lacks_an_offsite_copy(db,
     async with db.transaction(Scope(tenant.msp_id)) as s:
         s.add(BackupJobSystem(msp_id=tenant.msp_id, practice_id=tenant.practice.id, backup_job_id=inv["cloud"].id, system_id=phones.id))
     assert await findings(db, tenant) == []
+
+
+async def test_a_tier_two_ephi_system_with_only_an_onsite_job_lacks_the_offsite_copy_its_plan_requires(db, tenant):
+    inv = await well_prepared(db, tenant.practice, tenant.site)
+    billing = await create_system(db, tenant.practice, "Billing", tier=2, holds_ephi=True)
+    await create_job(db, tenant.practice, "Billing to NAS", systems=[billing], location="onsite", immutable=True)
+    (f,) = await findings(db, tenant)
+    assert (f.rule_id, f.subject_id, f.severity) == ("inventory.no_offsite_copy", str(billing.id), Severity.high)
+    assert f.title == "Billing holds patient data but has no off-site or cloud copy"
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        s.add(BackupJobSystem(msp_id=tenant.msp_id, practice_id=tenant.practice.id, backup_job_id=inv["cloud"].id, system_id=billing.id))
+    assert await findings(db, tenant) == []
+
+
+async def test_a_system_with_only_a_cloud_job_lacks_the_onsite_copy_its_plan_requires(db, tenant):
+    inv = await well_prepared(db, tenant.practice, tenant.site)
+    scheduling = await create_system(db, tenant.practice, "Scheduling", tier=3)
+    await create_job(db, tenant.practice, "Scheduling to B2", systems=[scheduling], location="cloud")
+    (f,) = await findings(db, tenant)
+    assert (f.rule_id, f.subject_id, f.severity) == ("inventory.no_onsite_copy", str(scheduling.id), Severity.medium)
+    assert f.title == "Scheduling has no on-site copy, which its plan requires"
+    assert f.measured == "0 on-site job(s), 1 off-site"
+    await set_values(db, tenant, System, scheduling.id, requires_onsite_copy=False)
+    assert await findings(db, tenant) == []
+
+
+async def test_a_system_without_any_job_lacks_every_copy_its_plan_requires(db, tenant):
+    await well_prepared(db, tenant.practice, tenant.site)
+    imaging = await create_system(db, tenant.practice, "Imaging", tier=2)
+    assert rules(await findings(db, tenant)) == [("inventory.no_offsite_copy", str(imaging.id)),
+                                                 ("inventory.no_onsite_copy", str(imaging.id))]
 
 
 async def test_a_tier_one_system_whose_plan_needs_no_offsite_copy_is_not_flagged(db, tenant):
@@ -97,7 +134,7 @@ async def test_offsite_provider_needs_a_baa_but_a_drive_taken_home_by_staff_does
 
 async def test_offsite_copy_without_patient_data_needs_no_baa(db, tenant):
     await well_prepared(db, tenant.practice, tenant.site)
-    wiki = await create_system(db, tenant.practice, "Staff wiki", tier=3)
+    wiki = await create_system(db, tenant.practice, "Staff wiki", tier=3, requires_onsite_copy=False)
     await create_job(db, tenant.practice, "Wiki to cloud", systems=[wiki], location="cloud", provider="Wasabi", baa_on_file=False)
     assert await findings(db, tenant) == []
 
@@ -154,9 +191,9 @@ async def test_practice_holding_ephi_without_an_immutable_copy_is_flagged(db, te
 
 async def test_dependency_whose_rto_exceeds_the_systems_mtd_is_flagged_through_the_chain(db, tenant):
     await well_prepared(db, tenant.practice, tenant.site)
-    network = await create_system(db, tenant.practice, "Network core", tier=3, rto_minutes=600, mtd_minutes=1440)
-    server = await create_system(db, tenant.practice, "App server", tier=3, rto_minutes=60, mtd_minutes=1440, depends_on=[network.id])
-    booking = await create_system(db, tenant.practice, "Online booking", tier=3, rto_minutes=60, mtd_minutes=240,
+    network = await create_system(db, tenant.practice, "Network core", tier=3, rto_minutes=600, mtd_minutes=1440, **NO_COPIES)
+    server = await create_system(db, tenant.practice, "App server", tier=3, rto_minutes=60, mtd_minutes=1440, **NO_COPIES, depends_on=[network.id])
+    booking = await create_system(db, tenant.practice, "Online booking", tier=3, rto_minutes=60, mtd_minutes=240, **NO_COPIES,
                                   depends_on=[server.id])
     (f,) = await findings(db, tenant)
     assert (f.rule_id, f.subject_id, f.hipaa) == ("inventory.dependency_rto_above_mtd", str(booking.id), HIPAA_CRITICALITY)
@@ -208,9 +245,23 @@ async def test_demo_inventory_is_idempotent_and_some_practices_are_better_prepar
     assert found["Cedar Dental Group"] == {"inventory.single_link"}  # its Northgate site
     assert found["Maple Pediatrics"] == {"inventory.no_baa"}
     assert found["Greenfield Women's Health"] == {"inventory.dependency_rto_above_mtd", "inventory.no_immutable_copy"}
-    assert found["Summit Orthopedics"] == {"inventory.ephi_without_backup"}
+    # Its unprotected ePHI system also lacks both copies its plan requires.
+    assert found["Summit Orthopedics"] == {"inventory.ephi_without_backup", "inventory.no_onsite_copy", "inventory.no_offsite_copy"}
     assert {"inventory.no_offsite_copy", "inventory.backup_not_encrypted", "inventory.single_link",
             "inventory.no_immutable_copy"} <= found["Riverside Physiotherapy"]
     # Harbor's only off-site copy is an unencrypted drive a staff member takes home.
     assert found["Harbor Dermatology"] == {"inventory.backup_not_encrypted", "inventory.single_link", "inventory.no_immutable_copy"}
     assert "inventory.ephi_without_backup" in found["Willow Creek Chiropractic"]
+
+
+async def test_the_sql_and_python_definitions_of_an_offsite_copy_agree_for_every_location(db, tenant):
+    from sqlalchemy import text
+
+    from services.core.inventory.copies import OFFSITE_SQL, is_offsite
+    from services.core.inventory.models import BackupLocation
+
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        for location in BackupLocation:
+            in_sql = await s.scalar(text(f"SELECT {OFFSITE_SQL} FROM (SELECT CAST(:loc AS text) AS location) j"), {"loc": location.value})
+            assert in_sql is is_offsite(location.value), location
+    assert [loc.value for loc in BackupLocation if is_offsite(loc.value)] == ["offsite", "cloud"]

@@ -2780,6 +2780,11 @@ export interface components {
             name: string;
             /** Running Since */
             running_since?: string | null;
+            /**
+             * Stale Success
+             * @default false
+             */
+            stale_success: boolean;
             /** Tool */
             tool: string;
             /** Verifies */
@@ -3199,6 +3204,11 @@ export interface components {
             running_since: string | null;
             /** Site Id */
             site_id: string | null;
+            /**
+             * Stale Success
+             * @default false
+             */
+            stale_success: boolean;
             /** Tool */
             tool: string;
         };

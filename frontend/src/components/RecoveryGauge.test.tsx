@@ -33,6 +33,12 @@ describe("readGauge", () => {
     expect(r).toMatchObject({ state: "unknown", fill: 0 });
     expect(r.summary).toBe("Target 4 h; achieved not measured yet.");
   });
+
+  it("calls a required copy that no backup job makes missed, not 'not measured yet'", () => {
+    const r = readGauge(60, null, true);
+    expect(r).toMatchObject({ state: "missed", fill: 0 });
+    expect(r.summary).toBe("Target 1 h; no backup job makes this copy.");
+  });
 });
 
 describe("RecoveryGauge", () => {

@@ -5,13 +5,15 @@ interface RecoveryGaugeProps {
   label: string;
   targetMinutes: number;
   achievedMinutes: number | null | undefined;
+  /** A copy the plan requires that no backup job makes. */
+  noJob?: boolean;
 }
 
 const ICONS = { met: "✓", near: "!", missed: "✕", unknown: "?" } as const;
 
 /** A bar with the target marked and the achieved value filled, plus the same facts in words. */
-export function RecoveryGauge({ label, targetMinutes, achievedMinutes }: RecoveryGaugeProps) {
-  const reading = readGauge(targetMinutes, achievedMinutes);
+export function RecoveryGauge({ label, targetMinutes, achievedMinutes, noJob = false }: RecoveryGaugeProps) {
+  const reading = readGauge(targetMinutes, achievedMinutes, noJob);
   return (
     <div className={`gauge gauge--${reading.state}`} data-state={reading.state}>
       <div className="gauge__label">

@@ -32,8 +32,13 @@ export function gaugeStateLabel(state: GaugeState): string {
  * the mark; a much larger miss extends the scale instead of being clipped. A target of zero
  * (RPO 0: no data may be lost) is met only by zero.
  */
-export function readGauge(targetMinutes: number, achievedMinutes: number | null | undefined): GaugeReading {
+export function readGauge(targetMinutes: number, achievedMinutes: number | null | undefined, noJob = false): GaugeReading {
   const target = Math.max(0, targetMinutes);
+  if (noJob) {
+    // A required copy no backup job makes can never be measured: it is missed (and charged in
+    // readiness as inventory.no_onsite_copy / no_offsite_copy), not "not measured yet".
+    return { state: "missed", targetAt: 50, fill: 0, summary: `Target ${formatMinutes(target)}; no backup job makes this copy.` };
+  }
   if (achievedMinutes === null || achievedMinutes === undefined || !Number.isFinite(achievedMinutes)) {
     return {
       state: "unknown",

@@ -16,6 +16,7 @@ const OUTCOME = {
   success: { icon: "✓", words: "good backup" },
   warning: { icon: "!", words: "finished with warnings" },
   failed: { icon: "✕", words: "failed" },
+  stale: { icon: "!", words: "reported success, but saved nothing new" },
   none: { icon: "", words: "no finished run" },
 } satisfies Record<DayOutcome, { icon: string; words: string }>;
 
@@ -94,8 +95,11 @@ function reporter(job: BackupJob, siteName: Map<string, string>): string {
 
 function JobCard({ practiceId, jobId, name, meta, reporter, state, from }: { practiceId: string; jobId: string; name: string; meta: string; reporter: string; state: BackupJobState | undefined; from: string }) {
   const runs = useBackupRuns(practiceId, jobId, from);
-  const cells = useMemo(() => backupTimeline(runs.data?.items ?? [], DAYS), [runs.data]);
   const status = state?.last_status ?? null;
+  // Readiness's stored judgement (backup.stale_success), not a second look at the restore points.
+  const stale = status === "success" && state?.stale_success === true;
+  const staleAt = stale ? (state?.last_success_at ?? null) : null;
+  const cells = useMemo(() => backupTimeline(runs.data?.items ?? [], DAYS, new Date(), staleAt), [runs.data, staleAt]);
   return (
     <article aria-labelledby={`job-${jobId}`}>
       <h3 id={`job-${jobId}`} className="card__title">
@@ -110,12 +114,23 @@ function JobCard({ practiceId, jobId, name, meta, reporter, state, from }: { pra
       ) : (
         <dl className="details details--compact">
           <dt>Last run</dt>
-          <dd className={`job-status job-status--${status}`}>
-            <span aria-hidden="true">{status === "success" ? "✓ " : status === "failed" ? "✕ " : "! "}</span>
-            {humanize(status)} {formatAgo(state?.last_run_at)}
-            {state?.last_exit_code !== null && state?.last_exit_code !== undefined && status !== "success" && ` (exit code ${state.last_exit_code})`}
-          </dd>
-          <dt>Last good backup</dt>
+          {stale ? (
+            <dd className="job-status job-status--stale">
+              <span aria-hidden="true">! </span>
+              Reported success {formatAgo(state?.last_run_at)}, but saved nothing new
+              <span className="job-status__why">
+                Its restore point is no newer than the one the backup before it made, so this run is not a new copy. Check where {name}{" "}
+                saves its backups: the backup tool may be reporting an old snapshot.
+              </span>
+            </dd>
+          ) : (
+            <dd className={`job-status job-status--${status}`}>
+              <span aria-hidden="true">{status === "success" ? "✓ " : status === "failed" ? "✕ " : "! "}</span>
+              {humanize(status)} {formatAgo(state?.last_run_at)}
+              {state?.last_exit_code !== null && state?.last_exit_code !== undefined && status !== "success" && ` (exit code ${state.last_exit_code})`}
+            </dd>
+          )}
+          <dt>{stale ? "Last reported success" : "Last good backup"}</dt>
           <dd>{formatAgo(state?.last_success_at)}</dd>
           <dt>Newest restore point</dt>
           <dd>{formatDateTime(state?.last_restore_point_at)}</dd>

@@ -24,6 +24,8 @@ export interface RecoveryGaugeInput {
   label: string;
   target: number;
   achieved: number | null;
+  /** A required copy that no backup job makes (the recovery endpoint counts the jobs per copy). */
+  noJob?: boolean;
 }
 
 /**
@@ -32,12 +34,12 @@ export interface RecoveryGaugeInput {
  */
 export function recoveryGauges(system: System, recovery: SystemRecovery | undefined): RecoveryGaugeInput[] {
   const gauges: RecoveryGaugeInput[] = [];
-  const copies: [boolean, string, number | null | undefined][] = [
-    [system.requires_onsite_copy, "on-site copy", recovery?.achieved_onsite_rpo_minutes],
-    [system.requires_offsite_copy, "off-site copy", recovery?.achieved_offsite_rpo_minutes],
+  const copies: [boolean, string, number | null | undefined, number | undefined][] = [
+    [system.requires_onsite_copy, "on-site copy", recovery?.achieved_onsite_rpo_minutes, recovery?.onsite_jobs],
+    [system.requires_offsite_copy, "off-site copy", recovery?.achieved_offsite_rpo_minutes, recovery?.offsite_jobs],
   ];
-  for (const [required, where, achieved] of copies) {
-    if (required) gauges.push({ label: `Data loss (RPO), ${where}`, target: system.rpo_minutes, achieved: achieved ?? null });
+  for (const [required, where, achieved, jobs] of copies) {
+    if (required) gauges.push({ label: `Data loss (RPO), ${where}`, target: system.rpo_minutes, achieved: achieved ?? null, noJob: jobs === 0 });
   }
   if (gauges.length === 0) {
     gauges.push({ label: "Data loss (RPO)", target: system.rpo_minutes, achieved: null });
@@ -112,7 +114,7 @@ function SystemCard({ system, jobs, recovery }: { system: System; jobs: BackupJo
       </p>
       <div className="gauges">
         {recoveryGauges(system, recovery).map((g) => (
-          <RecoveryGauge key={g.label} label={g.label} targetMinutes={g.target} achievedMinutes={g.achieved} />
+          <RecoveryGauge key={g.label} label={g.label} targetMinutes={g.target} achievedMinutes={g.achieved} noJob={g.noJob} />
         ))}
       </div>
       <dl className="details details--compact">

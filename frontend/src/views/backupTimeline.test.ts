@@ -38,4 +38,14 @@ describe("backupTimeline", () => {
     const cells = backupTimeline([run("success", local(3, 2, 2)), run("failed", local(3, 3, 2))], 3, now);
     expect(timelineSummary(cells)).toBe("1 of 3 days had a good backup; failures on Mar 3; 1 day without a finished run.");
   });
+
+  it("counts the success readiness judged stale as saving nothing new, and only that run", () => {
+    const stuck = local(3, 3, 2);
+    // The server's timestamp format differs from the run's; the same instant is the same run.
+    const staleAt = new Date(stuck).toISOString().replace("Z", "+00:00");
+    const cells = backupTimeline([run("success", local(3, 2, 2)), run("success", stuck)], 2, now, staleAt);
+    expect(cells.map((c) => c.outcome)).toEqual(["success", "stale"]);
+    expect(timelineSummary(cells)).toBe("1 of 2 days had a good backup; nothing new saved on Mar 3.");
+    expect(backupTimeline([run("success", stuck)], 1, now).map((c) => c.outcome)).toEqual(["success"]);
+  });
 });

@@ -2,7 +2,8 @@
 // viewer's calendar days: a run at 23:30 in the viewer's evening belongs to that evening, not to the
 // next UTC day.
 
-export type DayOutcome = "failed" | "warning" | "success" | "none";
+// "stale": the run reported success but readiness judged that it saved nothing new (backup.stale_success).
+export type DayOutcome = "failed" | "warning" | "stale" | "success" | "none";
 
 export interface RunLike {
   status: string;
@@ -17,7 +18,7 @@ export interface TimelineDay {
   runs: number;
 }
 
-const RANK: Record<DayOutcome, number> = { failed: 3, warning: 2, success: 1, none: 0 };
+const RANK: Record<DayOutcome, number> = { failed: 4, warning: 3, stale: 2, success: 1, none: 0 };
 
 function outcomeOf(status: string): DayOutcome {
   if (status === "failed") return "failed";
@@ -41,8 +42,13 @@ export function dayWords(day: string): string {
   return dayFormat.format(new Date(y ?? 1970, (m ?? 1) - 1, d ?? 1));
 }
 
-/** `days` cells ending today (the viewer's today), oldest first; a run counts on the day it finished (or started). */
-export function backupTimeline(runs: readonly RunLike[], days: number, now = new Date()): TimelineDay[] {
+/**
+ * `days` cells ending today (the viewer's today), oldest first; a run counts on the day it finished (or started).
+ * `staleSuccessAt`: when the job's newest success finished, if readiness judged it stale (the job state's
+ * `stale_success`); that run counts as stale, not as a good backup. The judgement is the server's, only placed here.
+ */
+export function backupTimeline(runs: readonly RunLike[], days: number, now = new Date(), staleSuccessAt: string | null = null): TimelineDay[] {
+  const staleAt = staleSuccessAt === null ? null : new Date(staleSuccessAt).getTime();
   const cells: TimelineDay[] = [];
   const index = new Map<string, TimelineDay>();
   for (let i = days - 1; i >= 0; i--) {
@@ -58,7 +64,7 @@ export function backupTimeline(runs: readonly RunLike[], days: number, now = new
     const cell = index.get(localDay(new Date(when)));
     if (!cell) continue;
     cell.runs += 1;
-    const outcome = outcomeOf(run.status);
+    const outcome = run.status === "success" && run.finished_at !== null && new Date(run.finished_at).getTime() === staleAt ? "stale" : outcomeOf(run.status);
     if (RANK[outcome] > RANK[cell.outcome]) cell.outcome = outcome;
   }
   return cells;
@@ -68,9 +74,11 @@ export function backupTimeline(runs: readonly RunLike[], days: number, now = new
 export function timelineSummary(cells: readonly TimelineDay[]): string {
   const good = cells.filter((c) => c.outcome === "success").length;
   const failed = cells.filter((c) => c.outcome === "failed").map((c) => dayWords(c.day));
+  const stale = cells.filter((c) => c.outcome === "stale").map((c) => dayWords(c.day));
   const noRun = cells.filter((c) => c.outcome === "none").length;
   const parts = [`${good} of ${cells.length} days had a good backup`];
   if (failed.length > 0) parts.push(`failures on ${failed.join(", ")}`);
+  if (stale.length > 0) parts.push(`nothing new saved on ${stale.join(", ")}`);
   if (noRun > 0) parts.push(`${noRun} day${noRun === 1 ? "" : "s"} without a finished run`);
   return `${parts.join("; ")}.`;
 }

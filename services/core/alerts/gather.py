@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.alerts.facts import AgentFacts, JobFacts, LinkFacts, PracticeFacts, SiteFacts, SystemFacts
 from services.core.db import driver_connection
+from services.core.inventory.copies import OFFSITE_SQL
 from services.core.telemetry.recovery import NEWEST_TESTS, RestoreTestResult
 
 # The practices go as a binary array (`%(…)b`): every query here takes the list, and psycopg builds
@@ -24,8 +25,8 @@ _WHERE = "msp_id = %(msp)s AND practice_id = ANY(%(practices)b)"
 
 _PRACTICES = "SELECT id, name FROM practice WHERE msp_id = %(msp)s AND id = ANY(%(practices)b) AND active ORDER BY id"
 _SITES = f"SELECT id, practice_id, name FROM site WHERE {_WHERE} ORDER BY id"
-_JOBS = """
-SELECT j.id, j.practice_id, j.site_id, j.name, j.location IN ('offsite', 'cloud'), j.expected_interval_minutes,
+_JOBS = f"""
+SELECT j.id, j.practice_id, j.site_id, j.name, {OFFSITE_SQL}, j.expected_interval_minutes,
        s.backup_job_id IS NOT NULL, s.last_run_at, s.last_status, s.last_success_at, s.last_restore_point_at,
        s.consecutive_failures, s.last_duration_seconds, s.last_bytes, s.baseline_duration_seconds, s.baseline_bytes
   FROM backup_job j LEFT JOIN backup_job_state s ON s.msp_id = j.msp_id AND s.backup_job_id = j.id

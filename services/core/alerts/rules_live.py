@@ -39,6 +39,7 @@ from services.core.findings import (
     Finding,
     Severity,
 )
+from services.core.inventory.copies import jobs_by_copy
 from services.core.telemetry import liveness
 from services.core.telemetry.recovery import achieved_rpo_minutes, achieved_rto_minutes, copy_within_rpo, rto_compliant
 
@@ -53,11 +54,12 @@ def _f(rule_id: str, component: Component, severity: Severity, subject_type: str
 
 
 def _copies(p: PracticeFacts, system: SystemFacts) -> Iterator[tuple[str, list[JobFacts]]]:
-    """The copies the plan requires for a system, with the jobs that make each copy."""
+    """The copies the plan requires for a system (services/core/inventory/copies.py), with the jobs
+    that make each. A copy no job makes is the inventory's finding (inventory.no_onsite_copy /
+    inventory.no_offsite_copy), not an RPO breach: there is no restore point to age."""
     jobs = [p.jobs[j] for j in system.job_ids if j in p.jobs]
-    for copy, offsite, required in (("onsite", False, system.requires_onsite_copy), ("offsite", True, system.requires_offsite_copy)):
-        making = [j for j in jobs if j.offsite == offsite]
-        if required and making:
+    for copy, making in jobs_by_copy(system, jobs, lambda j: j.offsite):
+        if making:
             yield copy, making
 
 

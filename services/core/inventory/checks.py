@@ -25,11 +25,13 @@ from services.core.findings import (
     Finding,
     Severity,
 )
+from services.core.inventory.copies import OFFSITE, jobs_by_copy
 from services.core.inventory.models import BackupJob, BackupJobSystem, BackupLocation, Link, LinkRole, System, SystemDependency
 from services.core.practices.models import Site
 
 EPHI_WITHOUT_BACKUP = "inventory.ephi_without_backup"
 NO_OFFSITE_COPY = "inventory.no_offsite_copy"
+NO_ONSITE_COPY = "inventory.no_onsite_copy"
 BACKUP_NOT_ENCRYPTED = "inventory.backup_not_encrypted"
 NO_BAA = "inventory.no_baa"
 SINGLE_LINK = "inventory.single_link"
@@ -39,7 +41,6 @@ NO_SYSTEMS = "inventory.no_systems"
 NO_SITES = "inventory.no_sites"
 
 SEVERITY_RANK = {Severity.critical: 0, Severity.high: 1, Severity.medium: 2, Severity.low: 3}
-OFFSITE = (BackupLocation.offsite.value, BackupLocation.cloud.value)
 REDUNDANT_ROLES = (LinkRole.backup.value, LinkRole.hotspot.value)
 
 
@@ -160,16 +161,32 @@ def findings_of(practice_id: uuid.UUID, inv: Inventory) -> list[Finding]:
                 f"{s.name} holds patient data (ePHI) but no backup job protects it",
                 f"Add a backup job that protects {s.name}, or record the one that already does.",
                 HIPAA_DATA_BACKUP, measured="no backup job", target="at least one backup job"))
-        if s.tier == 1 and s.requires_offsite_copy and not any(j.location in OFFSITE for j in own_jobs):
-            findings.append(Finding(
-                NO_OFFSITE_COPY, Component.backups, Severity.high, "system", str(s.id),
-                f"{s.name} is critical (tier 1) but has no off-site or cloud copy",
-                f"Add an off-site or cloud backup job for {s.name} so a fire, flood or ransomware at the office cannot take every copy.",
-                HIPAA_DATA_BACKUP, measured=f"{len(own_jobs)} on-site job(s), 0 off-site", target="at least one off-site or cloud copy"))
+        # Every copy the plan requires that no job makes, whatever the tier: the Systems page shows
+        # that copy's RPO gauge red, so readiness charges it too (docs/decisions/0010-every-required-copy-is-judged.md).
+        for copy, making in jobs_by_copy(s, own_jobs, lambda j: j.offsite):
+            if making:
+                continue
+            severity = Severity.high if s.tier == 1 or s.holds_ephi else Severity.medium
+            but = "is critical (tier 1) but " if s.tier == 1 else "holds patient data but " if s.holds_ephi else ""
+            because = "" if but else ", which its plan requires"
+            onsite_n, offsite_n = sum(not j.offsite for j in own_jobs), sum(j.offsite for j in own_jobs)
+            measured = f"{onsite_n} on-site job(s), {offsite_n} off-site"
+            if copy == OFFSITE:
+                findings.append(Finding(
+                    NO_OFFSITE_COPY, Component.backups, severity, "system", str(s.id),
+                    f"{s.name} {but}has no off-site or cloud copy{because}",
+                    f"Add an off-site or cloud backup job for {s.name} so a fire, flood or ransomware at the office cannot take every copy.",
+                    HIPAA_DATA_BACKUP, measured=measured, target="at least one off-site or cloud copy"))
+            else:
+                findings.append(Finding(
+                    NO_ONSITE_COPY, Component.backups, severity, "system", str(s.id),
+                    f"{s.name} {but}has no on-site copy{because}",
+                    f"Add an on-site backup job for {s.name} (a local copy restores fastest), or mark that its plan needs none.",
+                    HIPAA_DATA_BACKUP, measured=measured, target="at least one on-site copy"))
 
     for j in jobs:
         if not j.encrypted:
-            offsite = j.location in OFFSITE
+            offsite = j.offsite
             findings.append(Finding(
                 BACKUP_NOT_ENCRYPTED, Component.backups, Severity.high if offsite else Severity.medium, "backup_job", str(j.id),
                 f"Backup job {j.name} ({j.location}) is not encrypted",

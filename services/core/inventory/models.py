@@ -152,7 +152,9 @@ class BackupJob(TenantMixin, Base):
 
     @property
     def offsite(self) -> bool:
-        return self.location in (BackupLocation.offsite.value, BackupLocation.cloud.value)
+        from services.core.inventory.copies import is_offsite  # the one definition (copies.py imports this module)
+
+        return is_offsite(self.location)
 
 
 class BackupJobSystem(Base):

@@ -22,6 +22,7 @@ from services.core.inventory.models import BackupJob, BackupJobSystem, Link, Sys
 from services.core.plans.models import Plan, PlanAcknowledgement, PlanVersion, RoleAssignment, VersionStatus
 from services.core.practices.models import Practice, Site
 from services.core.readiness import service
+from services.core.readiness.judged import stale_jobs
 from services.core.readiness.portfolio import trends
 from services.core.telemetry import liveness
 from services.core.telemetry.models_ingest import Agent
@@ -90,7 +91,8 @@ async def _systems(session: AsyncSession, practice: Practice, now: datetime) -> 
     return out, recovery is not None
 
 
-async def _backups(session: AsyncSession, practice: Practice) -> list[dict]:
+async def _backups(session: AsyncSession, practice: Practice, findings: list) -> list[dict]:
+    stale = stale_jobs(findings)  # the stored judgement, as the Backups view reads it
     rows = (await session.execute(
         select(BackupJob, BackupJobState).outerjoin(BackupJobState, (BackupJobState.msp_id == BackupJob.msp_id)
                                                     & (BackupJobState.backup_job_id == BackupJob.id))
@@ -100,7 +102,7 @@ async def _backups(session: AsyncSession, practice: Practice) -> list[dict]:
              "last_run_at": st.last_run_at if st else None, "last_status": st.last_status if st else None,
              "last_success_at": st.last_success_at if st else None,
              "last_restore_point_at": st.last_restore_point_at if st else None,
-             "consecutive_failures": st.consecutive_failures if st else 0,
+             "consecutive_failures": st.consecutive_failures if st else 0, "stale_success": str(j.id) in stale,
              "running_since": st.running_since if st else None} for j, st in rows]
 
 
@@ -181,7 +183,7 @@ async def dashboard(session: AsyncSession, practice: Practice, now: datetime) ->
         "readiness": readiness_out(readiness),
         "trend": (await trends(session, practice.msp_id, [practice.id], now))[practice.id],
         "systems": systems, "recovery_available": recovery_available,
-        "backups": await _backups(session, practice),
+        "backups": await _backups(session, practice, readiness.findings),
         "links": await _links(session, practice, now),
         "agents": await _agents(session, practice, now),
         "incidents": await _incidents(session, practice),

@@ -161,6 +161,7 @@ class DashboardBackupOut(BaseModel):
     last_success_at: datetime | None
     last_restore_point_at: datetime | None
     consecutive_failures: int
+    stale_success: bool = False  # readiness holds backup.stale_success for it (readiness/judged.py)
     running_since: datetime | None
 
 

@@ -27,10 +27,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core.inventory.copies import OFFSITE, OFFSITE_SQL, ONSITE, required_copies
 from services.core.telemetry.schemas_state import SystemRecoveryOut
 
 # The newest restore test per system of the given practices, on the system itself or on a job
@@ -111,9 +113,9 @@ def rto_compliant(test: RestoreTestResult | None, target_minutes: float) -> bool
     return achieved is not None and achieved <= target_minutes
 
 
-_RECOVERY = text("""
+_RECOVERY = text(f"""
 WITH jobs AS (
-  SELECT bjs.system_id, j.id AS job_id, j.location IN ('offsite', 'cloud') AS offsite, s.last_restore_point_at AS point
+  SELECT bjs.system_id, j.id AS job_id, {OFFSITE_SQL} AS offsite, s.last_restore_point_at AS point
     FROM backup_job_system bjs
     JOIN backup_job j ON j.msp_id = bjs.msp_id AND j.id = bjs.backup_job_id
     LEFT JOIN backup_job_state s ON s.msp_id = j.msp_id AND s.backup_job_id = j.id
@@ -137,9 +139,8 @@ async def system_recovery(session: AsyncSession, msp_id: uuid.UUID, practice_id:
         onsite = achieved_rpo_minutes([r["onsite_restore_point_at"]], now)
         offsite = achieved_rpo_minutes([r["offsite_restore_point_at"]], now)
         target = r["target_rpo_minutes"]
-        rpo_ok = all(copy_within_rpo(achieved, target)
-                     for required, achieved in ((r["requires_onsite_copy"], onsite), (r["requires_offsite_copy"], offsite))
-                     if required)
+        achieved_of = {ONSITE: onsite, OFFSITE: offsite}
+        rpo_ok = all(copy_within_rpo(achieved_of[copy], target) for copy in required_copies(SimpleNamespace(**r)))
         test = tests.get(r["system_id"])
         out.append(SystemRecoveryOut(
             **{k: r[k] for k in ("system_id", "name", "tier", "target_rpo_minutes", "target_rto_minutes", "requires_onsite_copy",

@@ -34,6 +34,9 @@ class BackupJobStateOut(_Out):
     baseline_duration_seconds: float | None = None
     baseline_bytes: int | None = None
     last_log_tail: str | None = None
+    # The practice's readiness holds backup.stale_success for this job: its newest success reported
+    # a restore point no newer than the success before it (the rule's judgement, not recomputed).
+    stale_success: bool = False
 
 
 class LinkStateOut(_Out):

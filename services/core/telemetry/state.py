@@ -51,8 +51,11 @@ SELECT a.id AS agent_id, a.site_id, a.hostname, a.agent_version, a.heartbeat_int
 
 
 async def backup_states(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID) -> list[BackupJobStateOut]:
+    from services.core.readiness.judged import stale_jobs, stored_findings  # readiness reads this module too
+
     rows = (await session.execute(_JOBS, {"m": msp_id, "p": practice_id})).mappings()
-    return [BackupJobStateOut.model_validate(dict(r)) for r in rows]
+    stale = stale_jobs(await stored_findings(session, msp_id, practice_id))
+    return [BackupJobStateOut.model_validate({**r, "stale_success": str(r["backup_job_id"]) in stale}) for r in rows]
 
 
 async def link_states(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID) -> list[LinkStateOut]:

@@ -87,3 +87,23 @@ describe("backups page, the last run", () => {
     expect(within(card).queryByText("What the last run reported")).not.toBeInTheDocument();
   });
 });
+
+describe("backups page, a stale success", () => {
+  it("shows a success whose restore point did not move as saving nothing new, not as a success", async () => {
+    api({ ...state, stale_success: true });
+    renderApp("/backups", PAGES);
+    const card = await screen.findByRole("article", { name: "Nightly NAS backup" });
+    expect(within(card).getByText(/Reported success .*, but saved nothing new/)).toBeInTheDocument();
+    expect(within(card).getByText(/the backup tool may be reporting an old snapshot/)).toBeInTheDocument();
+    expect(within(card).queryByText("✓")).not.toBeInTheDocument();
+    expect(within(card).queryByText("Last good backup")).not.toBeInTheDocument();
+  });
+
+  it("shows a success that moved the restore point as a success", async () => {
+    api({ ...state, stale_success: false });
+    renderApp("/backups", PAGES);
+    const card = await screen.findByRole("article", { name: "Nightly NAS backup" });
+    expect(within(card).getByText(/^Success/)).toBeInTheDocument();
+    expect(within(card).queryByText(/saved nothing new/)).not.toBeInTheDocument();
+  });
+});

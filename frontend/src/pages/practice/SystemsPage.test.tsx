@@ -33,7 +33,8 @@ describe("systems page", () => {
     expect(card.getByText(/holds patient data/)).toBeInTheDocument();
     expect(card.getByText("Nightly to NAS (Onsite)")).toBeInTheDocument();
     expect(card.getByRole("img", { name: "Data loss (RPO), on-site copy: Achieved 30 min against a target of 1 h: within target." })).toBeInTheDocument();
-    expect(card.getByRole("img", { name: "Data loss (RPO), off-site copy: Target 1 h; achieved not measured yet." })).toBeInTheDocument();
+    // The off-site copy has no job making it: missed (and charged in readiness), not "not measured yet".
+    expect(card.getByRole("img", { name: "Data loss (RPO), off-site copy: Target 1 h; no backup job makes this copy." })).toBeInTheDocument();
     expect(card.getByRole("img", { name: "Time to recover (RTO): Target 4 h; achieved not measured yet." })).toBeInTheDocument();
     expect(card.getByRole("heading", { name: "No offsite copy" })).toBeInTheDocument();
     expect(card.getByText("Add a backup job that copies this system offsite.")).toBeInTheDocument();
