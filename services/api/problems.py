@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.core.errors import DomainError
+from services.core.errors import DomainError, validation_message
 
 PROBLEM_BASE = "https://seawall.dev/problems/"
 log = structlog.get_logger(__name__)
@@ -39,7 +39,7 @@ def _field_error(e: dict[str, Any]) -> dict[str, Any]:
         # FastAPI locates a JSON syntax error by its offset, ("body", 17): the field is the body itself.
         position = f", character {e['loc'][1]}" if len(e["loc"]) > 1 else ""
         return {"field": "body", "message": f"is not valid JSON ({e.get('ctx', {}).get('error', e['msg'])}{position})", "in": where}
-    return {"field": _field_path(tuple(e["loc"])), "message": e["msg"], "in": where}
+    return {"field": _field_path(tuple(e["loc"])), "message": validation_message(e), "in": where}
 
 
 def _allowed_methods(request: Request) -> list[str]:

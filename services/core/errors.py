@@ -5,6 +5,7 @@ Raised by services, mapped once to RFC 9457 problem+json by services/api/problem
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,3 +66,16 @@ class PayloadTooLarge(DomainError):
 
 class UnsupportedMediaType(DomainError):
     status, code, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+_VALIDATOR_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def validation_message(error: Mapping[str, Any]) -> str:
+    """A pydantic error's message as people read it: a validator's own sentence without the
+    "Value error, " that pydantic puts before it."""
+    message = str(error.get("msg", ""))
+    for prefix in _VALIDATOR_PREFIXES:
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return message

@@ -38,3 +38,11 @@ def test_an_event_of_a_type_this_release_does_not_know_is_unapplicable_not_dropp
     with pytest.raises(UnapplicableEvent) as caught:
         payloads.check(5, "toaster_status", {})
     assert caught.value.code == "unknown_type"
+
+
+def test_a_validators_own_sentence_reaches_people_without_pydantics_value_error_prefix():
+    from services.core.errors import validation_message
+
+    assert validation_message({"msg": "Value error, names neither a backup job nor a system."}) == \
+        "names neither a backup job nor a system."
+    assert validation_message({"msg": "Input should be a valid integer"}) == "Input should be a valid integer"

@@ -26,6 +26,7 @@ from services.core.practices.models import Msp, Practice
 from services.core.readiness import service
 from services.core.readiness.dashboard import _plan
 from services.core.readiness.models import ReadinessReport, ReadinessSnapshot
+from services.core.telemetry.events import MAX_PAST
 
 TEMPLATES = Path(__file__).parent / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
@@ -44,17 +45,19 @@ def month_bounds(month: str | None, today: date) -> tuple[date, date]:
 
 
 def check_month(month: str, practice: Practice, today: date) -> None:
-    """422 naming `month` unless it runs from the month the practice was added to this one:
-    before, there is nothing to report; after, the month has not happened."""
+    """422 naming `month` unless it runs from the earliest month the practice can have data for to
+    this one: before, there is nothing to report; after, the month has not happened. Months are UTC
+    months, as `month_bounds` counts them. Agents may report events up to `MAX_PAST` old, so a
+    practice added on 2 December can hold November's backups (an agent replaying its spool)."""
     year, mon = int(month[:4]), int(month[5:7])
-    created = practice.created_at.astimezone(timezone.utc).date()
+    created = (practice.created_at - MAX_PAST).astimezone(timezone.utc).date()
     if (year, mon) > (today.year, today.month):
         raise ValidationFailed(f"{_words(year, mon)} has not happened yet; choose this month or an earlier one.",
                                errors=[FieldError("month", "must not be after the current month",
                                                   {"latest": f"{today:%Y-%m}"})])
     if (year, mon) < (created.year, created.month):
-        raise ValidationFailed(f"This practice was added in {created:%B %Y}; choose that month or a later one.",
-                               errors=[FieldError("month", "must not be before the month the practice was added",
+        raise ValidationFailed(f"This practice has no data before {created:%B %Y}; choose that month or a later one.",
+                               errors=[FieldError("month", "must not be before the practice's first data can be",
                                                   {"earliest": f"{created:%Y-%m}"})])
 
 
@@ -209,7 +212,7 @@ async def generate_scheduled(db: Database, msp_id: uuid.UUID, month: str, now: d
     async with db.transaction(Scope(msp_id)) as s:
         done = set((await s.scalars(select(ReadinessReport.practice_id).where(
             ReadinessReport.msp_id == msp_id, ReadinessReport.kind == "scheduled", ReadinessReport.period_start == start))).all())
-        # A practice added after the month has no report for it (check_month would refuse it).
+        # A practice added after the month gets no scheduled report for it (one can still be asked for).
         todo = [p for p in (await s.scalars(select(Practice.id).where(
             Practice.msp_id == msp_id, Practice.active.is_(True), Practice.created_at < _at(end)))).all() if p not in done]
     for practice_id in todo:

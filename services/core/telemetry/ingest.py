@@ -24,7 +24,7 @@ from sqlalchemy import text
 from services.core import ratelimit, secret_index
 from services.core.audit.service import Actor, record
 from services.core.db import Database, Scope, set_scope
-from services.core.errors import DomainError, FieldError, PayloadTooLarge, Unauthorized, ValidationFailed
+from services.core.errors import DomainError, FieldError, PayloadTooLarge, Unauthorized, ValidationFailed, validation_message
 from services.core.json_limits import check_depth, check_media_type
 from services.core.secrets import hash_token
 from services.core.settings import get_settings
@@ -105,7 +105,7 @@ def batch_errors(exc: ValidationError, body: bytes) -> list[FieldError]:
     out: list[FieldError] = []
     for err in exc.errors()[:MAX_REPORTED_ERRORS]:
         loc, kind = tuple(err["loc"]), err["type"]
-        message = _MESSAGES.get(kind, err["msg"])
+        message = _MESSAGES.get(kind) or validation_message(err)
         if kind == "json_invalid":
             out.append(FieldError("body", f"is not valid JSON: {err['msg']}"))
         elif len(loc) >= 2 and loc[0] == "events" and isinstance(loc[1], int):

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from services.core.errors import validation_message
 from services.core.telemetry.unapplicable import UnapplicableEvent
 
 # Timestamps and ids are strings in JSON: parsed leniently; everything else is taken as stored.
@@ -112,7 +113,7 @@ def check(seq: int, type_: str, payload: Any) -> None:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or None
-        words = _WORDS.get(first["type"], first["msg"])
+        words = _WORDS.get(first["type"]) or validation_message(first)
         raise UnapplicableEvent(f"{field} {words}" if field else words, seq=seq, code="invalid_payload",
                                 field=field) from None
 
