@@ -1,5 +1,6 @@
 from services.core.identity.models import Role
-from tests.factories import api_token, sign_in
+from tests.factories import api_token, create_person, sign_in
+from tests.factories_identity import anonymous
 
 
 async def test_msp_owner_signs_in_with_totp_and_lists_practices(client, tenant):
@@ -101,3 +102,19 @@ async def test_another_msps_practice_is_404_to_a_valid_time_zone_change(client, 
     await sign_in(client, tenant["msp_owner"])
     r = await client.patch(f"/api/v1/practices/{other_tenant.practice.id}", json={"timezone": "Europe/Paris"})
     assert r.status_code == 404
+
+
+async def test_removing_a_practice_signs_its_people_out_and_revokes_the_tokens_of_those_left_with_no_role(app, client, db, tenant):
+    owner = await create_person(db, tenant.msp_id, Role.practice_owner, practice_id=tenant.sibling.id)
+    token = await api_token(db, tenant.msp_id, owner)
+    async with anonymous(app) as browser:
+        await sign_in(browser, owner)
+        assert (await browser.get(f"/api/v1/practices/{tenant.sibling.id}")).status_code == 200
+        await sign_in(client, tenant["msp_admin"])
+        assert (await client.delete(f"/api/v1/practices/{tenant.sibling.id}")).status_code == 204
+        assert (await browser.get("/api/v1/auth/session")).status_code == 401
+    async with anonymous(app) as machine:
+        r = await machine.get("/api/v1/practices", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401
+    events = [e["action"] for e in (await client.get("/api/v1/audit-events", params={"object_id": str(owner.user_id)})).json()["items"]]
+    assert "api_token.revoked" in events

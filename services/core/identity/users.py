@@ -184,6 +184,20 @@ async def delete_membership(session: AsyncSession, m: Membership, principal: Pri
                      changes={"reason": "no role left in the MSP", "token_ids": revoked})
 
 
+async def cut_off_members_of_removed_practice(session: AsyncSession, msp_id: uuid.UUID,
+                                              user_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The members of a removed practice lose that role with it (the membership rows cascade): as
+    for a removed membership, their sessions in the MSP end, and whoever has no role left in the
+    MSP loses their tokens there (docs/decisions/0004-session-renewal.md). Returns the revoked
+    tokens by user, for the caller to record after its own event."""
+    revoked: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for user_id in sorted(user_ids):
+        await sessions.end_sessions_in_msp(session, user_id, msp_id)
+        if tokens := await _cut_off_if_gone(session, msp_id, user_id):
+            revoked[user_id] = tokens
+    return revoked
+
+
 async def _cut_off_if_gone(session: AsyncSession, msp_id: uuid.UUID, user_id: uuid.UUID) -> list[uuid.UUID]:
     """A person with no role left in the MSP keeps no way in: their sessions there end and their
     tokens for it are revoked, so that a later re-invitation does not bring old tokens back.

@@ -59,11 +59,20 @@ async def _before_removing(session: AsyncSession, practice_id: uuid.UUID, msp_id
 
 
 async def delete_practice(session: AsyncSession, practice: Practice, actor: Actor) -> None:
+    from services.core.identity import users  # identity depends on practices, not the other way round
+    from services.core.identity.models import Membership
+
     await _before_removing(session, practice.id, practice.msp_id)
+    members = set(await session.scalars(select(Membership.user_id).where(
+        Membership.msp_id == practice.msp_id, Membership.practice_id == practice.id)))
     await session.delete(practice)
     await session.flush()
+    revoked = await users.cut_off_members_of_removed_practice(session, practice.msp_id, members)
     await record(session, msp_id=practice.msp_id, actor=actor, action="practice.deleted", object_type="practice",
                  object_id=practice.id, changes={"name": practice.name})
+    for user_id, token_ids in revoked.items():
+        await record(session, msp_id=practice.msp_id, actor=actor, action="api_token.revoked", object_type="user",
+                     object_id=user_id, changes={"reason": "no role left in the MSP", "token_ids": token_ids})
 
 
 async def list_sites(session: AsyncSession, practice: Practice) -> list[Site]:
