@@ -86,7 +86,7 @@ async def with_liveness(session: AsyncSession, msp_id: uuid.UUID, rows: list[Age
     out = []
     for a in rows:
         item = AgentOut.model_validate(a)
-        item.silent = a.revoked_at is None and liveness.is_silent(a.last_seen_at, a.heartbeat_interval_seconds,
+        item.silent = a.revoked_at is None and liveness.is_silent(a.last_seen_at, a.created_at, a.heartbeat_interval_seconds,
                                                                   grace(a.practice_id, a.site_id), now)
         out.append(item)
     return out
