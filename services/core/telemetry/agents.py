@@ -103,7 +103,8 @@ async def create_agent(session: AsyncSession, msp_id: uuid.UUID, practice_id: uu
                        hostname: str, agent_version: str, enrolled_by: uuid.UUID | None) -> tuple[Agent, str]:
     credential = new_token(CREDENTIAL_PREFIX)
     agent = Agent(msp_id=msp_id, practice_id=practice_id, site_id=site_id, hostname=hostname, agent_version=agent_version,
-                  credential_hash=b"", enrolled_by=enrolled_by, heartbeat_interval_seconds=60)
+                  credential_hash=b"", enrolled_by=enrolled_by,
+                  heartbeat_interval_seconds=liveness.DEFAULT_HEARTBEAT_INTERVAL_SECONDS)
     session.add(agent)
     await session.flush()
     agent.credential_hash = await secret_index.register(session, credential, SECRET_KIND, msp_id, agent.id)

@@ -97,10 +97,11 @@ agg AS (
     latency_max = greatest(a.latency_max, EXCLUDED.latency_max), last_sampled_at = greatest(a.last_sampled_at, EXCLUDED.last_sampled_at)
 ),
 -- The newest heartbeat per agent (ties by event id, in code-point order like Python's str) decides
--- whose reported version and hostname win, whatever the delivery order; last_seen_at only grows.
+-- whose reported version, hostname and heartbeat interval win, whatever the delivery order;
+-- last_seen_at only grows. The interval is what silence is judged by (liveness.py).
 hb AS (
   SELECT DISTINCT ON (c.source_id) c.source_id AS id, c.occurred_at AS t, c.event_id AS eid, c.payload->>'agent_version' AS ver,
-         c.payload->>'hostname' AS host
+         c.payload->>'hostname' AS host, CAST(c.payload->>'heartbeat_interval_seconds' AS integer) AS iv
     FROM claimed c WHERE c.type = 'heartbeat'
    ORDER BY c.source_id, c.occurred_at DESC, c.event_id COLLATE "C" DESC
 ),
@@ -112,7 +113,7 @@ hb AS (
 -- `wins`: this batch's newest heartbeat is newer than the one that set the agent's version, by
 -- (time, event id) as within the batch, so a tie across batches ends as it would in one (0012).
 hbp AS (
-  SELECT hb.id, hb.t, hb.eid, hb.ver, hb.host, st.last_heartbeat_at AS prev_at, st.silent_since AS prev_silent,
+  SELECT hb.id, hb.t, hb.eid, hb.ver, hb.host, hb.iv, st.last_heartbeat_at AS prev_at, st.silent_since AS prev_silent,
          (st.last_heartbeat_at IS NULL OR hb.t > st.last_heartbeat_at
           OR hb.t = st.last_heartbeat_at AND hb.eid COLLATE "C" > coalesce(st.last_heartbeat_event_id, '') COLLATE "C") AS wins
     FROM hb LEFT JOIN LATERAL (
@@ -130,7 +131,8 @@ hbp AS (
 ag AS (
   UPDATE agent a SET last_seen_at = greatest(a.last_seen_at, hbp.t),
          agent_version = CASE WHEN hbp.ver IS NOT NULL AND hbp.wins THEN hbp.ver ELSE a.agent_version END,
-         hostname = CASE WHEN hbp.host IS NOT NULL AND hbp.wins THEN hbp.host ELSE a.hostname END
+         hostname = CASE WHEN hbp.host IS NOT NULL AND hbp.wins THEN hbp.host ELSE a.hostname END,
+         heartbeat_interval_seconds = CASE WHEN hbp.iv IS NOT NULL AND hbp.wins THEN hbp.iv ELSE a.heartbeat_interval_seconds END
     FROM hbp
    WHERE a.msp_id = %(msp)s AND a.id = hbp.id
   RETURNING a.id, a.practice_id, a.site_id, a.hostname, a.heartbeat_interval_seconds, hbp.t, hbp.eid, hbp.wins, hbp.prev_at,

@@ -7,9 +7,10 @@ interval plus the grace of its site: the alert rule agent.silent's `grace_minute
 MSP's alert policy may override per practice or site (services/core/alerts/liveness.py resolves
 it). An agent that enrolled and never reported is silent once that time has passed: enrolling
 happens on the machine itself, so a first heartbeat is due within one interval
-(docs/decisions/0009-one-silence.md). The interval is the agent's own
-(agent.heartbeat_interval_seconds), the one the server hands the agent at enrollment and in
-GET /api/v1/agents/me and the reference agent heartbeats by.
+(docs/decisions/0009-one-silence.md). The interval is the one the agent actually uses
+(agent.heartbeat_interval_seconds): the default handed to it at enrollment, then what each of its
+heartbeats says (`heartbeat_interval_seconds`, applied by the newest heartbeat, claim.py), and
+what GET /api/v1/agents/me hands back.
 
 Everything that says silent/offline or online uses this: the alert rule, the dead man's switch
 (agent_state.silent_since and the agent.offline/agent.online live events), the telemetry state
@@ -19,6 +20,12 @@ API, the agent list and the practice dashboard.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+
+# The interval an agent is enrolled with, until its heartbeats say which one it uses; the bounds
+# are what a heartbeat may say (a day at most: silence past that is not a heartbeat any more).
+DEFAULT_HEARTBEAT_INTERVAL_SECONDS = 60
+MIN_HEARTBEAT_INTERVAL_SECONDS = 1
+MAX_HEARTBEAT_INTERVAL_SECONDS = 86_400
 
 DEFAULT_GRACE_MINUTES = 10
 # The smallest grace a policy may set (the rule parameter's minimum). The batch path uses it to
