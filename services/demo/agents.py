@@ -235,7 +235,9 @@ class DemoAgents:
                 site.pending_pings.remove((due, url, body))
             events = []
             if clock >= site.next_heartbeat:
-                events.append(_event("heartbeat", now, agent_version=VERSION, hostname=site.hostname))
+                # Like the reference agent, each heartbeat says the interval silence is judged by.
+                events.append(_event("heartbeat", now, agent_version=VERSION, hostname=site.hostname,
+                                     heartbeat_interval_seconds=int(HEARTBEAT_EVERY)))
                 site.next_heartbeat = clock + HEARTBEAT_EVERY
             if clock >= site.next_sample:
                 events += self.links_events(site, now, clock)

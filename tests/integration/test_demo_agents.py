@@ -13,7 +13,7 @@ from services.core.telemetry import agents as agent_list
 from services.core.telemetry import deadman
 from services.core.telemetry.processing import drain
 from services.demo import SEEDERS
-from services.demo.agents import DemoAgents
+from services.demo.agents import HEARTBEAT_EVERY, DemoAgents
 from services.demo.tenancy import demo_msp_id
 from tests.factories_worker import rows
 
@@ -26,8 +26,10 @@ async def test_demo_agents_show_healthy_failing_flapping_and_silent_practices(li
     await agents.run(asyncio.Event(), max_ticks=1)
     await drain(db, msp_id)
 
-    hosts = await rows(db, msp_id, "SELECT hostname, last_seen_at FROM agent WHERE msp_id = :m")
+    hosts = await rows(db, msp_id, "SELECT hostname, last_seen_at, heartbeat_interval_seconds FROM agent WHERE msp_id = :m")
     assert hosts and all(h["hostname"].startswith("demo-agent-") for h in hosts)
+    # Silence is judged by the interval the demo agents heartbeat at, which they say in each heartbeat.
+    assert {h["heartbeat_interval_seconds"] for h in hosts if h["last_seen_at"]} == {int(HEARTBEAT_EVERY)}
     assert len(hosts) == len(agents.credentials) and (tmp_path / "demo-agents.json").stat().st_mode & 0o077 == 0
     jobs = {r["name"]: r for r in await rows(db, msp_id, (
         "SELECT p.name || ' / ' || j.name AS name, s.last_status, s.last_log_tail, s.running_since FROM backup_job j"
