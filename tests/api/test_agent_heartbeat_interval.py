@@ -30,10 +30,14 @@ async def test_an_older_heartbeat_delivered_late_does_not_undo_a_newer_interval(
     agent = await create_agent(db, tenant.site)
     await send_and_process(client, db, agent, [event("heartbeat", at(1), heartbeat_interval_seconds=300)])
     await send_and_process(client, db, agent, [event("heartbeat", at(30), heartbeat_interval_seconds=60)])  # from the spool
-    await send_and_process(client, db, agent, [event("heartbeat", at(0.5))])  # says nothing: keeps 300
     row = await one(db, tenant.msp_id, "SELECT heartbeat_interval_seconds FROM agent WHERE msp_id = :m AND id = :a",
                     a=agent.agent_id)
     assert row == {"heartbeat_interval_seconds": 300}
+    # A newer heartbeat that states no interval (an agent from before the field) means the default.
+    await send_and_process(client, db, agent, [event("heartbeat", at(0.5))])
+    row = await one(db, tenant.msp_id, "SELECT heartbeat_interval_seconds FROM agent WHERE msp_id = :m AND id = :a",
+                    a=agent.agent_id)
+    assert row == {"heartbeat_interval_seconds": 60}
 
 
 async def test_an_interval_outside_a_second_to_a_day_is_refused_naming_the_field(client, db, tenant):
