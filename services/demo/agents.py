@@ -13,7 +13,7 @@ and failures change within a minute of `make run`. Most practices are healthy; a
 | Northside Dental Studio | "successful" runs that keep reporting the same old restore point (stale success) |
 | Summit Orthopedics | the cloud copy never reports (no off-site copy in fact) |
 | Cedar Dental Group | the Downtown fiber flaps; traffic fails over to the 5G backup and back |
-| Willow Creek Chiropractic | the agent is enrolled and then silent (site offline) |
+| Willow Creek Chiropractic | the agent is enrolled and then never reports (site offline): silent, with its incident, once its heartbeat interval plus grace (11 min) has passed since it enrolled |
 
 Hostnames are `demo-agent-…` and every log tail says "demo". Credentials are kept in
 `<data_dir>/demo-agents.json` (mode 0600) so a restart reuses the same agents.
@@ -235,7 +235,9 @@ class DemoAgents:
                 site.pending_pings.remove((due, url, body))
             events = []
             if clock >= site.next_heartbeat:
-                events.append(_event("heartbeat", now, agent_version=VERSION, hostname=site.hostname))
+                # Like the reference agent, each heartbeat says the interval silence is judged by.
+                events.append(_event("heartbeat", now, agent_version=VERSION, hostname=site.hostname,
+                                     heartbeat_interval_seconds=int(HEARTBEAT_EVERY)))
                 site.next_heartbeat = clock + HEARTBEAT_EVERY
             if clock >= site.next_sample:
                 events += self.links_events(site, now, clock)

@@ -31,7 +31,7 @@ CREDENTIAL = "swa_" + secrets.token_urlsafe(32)[:43]
 
 COMMON = {"id", "type", "occurred_at"}
 FIELDS: dict[str, tuple[set[str], set[str]]] = {  # type -> (required, optional)
-    "heartbeat": (set(), {"agent_version", "hostname"}),
+    "heartbeat": (set(), {"agent_version", "hostname", "heartbeat_interval_seconds"}),
     "backup_run": ({"job", "status", "started_at"},
                    {"finished_at", "bytes", "files", "restore_point_at", "snapshot_id", "verified",
                     "exit_code", "log_tail"}),

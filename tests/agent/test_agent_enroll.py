@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from seawall_agent.cli import main
-from seawall_agent.config import load_config
+from seawall_agent.config import ConfigError, load_config
 
 from .conftest import CREDENTIAL, ENROLL_TOKEN, FakeSeawall
 
@@ -110,3 +110,24 @@ def test_enroll_that_could_not_write_its_config_exits_74_before_spending_the_sin
     assert seawall.enroll_requests == []  # the token is still good for a second try
     assert main(["enroll", "--server", seawall.url, "--token", ENROLL_TOKEN,
                  "--config", str(tmp_path / "config.toml")]) == 0
+
+
+def test_the_heartbeat_interval_set_in_the_config_goes_with_every_heartbeat_and_survives_refresh(
+    config_path: Path, seawall: FakeSeawall
+) -> None:
+    """One setting: this machine's interval, told to Seawall in each heartbeat, which judges
+    silence by it; the server's answer (its default, or what it last heard) does not overwrite it."""
+    config_path.write_text(config_path.read_text().replace("heartbeat_interval_seconds = 60", "heartbeat_interval_seconds = 300"))
+
+    assert main(["refresh", "--config", str(config_path)]) == 0
+    assert load_config(config_path).heartbeat_interval_seconds == 300
+    assert main(["heartbeat", "--config", str(config_path)]) == 0
+
+    assert [(e["type"], e["heartbeat_interval_seconds"]) for e in seawall.events] == [("heartbeat", 300)]
+
+
+def test_a_heartbeat_interval_longer_than_a_day_is_a_config_error_naming_it(config_path: Path) -> None:
+    config_path.write_text(config_path.read_text().replace("heartbeat_interval_seconds = 60", "heartbeat_interval_seconds = 86401"))
+
+    with pytest.raises(ConfigError, match="heartbeat_interval_seconds: must be at most 86400"):
+        load_config(config_path)

@@ -119,6 +119,25 @@ async def test_an_agent_silent_past_heartbeat_and_grace_fires_the_dead_mans_swit
     await assert_resolved(db, tenant, R.AGENT_SILENT, T0 + minutes(3))
 
 
+async def test_an_agent_that_enrolled_and_never_reported_is_silent_from_its_enrollment(db, tenant):
+    a = await fa.agent(db, tenant, last_seen=None, enrolled=T0 - minutes(10))
+    await fa.evaluate(db, tenant, T0)  # enrolled 10 min ago < 1 min heartbeat + 10 min grace
+    assert await fa.incidents(db, tenant.msp_id, R.AGENT_SILENT) == []
+    inc = await assert_fires(db, tenant, R.AGENT_SILENT, T0 + minutes(2), a.id)
+    assert "never reported" in inc.title and inc.measured == "enrolled 12 min ago, nothing heard since"
+    await fa.seen(db, tenant, a, T0 + minutes(3))  # its first heartbeat
+    await assert_resolved(db, tenant, R.AGENT_SILENT, T0 + minutes(3))
+
+
+async def test_silence_is_judged_by_the_agents_own_heartbeat_interval(db, tenant):
+    """An agent told to beat every 30 min is not silent after 20 min; one beating every minute is."""
+    slow = await fa.agent(db, tenant, last_seen=T0 - minutes(20), interval_seconds=1800)
+    fast = await fa.agent(db, tenant, last_seen=T0 - minutes(20), interval_seconds=60)
+    await fa.evaluate(db, tenant, T0)
+    assert [i.subject_id for i in await fa.incidents(db, tenant.msp_id, R.AGENT_SILENT, active=True)] == [str(fast.id)]
+    assert str(slow.id) not in {i.subject_id for i in await fa.incidents(db, tenant.msp_id, R.AGENT_SILENT)}
+
+
 async def test_a_link_down_fires_and_coming_back_up_resolves(db, tenant):
     await fa.link(db, tenant, role="backup", up=True)
     li = await fa.link(db, tenant, up=False, state_since=T0 - minutes(3))

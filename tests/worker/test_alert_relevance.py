@@ -131,6 +131,32 @@ async def test_a_heartbeat_from_a_silent_agent_clears_the_agent_silent_incident_
     assert inc.clear_since is not None  # clearing (resolves after the policy's hysteresis)
 
 
+async def test_an_agent_that_enrolled_and_never_reported_is_caught_by_both_schedules_and_cleared_by_its_first_heartbeat(
+        client, db, tenant, evaluated):
+    """It sends nothing, so no batch ever looks at it: the per-minute evaluation and the dead man's
+    switch must find it by time alone, and its first heartbeat lifts both."""
+    from services.core.telemetry import deadman
+
+    agent = await create_agent(db, tenant.site)
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.execute(text("UPDATE agent SET created_at = now() - interval '12 minutes' WHERE msp_id = :m AND id = :a"),
+                        {"m": tenant.msp_id, "a": agent.agent_id})
+    await evaluate_all(db, include_findings=False)
+    (inc,) = await fa.incidents(db, tenant.msp_id, R.AGENT_SILENT, active=True)
+    assert inc.subject_id == str(agent.agent_id) and inc.clear_since is None
+    await clear_dirty(db, tenant)
+    assert await deadman.sweep(db) >= 1  # marks it and asks readiness to rescore the practice
+    assert tenant.practice.id in await dirty(db, tenant)
+
+    await send_and_process(client, db, agent, [heartbeat(0)])
+    (inc,) = await fa.incidents(db, tenant.msp_id, R.AGENT_SILENT, active=True)
+    assert inc.clear_since is not None
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        mark = await s.scalar(text("SELECT silent_since FROM agent_state WHERE msp_id = :m AND agent_id = :a"),
+                              {"m": tenant.msp_id, "a": agent.agent_id})
+    assert mark is None
+
+
 async def test_any_event_of_an_agent_the_rule_saw_silent_clears_its_incident(client, db, tenant, evaluated, monkeypatch):
     """The API refreshes last_seen_at when a request arrives, so a batch cannot tell from the
     heartbeats it applied that the agent is back: an open agent.silent incident is re-judged."""

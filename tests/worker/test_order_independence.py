@@ -50,7 +50,9 @@ failovers = st.builds(lambda start, length, ended, back: ev(
     "failover", minute(start + length), from_link="LTE" if back else "Fiber", to_link="Fiber" if back else "LTE",
     started_at=minute(start), **({"ended_at": minute(start + length)} if ended else {})),
     st.integers(0, 150), st.integers(1, 15), st.booleans(), st.booleans())
-heartbeats = st.builds(lambda m, v: ev("heartbeat", minute(m), agent_version=f"0.{v}.0"), st.integers(0, 170), st.integers(0, 9))
+heartbeats = st.builds(lambda m, v, i: ev("heartbeat", minute(m), agent_version=f"0.{v}.0", **i), st.integers(0, 170),
+                       st.integers(0, 9), st.one_of(st.just({}), st.builds(lambda s: {"heartbeat_interval_seconds": s},
+                                                                           st.sampled_from([30, 60, 300]))))
 restores = st.builds(lambda job, start, length, ok: ev("restore_test", minute(start + length), job=job, started_at=minute(start),
                                                        finished_at=minute(start + length), success=ok),
                      st.sampled_from(JOBS), st.integers(0, 150), st.integers(1, 20), st.booleans())
@@ -113,7 +115,7 @@ class World:
                                   ("practice_id", "msp_id", "site_id")),
             "raw": await q("SELECT * FROM link_sample WHERE msp_id = :m AND practice_id = :p",
                            ("event_seq", "practice_id", "msp_id", "site_id")),
-            "agent": await q("SELECT a.agent_version, s.last_heartbeat_at FROM agent a LEFT JOIN agent_state s"
+            "agent": await q("SELECT a.agent_version, a.heartbeat_interval_seconds, s.last_heartbeat_at FROM agent a LEFT JOIN agent_state s"
                              " ON s.msp_id = a.msp_id AND s.agent_id = a.id WHERE a.msp_id = :m AND a.practice_id = :p"),
         }
 

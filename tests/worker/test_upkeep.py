@@ -143,24 +143,31 @@ async def test_silence_is_the_alert_rules_heartbeat_plus_the_sites_grace(db, ten
                                                   rule_id=AGENT_SILENT, enabled=None, params={"grace_minutes": 2}))
     default_grace = await create_agent(db, tenant.site)  # 5 min unheard: 3 heartbeats, but within 1 + 10 min
     short_grace = await create_agent(db, tenant.sibling_site)  # 5 min unheard: past 1 + 2 min
-    never_seen = await create_agent(db, tenant.site)
+    never_seen = await create_agent(db, tenant.site)  # enrolled a day ago, never heard: silent since then
+    just_enrolled = await create_agent(db, tenant.site)  # enrolled now, never heard: not yet due
     async with db.transaction(Scope(tenant.msp_id)) as s:
         await s.execute(text("UPDATE agent SET last_seen_at = now() - interval '5 minutes' WHERE id = ANY(:a)"),
                         {"a": [default_grace.agent_id, short_grace.agent_id]})
         await s.execute(text("UPDATE agent SET created_at = now() - interval '1 day' WHERE id = :a"), {"a": never_seen.agent_id})
     await deadman.sweep(db)
     marked = await rows(db, tenant.msp_id, "SELECT agent_id, silent_since FROM agent_state WHERE msp_id = :m AND silent_since IS NOT NULL")
-    assert [r["agent_id"] for r in marked] == [short_grace.agent_id]
+    assert {r["agent_id"] for r in marked} == {short_grace.agent_id, never_seen.agent_id}
     seen = await one(db, tenant.msp_id, "SELECT last_seen_at FROM agent WHERE id = :a", a=short_grace.agent_id)
-    assert marked[0]["silent_since"] == seen["last_seen_at"] + timedelta(minutes=3)
+    enrolled = await one(db, tenant.msp_id, "SELECT created_at FROM agent WHERE id = :a", a=never_seen.agent_id)
+    since = {r["agent_id"]: r["silent_since"] for r in marked}
+    assert since[short_grace.agent_id] == seen["last_seen_at"] + timedelta(minutes=3)
+    assert since[never_seen.agent_id] == enrolled["created_at"] + timedelta(minutes=11)
     # The alert rule and the API agree with the sweep.
     await fa.evaluate(db, tenant, datetime.now(timezone.utc))
-    assert [i.subject_id for i in await fa.incidents(db, tenant.msp_id, AGENT_SILENT, active=True)] == [str(short_grace.agent_id)]
+    assert ({i.subject_id for i in await fa.incidents(db, tenant.msp_id, AGENT_SILENT, active=True)}
+            == {str(short_grace.agent_id), str(never_seen.agent_id)})
     async with db.transaction(Scope(tenant.msp_id)) as s:
         listed = await agents.with_liveness(s, tenant.msp_id, await agents.list_agents(s, tenant.msp_id))
         states = await state.agents(s, tenant.msp_id, tenant.sibling.id)
-    assert {a.id for a in listed if a.silent} == {short_grace.agent_id}
+        own = await state.agents(s, tenant.msp_id, tenant.practice.id)
+    assert {a.id for a in listed if a.silent} == {short_grace.agent_id, never_seen.agent_id}
     assert [(a.agent_id, a.silent) for a in states] == [(short_grace.agent_id, True)]
+    assert {a.agent_id: a.silent for a in own}[just_enrolled.agent_id] is False
 
 
 def test_the_scheduled_jobs_are_registered_on_the_app():

@@ -8051,6 +8051,8 @@ export interface operations {
                     events: ({
                         /** Agent Version */
                         agent_version?: string | null;
+                        /** Heartbeat Interval Seconds */
+                        heartbeat_interval_seconds?: number | null;
                         /** Hostname */
                         hostname?: string | null;
                         /** Id */

@@ -10,7 +10,7 @@ import logging
 import os
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -177,13 +177,22 @@ def _parse(path: Path, data: Mapping[str, Any]) -> AgentConfig:
         msp_id=text(data, "msp_id", ""),
         practice_id=text(data, "practice_id", ""),
         site_id=text(data, "site_id", ""),
-        heartbeat_interval_seconds=number("heartbeat_interval_seconds", 60, int),
+        heartbeat_interval_seconds=_heartbeat_interval(number("heartbeat_interval_seconds", 60, int), fail),
         probe_interval_seconds=number("probe_interval_seconds", 60, int),
         probe_attempts=number("probe_attempts", 5, int),
         probe_timeout_seconds=number("probe_timeout_seconds", 2.0, float),
         links=tuple(links),
         jobs=tuple(jobs),
     )
+
+
+MAX_HEARTBEAT_INTERVAL_SECONDS = 86_400  # what Seawall accepts in a heartbeat (docs/api/agent-protocol.md)
+
+
+def _heartbeat_interval(value: int, fail: Callable[[str, str], ConfigError]) -> int:
+    if value > MAX_HEARTBEAT_INTERVAL_SECONDS:
+        raise fail("heartbeat_interval_seconds", "must be at most 86400 (a day)")
+    return value
 
 
 def _tables(data: Mapping[str, Any], key: str, path: Path) -> list[Mapping[str, Any]]:
@@ -232,7 +241,10 @@ def config_from_server(
         msp_id=as_str(payload.get("msp_id")),
         practice_id=as_str(payload.get("practice_id")),
         site_id=as_str(payload.get("site_id")),
-        heartbeat_interval_seconds=int(payload.get("heartbeat_interval_seconds") or base.heartbeat_interval_seconds),
+        # The interval is this machine's setting once it has a config (each heartbeat tells Seawall
+        # which one it uses); the server's answer only seeds a first config.
+        heartbeat_interval_seconds=(previous.heartbeat_interval_seconds if previous else
+                                    int(payload.get("heartbeat_interval_seconds") or base.heartbeat_interval_seconds)),
         links=tuple(links),
         jobs=jobs,
     )

@@ -63,6 +63,7 @@ class AgentFacts:
     hostname: str
     last_seen_at: datetime | None
     heartbeat_interval_seconds: int
+    enrolled_at: datetime  # silence of an agent that never reported counts from here (liveness.py)
 
 
 @dataclass

@@ -55,7 +55,7 @@ SELECT l.id, l.practice_id, l.site_id, l.name, l.role, l.loss_threshold_pct, l.l
        s.link_id IS NOT NULL, s.up, s.state_since, s.on_backup_since, s.loss_pct, s.latency_ms, s.jitter_ms
   FROM link l LEFT JOIN link_state s ON s.msp_id = l.msp_id AND s.link_id = l.id
  WHERE l.msp_id = %(msp)s AND l.practice_id = ANY(%(practices)b) ORDER BY l.id"""
-_AGENTS = f"""SELECT id, practice_id, site_id, hostname, last_seen_at, heartbeat_interval_seconds
+_AGENTS = f"""SELECT id, practice_id, site_id, hostname, last_seen_at, heartbeat_interval_seconds, created_at
   FROM agent WHERE {_WHERE} AND revoked_at IS NULL ORDER BY id"""
 
 _QUERIES = (_PRACTICES, _SITES, _JOBS, _LAST_TWO_SUCCESSES, _SYSTEMS, _JOB_SYSTEMS, _NEWEST_TESTS, _LINKS, _AGENTS)
@@ -121,9 +121,10 @@ async def load(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[
             f.loss_pct, f.latency_ms, f.jitter_ms = loss, latency, jitter
         out[pid].links.append(f)
 
-    for agent_id, pid, site_id, hostname, last_seen, interval in agents:
+    for agent_id, pid, site_id, hostname, last_seen, interval, enrolled_at in agents:
         if pid in out:
-            out[pid].agents.append(AgentFacts(agent_id, pid, site_id, hostname or str(agent_id)[:8], last_seen, interval))
+            out[pid].agents.append(AgentFacts(agent_id, pid, site_id, hostname or str(agent_id)[:8], last_seen, interval,
+                                              enrolled_at))
     return out
 
 

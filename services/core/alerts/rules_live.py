@@ -205,23 +205,31 @@ def rto_above_target(p: PracticeFacts, params: dict[str, Any], now: datetime) ->
 
 
 @rule(id=AGENT_SILENT, title="Agent silent", component=Component.backups, severity=Severity.high, hipaa=HIPAA_DATA_BACKUP,
-      meaning="An agent has not been heard from for its heartbeat interval plus the grace period (dead man's switch). "
-              "Agents that never reported are not counted.",
+      meaning="An agent has not been heard from for its heartbeat interval plus the grace period (dead man's switch); "
+              "an agent that enrolled and never reported counts from its enrollment.",
       params={"grace_minutes": Param(liveness.DEFAULT_GRACE_MINUTES, "minutes allowed beyond the heartbeat interval",
                                      liveness.MIN_GRACE_MINUTES, liveness.MAX_GRACE_MINUTES)},
       time_based=True, follows_outage=True)
 def agent_silent(p: PracticeFacts, params: dict[str, Any], now: datetime) -> Iterator[Hit]:
     # The one definition (telemetry/liveness.py), shared with the dead man's switch and every
-    # online/offline display.
+    # online/offline display; a never-reported agent is the same condition, counted from its
+    # enrollment (docs/decisions/0009-one-silence.md), only worded for what to do about it.
     grace = float(params["grace_minutes"])
     for a in p.agents:
-        if liveness.is_silent(a.last_seen_at, a.heartbeat_interval_seconds, grace, now):
-            silent = _minutes(now, a.last_seen_at)
-            yield Hit(_f(AGENT_SILENT, Component.backups, Severity.high, "agent", a.id,
-                         f"The agent on {a.hostname} has gone silent",
-                         f"Check that {a.hostname} is powered on, online, and that the seawall-agent service runs.",
-                         HIPAA_DATA_BACKUP, f"last seen {ago(silent)} ago",
-                         f"every {ago(a.heartbeat_interval_seconds / 60)}"), a.site_id)
+        if not liveness.is_silent(a.last_seen_at, a.enrolled_at, a.heartbeat_interval_seconds, grace, now):
+            continue
+        silent = _minutes(now, liveness.heard_or_enrolled(a.last_seen_at, a.enrolled_at))
+        if a.last_seen_at is None:
+            title = f"The agent on {a.hostname} was enrolled but has never reported"
+            remediation = (f"Start the seawall-agent service on {a.hostname} (seawall-agent daemon) and check that it "
+                           "can reach Seawall; if that computer is gone, revoke the agent.")
+            measured = f"enrolled {ago(silent)} ago, nothing heard since"
+        else:
+            title = f"The agent on {a.hostname} has gone silent"
+            remediation = f"Check that {a.hostname} is powered on, online, and that the seawall-agent service runs."
+            measured = f"last seen {ago(silent)} ago"
+        yield Hit(_f(AGENT_SILENT, Component.backups, Severity.high, "agent", a.id, title, remediation,
+                     HIPAA_DATA_BACKUP, measured, f"every {ago(a.heartbeat_interval_seconds / 60)}"), a.site_id)
 
 
 def _sites_links(p: PracticeFacts) -> dict[Any, list[LinkFacts]]:

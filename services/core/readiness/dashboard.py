@@ -138,7 +138,7 @@ async def _agents(session: AsyncSession, practice: Practice, now: datetime) -> l
     return [{"id": a.id, "hostname": a.hostname, "site_id": a.site_id, "agent_version": a.agent_version,
              "last_seen_at": a.last_seen_at,
              "online": a.last_seen_at is not None
-             and not liveness.is_silent(a.last_seen_at, a.heartbeat_interval_seconds, grace(practice.id, a.site_id), now)}
+             and not liveness.is_silent(a.last_seen_at, a.created_at, a.heartbeat_interval_seconds, grace(practice.id, a.site_id), now)}
             for a in agents]
 
 

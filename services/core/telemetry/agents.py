@@ -86,7 +86,7 @@ async def with_liveness(session: AsyncSession, msp_id: uuid.UUID, rows: list[Age
     out = []
     for a in rows:
         item = AgentOut.model_validate(a)
-        item.silent = a.revoked_at is None and liveness.is_silent(a.last_seen_at, a.heartbeat_interval_seconds,
+        item.silent = a.revoked_at is None and liveness.is_silent(a.last_seen_at, a.created_at, a.heartbeat_interval_seconds,
                                                                   grace(a.practice_id, a.site_id), now)
         out.append(item)
     return out
@@ -103,7 +103,8 @@ async def create_agent(session: AsyncSession, msp_id: uuid.UUID, practice_id: uu
                        hostname: str, agent_version: str, enrolled_by: uuid.UUID | None) -> tuple[Agent, str]:
     credential = new_token(CREDENTIAL_PREFIX)
     agent = Agent(msp_id=msp_id, practice_id=practice_id, site_id=site_id, hostname=hostname, agent_version=agent_version,
-                  credential_hash=b"", enrolled_by=enrolled_by, heartbeat_interval_seconds=60)
+                  credential_hash=b"", enrolled_by=enrolled_by,
+                  heartbeat_interval_seconds=liveness.DEFAULT_HEARTBEAT_INTERVAL_SECONDS)
     session.add(agent)
     await session.flush()
     agent.credential_hash = await secret_index.register(session, credential, SECRET_KIND, msp_id, agent.id)

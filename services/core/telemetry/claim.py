@@ -33,7 +33,7 @@ from services.core.config_version import VERSION_SQL
 from services.core.db import driver_connection
 from services.core.telemetry.history import RAW_SAMPLE_RETENTION, Claimed, Sample
 from services.core.telemetry.hooks import AgentBack
-from services.core.telemetry.liveness import MIN_GRACE_MINUTES
+from services.core.telemetry.liveness import DEFAULT_HEARTBEAT_INTERVAL_SECONDS, MIN_GRACE_MINUTES
 from services.core.telemetry.site_scope import link_at_site, not_at_site
 from services.core.telemetry.state_updates import LinkNow
 
@@ -97,10 +97,13 @@ agg AS (
     latency_max = greatest(a.latency_max, EXCLUDED.latency_max), last_sampled_at = greatest(a.last_sampled_at, EXCLUDED.last_sampled_at)
 ),
 -- The newest heartbeat per agent (ties by event id, in code-point order like Python's str) decides
--- whose reported version and hostname win, whatever the delivery order; last_seen_at only grows.
+-- whose reported version, hostname and heartbeat interval win, whatever the delivery order;
+-- last_seen_at only grows. The interval is what silence is judged by (liveness.py); a heartbeat
+-- that states none means the default, so that only the newest heartbeat decides it, as it does
+-- the version (keeping an older one's value would depend on the order they arrived in).
 hb AS (
   SELECT DISTINCT ON (c.source_id) c.source_id AS id, c.occurred_at AS t, c.event_id AS eid, c.payload->>'agent_version' AS ver,
-         c.payload->>'hostname' AS host
+         c.payload->>'hostname' AS host, CAST(c.payload->>'heartbeat_interval_seconds' AS integer) AS iv
     FROM claimed c WHERE c.type = 'heartbeat'
    ORDER BY c.source_id, c.occurred_at DESC, c.event_id COLLATE "C" DESC
 ),
@@ -112,7 +115,7 @@ hb AS (
 -- `wins`: this batch's newest heartbeat is newer than the one that set the agent's version, by
 -- (time, event id) as within the batch, so a tie across batches ends as it would in one (0012).
 hbp AS (
-  SELECT hb.id, hb.t, hb.eid, hb.ver, hb.host, st.last_heartbeat_at AS prev_at, st.silent_since AS prev_silent,
+  SELECT hb.id, hb.t, hb.eid, hb.ver, hb.host, hb.iv, st.last_heartbeat_at AS prev_at, st.silent_since AS prev_silent,
          (st.last_heartbeat_at IS NULL OR hb.t > st.last_heartbeat_at
           OR hb.t = st.last_heartbeat_at AND hb.eid COLLATE "C" > coalesce(st.last_heartbeat_event_id, '') COLLATE "C") AS wins
     FROM hb LEFT JOIN LATERAL (
@@ -130,7 +133,8 @@ hbp AS (
 ag AS (
   UPDATE agent a SET last_seen_at = greatest(a.last_seen_at, hbp.t),
          agent_version = CASE WHEN hbp.ver IS NOT NULL AND hbp.wins THEN hbp.ver ELSE a.agent_version END,
-         hostname = CASE WHEN hbp.host IS NOT NULL AND hbp.wins THEN hbp.host ELSE a.hostname END
+         hostname = CASE WHEN hbp.host IS NOT NULL AND hbp.wins THEN hbp.host ELSE a.hostname END,
+         heartbeat_interval_seconds = CASE WHEN hbp.wins THEN coalesce(hbp.iv, %(default_interval)s) ELSE a.heartbeat_interval_seconds END
     FROM hbp
    WHERE a.msp_id = %(msp)s AND a.id = hbp.id
   RETURNING a.id, a.practice_id, a.site_id, a.hostname, a.heartbeat_interval_seconds, hbp.t, hbp.eid, hbp.wins, hbp.prev_at,
@@ -203,7 +207,7 @@ class ClaimedBatch:
 def claim_params(msp_id: uuid.UUID, limit: int) -> dict:
     """The parameters of TRY_LOCK and CLAIM_AND_APPEND."""
     return {"msp": msp_id, "n": limit, "raw_seconds": RAW_SAMPLE_RETENTION.total_seconds(),
-            "min_grace_seconds": MIN_GRACE_MINUTES * 60}
+            "min_grace_seconds": MIN_GRACE_MINUTES * 60, "default_interval": DEFAULT_HEARTBEAT_INTERVAL_SECONDS}
 
 
 async def claim_and_append(session: AsyncSession, msp_id: uuid.UUID, limit: int) -> ClaimedBatch | None:

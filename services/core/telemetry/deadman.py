@@ -1,5 +1,6 @@
 """The dead man's switch: an agent silent past its heartbeat interval plus the grace of its site
-(liveness.py — the alert rule agent.silent's definition) is marked silent (agent_state.silent_since),
+(liveness.py — the alert rule agent.silent's definition; an agent that never reported counts from
+its enrollment) is marked silent (agent_state.silent_since),
 "agent.offline" goes out on the live stream, and the practice's hooks are called so the alerts
 engine can act. The mark is lifted by the next event processed from that agent (claim.py), which
 publishes "agent.online"."""
@@ -18,17 +19,17 @@ from services.core.db import Database, Scope
 from services.core.telemetry import hooks, liveness
 from services.core.telemetry.processing import agent_event
 
-_CANDIDATES = text("SELECT msp_id, agent_id, practice_id, site_id, last_seen_at, heartbeat_interval_seconds"
+_CANDIDATES = text("SELECT msp_id, agent_id, practice_id, site_id, last_seen_at, enrolled_at, heartbeat_interval_seconds"
                    " FROM telemetry_possibly_silent_agents(:min_grace_seconds)")
 
 # Compare-and-set under the tenant scope: an agent heard from since the sweep judged it (its
-# last_seen_at moved) stays unmarked.
+# last_seen_at moved, also from never to once) stays unmarked.
 _MARK = text("""
 INSERT INTO agent_state AS s (msp_id, agent_id, practice_id, silent_since, updated_at)
 SELECT a.msp_id, a.id, a.practice_id, v.since, now()
   FROM unnest(CAST(:ids AS uuid[]), CAST(:seen AS timestamptz[]), CAST(:since AS timestamptz[])) AS v(id, seen, since)
   JOIN agent a ON a.msp_id = :msp AND a.id = v.id
- WHERE a.revoked_at IS NULL AND a.last_seen_at = v.seen
+ WHERE a.revoked_at IS NULL AND a.last_seen_at IS NOT DISTINCT FROM v.seen
 ON CONFLICT (msp_id, agent_id) DO UPDATE SET silent_since = EXCLUDED.silent_since, updated_at = now()
  WHERE s.silent_since IS NULL
 RETURNING s.agent_id, s.practice_id, s.silent_since
@@ -52,7 +53,7 @@ async def sweep(db: Database, now: datetime | None = None) -> int:
         await pacing.background_turn()
         async with db.transaction(Scope(msp_id)) as session:
             grace = await graces(session, msp_id, {c.practice_id for c in candidates})
-            silent = [c for c in candidates if liveness.is_silent(c.last_seen_at, c.heartbeat_interval_seconds,
+            silent = [c for c in candidates if liveness.is_silent(c.last_seen_at, c.enrolled_at, c.heartbeat_interval_seconds,
                                                                   grace(c.practice_id, c.site_id), now)]
             if not silent:
                 continue
@@ -61,7 +62,8 @@ async def sweep(db: Database, now: datetime | None = None) -> int:
             await locks.wait_for_telemetry(session, msp_id)
             done = (await session.execute(_MARK, {
                 "msp": msp_id, "ids": [c.agent_id for c in silent], "seen": [c.last_seen_at for c in silent],
-                "since": [liveness.silent_since(c.last_seen_at, c.heartbeat_interval_seconds, grace(c.practice_id, c.site_id))
+                "since": [liveness.silent_since(c.last_seen_at, c.enrolled_at, c.heartbeat_interval_seconds,
+                                                grace(c.practice_id, c.site_id))
                           for c in silent]})).all()
             if not done:
                 continue

@@ -15,6 +15,7 @@ from sqlalchemy import BigInteger, ForeignKey, ForeignKeyConstraint, Identity, I
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.core.base import Base, TenantMixin, utcnow
+from services.core.telemetry.liveness import DEFAULT_HEARTBEAT_INTERVAL_SECONDS
 
 
 def _practice_fk(table: str) -> ForeignKeyConstraint:
@@ -45,7 +46,7 @@ class Agent(TenantMixin, Base):
     previous_valid_until: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime | None]
-    heartbeat_interval_seconds: Mapped[int] = mapped_column(default=60)
+    heartbeat_interval_seconds: Mapped[int] = mapped_column(default=DEFAULT_HEARTBEAT_INTERVAL_SECONDS)  # liveness.py
     enrolled_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
 
 

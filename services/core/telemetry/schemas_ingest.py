@@ -74,8 +74,8 @@ class AgentOut(BaseModel):
     last_seen_at: datetime | None
     revoked_at: datetime | None
     previous_valid_until: datetime | None
-    # Heard nothing for the heartbeat interval plus the agent.silent grace of its site (the alert
-    # rule's definition); never-seen and revoked agents are not silent.
+    # Heard nothing (since enrollment, if never heard) for the heartbeat interval plus the
+    # agent.silent grace of its site (the alert rule's definition); revoked agents are not silent.
     silent: bool = False
 
 

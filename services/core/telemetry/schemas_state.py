@@ -66,8 +66,8 @@ class AgentStateOut(_Out):
     heartbeat_interval_seconds: int
     last_seen_at: datetime | None
     revoked: bool
-    # Heard nothing for the heartbeat interval plus the agent.silent grace of its site (the alert
-    # rule's definition, telemetry/liveness.py); an agent never heard from is not silent.
+    # Heard nothing (since enrollment, if never heard) for the heartbeat interval plus the
+    # agent.silent grace of its site: the alert rule's definition, telemetry/liveness.py.
     silent: bool
     silent_since: datetime | None
 

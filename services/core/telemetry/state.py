@@ -42,7 +42,7 @@ SELECT l.id AS link_id, l.site_id, l.name, l.role, l.medium, s.up, s.state_since
 
 _AGENTS = text("""
 SELECT a.id AS agent_id, a.site_id, a.hostname, a.agent_version, a.heartbeat_interval_seconds, a.last_seen_at,
-       a.revoked_at IS NOT NULL AS revoked, s.silent_since
+       a.created_at AS enrolled_at, a.revoked_at IS NOT NULL AS revoked, s.silent_since
   FROM agent a
   LEFT JOIN agent_state s ON s.msp_id = a.msp_id AND s.agent_id = a.id
  WHERE a.msp_id = :m AND a.practice_id = :p
@@ -71,6 +71,6 @@ async def agents(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUI
     rows = [dict(r) for r in (await session.execute(_AGENTS, {"m": msp_id, "p": practice_id})).mappings()]
     grace = await graces(session, msp_id, [practice_id]) if rows else None
     for r in rows:
-        r["silent"] = not r["revoked"] and liveness.is_silent(r["last_seen_at"], r["heartbeat_interval_seconds"],
+        r["silent"] = not r["revoked"] and liveness.is_silent(r["last_seen_at"], r.pop("enrolled_at"), r["heartbeat_interval_seconds"],
                                                              grace(practice_id, r["site_id"]), now)
     return [AgentStateOut.model_validate(r) for r in rows]

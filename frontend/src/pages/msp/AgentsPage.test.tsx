@@ -13,6 +13,7 @@ describe("agents", () => {
     expect(agentState({ ...base, silent: false })).toBe("online");
     expect(agentState({ ...base, silent: true })).toBe("silent");
     expect(agentState({ ...base, last_seen_at: null, silent: false })).toBe("never seen");
+    expect(agentState({ ...base, last_seen_at: null, silent: true })).toBe("never reported");
     expect(agentState({ ...base, silent: true, revoked_at: "2026-03-01T11:59:30Z" })).toBe("revoked");
   });
 
@@ -35,6 +36,21 @@ describe("agents", () => {
     await user.click(screen.getByRole("button", { name: "Get the install command" }));
     expect(await screen.findByLabelText("Install and enrol command")).toHaveTextContent("curl -fsSL https://seawall.example/install | sh -s swe_abc");
     expect(api.sent(`POST ${practiceUrl("/sites/site-1/enrollment-tokens")}`)).toHaveLength(1);
+  });
+
+  it("shows an agent that enrolled and never reported as a problem, with when it enrolled", async () => {
+    const enrolled = new Date(Date.now() - 15 * 60_000).toISOString();
+    fakeApi({
+      "GET /api/v1/auth/session": json(MSP_SESSION),
+      "GET /api/v1/practices": json([{ id: PRACTICE_ID, name: "Willow Creek", kind: "clinic", timezone: "UTC", active: true, created_at: "2026-01-01T00:00:00Z" }]),
+      "GET /api/v1/agents": json([
+        { id: "agent-1", practice_id: PRACTICE_ID, site_id: "site-1", hostname: "frontdesk-pc", agent_version: "1.0.0", last_seen_at: null, revoked_at: null, created_at: enrolled, silent: true, heartbeat_interval_seconds: 60 },
+      ]),
+      "GET /api/v1/telemetry/refusals": json([]),
+    });
+    renderApp("/agents", PAGES);
+    expect(await screen.findByText("never reported")).toBeInTheDocument();
+    expect(screen.getByText("enrolled 15 min ago, nothing heard since")).toBeInTheDocument();
   });
 
   it("lists an agent's refused reports in plain words: when, which report, what was wrong", async () => {

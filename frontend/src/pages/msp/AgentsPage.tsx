@@ -13,14 +13,16 @@ import { formatAgo, formatDateTime } from "../../lib/format";
 import { eventWords, fieldWords } from "../../lib/telemetryWords";
 
 /** The server says whether an agent is silent (heartbeat interval plus the alert policy's grace for
- * its site: the same rule as the agent-silent alert and the dead man's switch), so the page agrees. */
+ * its site: the same rule as the agent-silent alert and the dead man's switch), so the page agrees.
+ * An agent that enrolled and never reported is silent too once that time has passed since it
+ * enrolled; until then it is only "never seen". */
 export function agentState(agent: Pick<Agent, "revoked_at" | "last_seen_at" | "silent">) {
   if (agent.revoked_at) return "revoked" as const;
-  if (!agent.last_seen_at) return "never seen" as const;
+  if (!agent.last_seen_at) return agent.silent ? ("never reported" as const) : ("never seen" as const);
   return agent.silent ? ("silent" as const) : ("online" as const);
 }
 
-const STATE_ICONS = { online: "●", silent: "!", "never seen": "○", revoked: "✕" } as const;
+const STATE_ICONS = { online: "●", silent: "!", "never reported": "!", "never seen": "○", revoked: "✕" } as const;
 
 export default function AgentsPage() {
   const agents = useAgents();
@@ -91,7 +93,9 @@ function AgentRow({ agent, practiceName, refused, onInspect }: AgentRowProps) {
       <td>
         <span aria-hidden="true">{STATE_ICONS[state]} </span>
         {state}
-        <span className="table__sub">last seen {formatAgo(agent.last_seen_at)}</span>
+        <span className="table__sub">
+          {agent.last_seen_at ? `last seen ${formatAgo(agent.last_seen_at)}` : `enrolled ${formatAgo(agent.created_at)}, nothing heard since`}
+        </span>
         {refused && (
           <span className="table__sub">
             <span aria-hidden="true">! </span>
