@@ -60,7 +60,7 @@ _RUN_COLUMNS = {
     "id": "uuid", "run_at": "timestamptz", "practice_id": "uuid", "backup_job_id": "uuid", "run_key": "text",
     "source": "text", "status": "text", "started_at": "timestamptz", "finished_at": "timestamptz",
     "duration_seconds": "float8", "bytes": "int8", "files": "int8", "restore_point_at": "timestamptz",
-    "snapshot_id": "text", "verified": "bool", "exit_code": "int4", "log_tail": "text", "report_event_id": "text",
+    "snapshot_id": "text", "verified": "bool", "exit_code": "int8", "log_tail": "text", "report_event_id": "text",
     "reported_at": "timestamptz",
 }
 _RUN_NAMES = ", ".join(_RUN_COLUMNS)
