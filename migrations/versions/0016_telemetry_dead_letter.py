@@ -128,6 +128,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The dead letter holds the only copy of a set-aside event's type: put it back on the inbox row
+    # (as it stays processed, the older worker does not apply it again). Every tenant's rows, so the
+    # owner lifts the forced row-level security for this statement.
+    for table in ("telemetry_event", "telemetry_dead_letter"):
+        op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+    op.execute("UPDATE telemetry_event e SET type = d.type FROM telemetry_dead_letter d"
+               " WHERE e.msp_id = d.msp_id AND e.seq = d.event_seq AND e.type = 'set_aside'")
+    op.execute("ALTER TABLE telemetry_event FORCE ROW LEVEL SECURITY")
     op.execute("DROP FUNCTION telemetry_purge_dead_letters(integer)")
     for table in OWNER_POLICY_TABLES:
         op.execute(f"DROP POLICY IF EXISTS owner_maintenance ON {table}")
