@@ -45,7 +45,7 @@ async def test_a_technician_sees_the_dead_letter_with_its_source_and_reason_and_
     assert item["field"] == "started_at" and item["reason"] == "started_at is missing" and item["resolution"] is None
     r = await client.post(f"{_actions(tenant.practice.id)}/{item['id']}/replay")
     assert r.status_code == 200, r.text
-    assert r.json() == {"replayed": 1, "discarded": 0}
+    assert r.json() == {"replayed": 1, "discarded": 0, "remaining": 0}
     assert await pending(db, tenant.msp_id) == 1
     assert [a["changes"]["count"] for a in await audit_actions(db, tenant.msp_id, "telemetry.dead_letter.replayed")] == [1]
     r = await client.post(f"{_actions(tenant.practice.id)}/{item['id']}/replay")

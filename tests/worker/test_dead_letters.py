@@ -13,7 +13,7 @@ from services.core.telemetry import dead_letters, processing, stalls
 from services.core.telemetry.processing import drain, process_batch
 from services.core.telemetry.unapplicable import UnapplicableEvent
 from services.worker.consumer import TelemetryConsumer
-from tests.factories_inventory import create_job
+from tests.factories_inventory import create_job, create_site
 from tests.factories_telemetry import create_agent
 from tests.factories_worker import at, ev, pending, rows, run_event, send
 from tests.log_capture import captured_logs
@@ -289,3 +289,54 @@ async def test_an_applier_naming_an_event_outside_its_batch_fails_the_batch_inst
     with pytest.raises(RuntimeError):
         await process_batch(db, tenant.msp_id)
     assert await _dead_letters(db, tenant.msp_id) == [] and await pending(db, tenant.msp_id) == 2
+
+
+async def test_a_run_replayed_from_its_copy_after_its_site_was_deleted_is_applied_not_refused_again(
+        client, db, owner_db, tenant, monkeypatch):
+    annex = await create_site(db, tenant.practice, "Annex")
+    agent = await create_agent(db, annex)
+    job = await create_job(db, tenant.practice, "annex-nas")
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.execute(text("UPDATE backup_job SET site_id = :s WHERE msp_id = :m AND id = :j"),
+                        {"s": annex.id, "m": tenant.msp_id, "j": job.id})
+    await send(client, agent, [run_event("annex-nas", at(30), at(20))])
+
+    async def refuse(session, msp_id, events):
+        raise UnapplicableEvent("not yet", seq=events[0].seq)
+
+    monkeypatch.setattr(processing, "append_agent_runs", refuse)
+    await drain(db, tenant.msp_id)
+    monkeypatch.undo()
+    async with owner_db.transaction(Scope(tenant.msp_id)) as s:  # retention, then the site goes
+        await s.execute(text("DELETE FROM telemetry_event WHERE msp_id = :m"), {"m": tenant.msp_id})
+        await s.execute(text("DELETE FROM site WHERE msp_id = :m AND id = :s"), {"m": tenant.msp_id, "s": annex.id})
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        assert await dead_letters.replay(s, tenant.msp_id, tenant.practice.id, PEOPLE) == 1
+    assert await drain(db, tenant.msp_id) == 1
+    assert await _runs(db, tenant.msp_id) == 1
+    (letter,) = await _dead_letters(db, tenant.msp_id)
+    assert letter["resolution"] == "replayed" and letter["failures"] == 1
+
+
+async def test_replaying_all_of_a_practice_takes_a_bounded_number_per_request_and_says_how_many_are_left(
+        client, db, tenant, monkeypatch):
+    agent = await create_agent(db, tenant.site)
+    await create_job(db, tenant.practice, "nas")
+    await send(client, agent, [run_event("nas", at(30 - i), at(29 - i)) for i in range(5)])
+
+    async def refuse(session, msp_id, events):
+        from services.core.telemetry.unapplicable import UnapplicableEvents
+        raise UnapplicableEvents([UnapplicableEvent("not yet", seq=e.seq) for e in events])
+
+    monkeypatch.setattr(processing, "append_agent_runs", refuse)
+    await drain(db, tenant.msp_id)
+    monkeypatch.undo()
+    monkeypatch.setattr(dead_letters, "ACTION_LIMIT", 2)
+    taken = []
+    for _ in range(3):
+        async with db.transaction(Scope(tenant.msp_id)) as s:
+            taken.append((await dead_letters.replay(s, tenant.msp_id, tenant.practice.id, PEOPLE),
+                          await dead_letters.open_left(s, tenant.msp_id, tenant.practice.id)))
+    assert taken == [(2, 3), (2, 1), (1, 0)]
+    assert await drain(db, tenant.msp_id) == 5
+    assert await _runs(db, tenant.msp_id) == 5
