@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import psycopg
 import pytest
@@ -146,3 +147,28 @@ def test_downgrading_0019_keeps_a_windows_exit_code_as_the_same_32_bits_read_sig
         code = conn.execute(text("SELECT last_exit_code FROM backup_job_state WHERE msp_id = :m"), {"m": msp}).scalar()
     assert code == -1073741819
     migrate.upgrade(scratch_database, app)
+
+
+def test_0018_backfills_applied_pings_but_not_finishes_the_old_worker_set_aside_or_unreadable_ones(scratch_database):
+    app = app_url_for(scratch_database, get_settings())
+    migrate.upgrade(scratch_database, app)
+    command.downgrade(migrate.alembic_config(scratch_database), "0017")
+    engine = create_engine(scratch_database, poolclass=pool.NullPool)
+    with engine.begin() as conn:
+        msp, practice, job = _practice_with_a_job(conn)
+        when = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1)
+        for event_id, payload in (("applied", '{"kind": "success", "body": "ok"}'), ("set-aside", '{"kind": "fail", "body": "x"}'),
+                                  ("unreadable", '{"kind": "fail", "exit_code": "boom"}'), ("start", '{"kind": "start"}')):
+            conn.execute(text(
+                "INSERT INTO telemetry_event (msp_id, source_id, event_id, practice_id, site_id, type, occurred_at, payload, processed_at)"
+                 " VALUES (:m, :j, :e, :p, NULL, 'ping', :at, CAST(:pl AS jsonb), now())"),
+                {"m": msp, "j": job, "e": event_id, "p": practice, "pl": payload, "at": when})
+        conn.execute(text(
+            "INSERT INTO backup_run (msp_id, id, run_at, practice_id, backup_job_id, run_key, source, status, finished_at,"
+            " report_event_id, reported_at)"
+            " VALUES (:m, gen_random_uuid(), :at, :p, :j, 'ping:applied', 'ping', 'success', :at, 'applied', :at)"),
+            {"m": msp, "p": practice, "j": job, "at": when})
+    migrate.upgrade(scratch_database, app)
+    with engine.connect() as conn:
+        steps = conn.execute(text("SELECT event_id FROM ping_step WHERE msp_id = :m ORDER BY event_id"), {"m": msp}).scalars().all()
+    assert steps == ["applied", "start"]
