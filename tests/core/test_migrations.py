@@ -161,7 +161,7 @@ def test_0018_backfills_applied_pings_but_not_finishes_the_old_worker_set_aside_
                                   ("unreadable", '{"kind": "fail", "exit_code": "boom"}'), ("start", '{"kind": "start"}')):
             conn.execute(text(
                 "INSERT INTO telemetry_event (msp_id, source_id, event_id, practice_id, site_id, type, occurred_at, payload, processed_at)"
-                 " VALUES (:m, :j, :e, :p, NULL, 'ping', :at, CAST(:pl AS jsonb), now())"),
+                " VALUES (:m, :j, :e, :p, NULL, 'ping', :at, CAST(:pl AS jsonb), now())"),
                 {"m": msp, "j": job, "e": event_id, "p": practice, "pl": payload, "at": when})
         conn.execute(text(
             "INSERT INTO backup_run (msp_id, id, run_at, practice_id, backup_job_id, run_key, source, status, finished_at,"

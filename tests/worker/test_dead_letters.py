@@ -16,6 +16,7 @@ from services.worker.consumer import TelemetryConsumer
 from tests.factories_inventory import create_job, create_site
 from tests.factories_telemetry import create_agent
 from tests.factories_worker import at, ev, pending, rows, run_event, send
+from tests.explain import plan_nodes
 from tests.log_capture import captured_logs
 
 PEOPLE = Actor("user", None, "test")
@@ -340,3 +341,25 @@ async def test_replaying_all_of_a_practice_takes_a_bounded_number_per_request_an
     assert taken == [(2, 3), (2, 1), (1, 0)]
     assert await drain(db, tenant.msp_id) == 5
     assert await _runs(db, tenant.msp_id) == 5
+
+
+async def test_a_page_of_the_msp_wide_dead_letter_list_reads_about_a_page_not_every_dead_letter(client, db, owner_db, tenant):
+    agent = await create_agent(db, tenant.site)
+    await create_job(db, tenant.practice, "nas")
+    await send(client, agent, [run_event("nas", at(30), at(20))])
+    async with owner_db.transaction(Scope(tenant.msp_id)) as s:  # as one bad batch can leave them, with statistics
+        await s.execute(text(
+            "INSERT INTO telemetry_dead_letter (msp_id, id, practice_id, event_seq, source_id, event_id, type, occurred_at, payload,"
+            " code, reason, failures, first_failed_at, last_failed_at, replay_count)"
+            " SELECT e.msp_id, gen_random_uuid(), e.practice_id, i, e.source_id, 'e' || i, 'backup_run', now(), '{}', 'x', 'r', 1,"
+            " now(), now() - i * interval '1 second', 0 FROM telemetry_event e, generate_series(1, 5000) i WHERE e.msp_id = :m"),
+            {"m": tenant.msp_id})
+    async with owner_db.transaction() as s:
+        await s.execute(text("ANALYZE telemetry_dead_letter"))
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        sql = dead_letters._LIST.format(
+            page=dead_letters._PAGE + " AND d.resolved_at IS NULL ORDER BY d.last_failed_at DESC, d.id DESC LIMIT 51")
+        plan = (await s.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + sql), {"msp": tenant.msp_id})).scalar()
+    read = sum((n.get("Actual Rows", 0) + n.get("Rows Removed by Filter", 0)) * n.get("Actual Loops", 1)
+               for n in plan_nodes(plan[0]["Plan"]) if n.get("Relation Name") == "telemetry_dead_letter")
+    assert read <= 60
