@@ -10,6 +10,12 @@ look-ups next to the finish (docs/decisions/0007-ping-runs.md). The two partial 
 job state read its newest restore point and open agent run without scanning every run the job
 ever had. `ping_step_purge` drops steps past retention for the daily retention task (the
 application role owns no table).
+
+The backfill takes the applied pings, but the worker before 0016 also marked processed (as type
+ping) the pings it set aside silently. A finish it applied left a run keyed 'ping:<event id>' at
+the ping's time, so a finish without one is left out; so is a ping whose payload this statement
+cannot read. A start or /log ping set aside that way cannot be told from an applied one and
+joins the timeline.
 """
 
 from alembic import op
@@ -70,7 +76,12 @@ INSERT INTO ping_step (msp_id, backup_job_id, run_id, boundary, at, rank, event_
 SELECT msp_id, source_id, lower(coalesce(payload->>'rid', '')), payload->>'kind' <> 'log', occurred_at,
        CASE WHEN payload->>'kind' = 'start' THEN 0 ELSE 1 END, event_id, practice_id, payload->>'kind',
        (payload->>'exit_code')::int, coalesce(payload->>'body', '')
-FROM telemetry_event WHERE type = 'ping' AND processed_at IS NOT NULL AND occurred_at > now() - interval '31 days'
+FROM telemetry_event e WHERE type = 'ping' AND processed_at IS NOT NULL AND occurred_at > now() - interval '31 days'
+  AND payload->>'kind' IN ('start', 'success', 'fail', 'log') AND length(coalesce(payload->>'rid', '')) <= 64
+  AND (payload->'exit_code' IS NULL OR payload->>'exit_code' ~ '^-?[0-9]{1,9}$')
+  AND (payload->>'kind' NOT IN ('success', 'fail') OR EXISTS (
+        SELECT 1 FROM backup_run r WHERE r.msp_id = e.msp_id AND r.backup_job_id = e.source_id
+           AND r.run_key = 'ping:' || e.event_id AND r.run_at = e.occurred_at))
 ON CONFLICT DO NOTHING
 """)
 

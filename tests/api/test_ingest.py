@@ -89,6 +89,15 @@ async def test_a_gzipped_body_is_accepted(client, tenant, db):
     assert r.json() == {"accepted": 50, "duplicates": 0}
 
 
+async def test_a_body_in_an_encoding_other_than_gzip_is_refused_naming_the_content_encoding(client, tenant, db):
+    agent = await create_agent(db, tenant.site)
+    r = await client.post("/api/v1/ingest", content=json.dumps({"events": [event()]}).encode(),
+                          headers={**agent.headers, "Content-Type": "application/json", "Content-Encoding": "br"})
+    assert r.status_code == 415 and r.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in r.json()["errors"]] == ["content-encoding"]
+    assert await inbox(db, tenant.msp_id) == []
+
+
 async def test_recording_notifies_the_worker_with_the_msp_id(client, tenant, db, database_urls):
     agent = await create_agent(db, tenant.site)
     async with await psycopg.AsyncConnection.connect(libpq(database_urls[1]), autocommit=True) as listener:

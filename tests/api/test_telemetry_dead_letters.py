@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from services.core.db import Scope
-from services.core.telemetry import processing, refusals
+from services.core.telemetry import dead_letters, processing, refusals
 from services.core.telemetry.processing import drain, process_batch
 from tests.factories import sign_in
 from tests.factories_inventory import create_job
@@ -45,7 +45,7 @@ async def test_a_technician_sees_the_dead_letter_with_its_source_and_reason_and_
     assert item["field"] == "started_at" and item["reason"] == "started_at is missing" and item["resolution"] is None
     r = await client.post(f"{_actions(tenant.practice.id)}/{item['id']}/replay")
     assert r.status_code == 200, r.text
-    assert r.json() == {"replayed": 1, "discarded": 0}
+    assert r.json() == {"replayed": 1, "discarded": 0, "remaining": 0}
     assert await pending(db, tenant.msp_id) == 1
     assert [a["changes"]["count"] for a in await audit_actions(db, tenant.msp_id, "telemetry.dead_letter.replayed")] == [1]
     r = await client.post(f"{_actions(tenant.practice.id)}/{item['id']}/replay")
@@ -75,6 +75,22 @@ async def test_discarding_every_dead_letter_of_a_practice_empties_the_open_list_
     assert (await client.get(LIST, params={"status": "discarded"})).json()["items"][0]["resolution"] == "discarded"
     assert len(await audit_actions(db, tenant.msp_id, "telemetry.dead_letter.discarded")) == 1
     assert await pending(db, tenant.msp_id) == 0
+
+
+async def test_replaying_all_of_a_practice_answers_how_many_are_still_open_past_the_per_request_limit(
+        client, db, tenant, monkeypatch):
+    agent = await create_agent(db, tenant.site, hostname="frontdesk-pc")
+    await create_job(db, tenant.practice, "nas")
+    await send(client, agent, [run_event("nas", at(30 - i), at(29 - i)) for i in range(3)])
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.execute(text("UPDATE telemetry_event SET payload = payload - 'started_at' WHERE msp_id = :m"), {"m": tenant.msp_id})
+    assert await drain(db, tenant.msp_id) == 3
+    monkeypatch.setattr(dead_letters, "ACTION_LIMIT", 2)
+    await sign_in(client, tenant["msp_technician"])
+    r = await client.post(f"{_actions(tenant.practice.id)}/replay")
+    assert r.status_code == 200 and r.json() == {"replayed": 2, "discarded": 0, "remaining": 1}
+    r = await client.post(f"{_actions(tenant.practice.id)}/discard")
+    assert r.status_code == 200 and r.json() == {"replayed": 0, "discarded": 1, "remaining": 0}
 
 
 async def test_the_list_filters_by_event_type(client, db, tenant):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import psycopg
 import pytest
@@ -96,3 +97,78 @@ def test_0017_places_siteless_jobs_of_single_site_practices_at_that_site(scratch
         forced = conn.execute(text("SELECT bool_and(relforcerowsecurity) FROM pg_class WHERE relname IN ('backup_job', 'site')")).scalar()
     assert placed == {job_here: only, job_either: None, job_placed: second}
     assert forced
+
+
+def _practice_with_a_job(conn) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    msp, practice, job = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    conn.execute(text("INSERT INTO msp (id, name, slug) VALUES (:m, 'MSP', :slug)"), {"m": msp, "slug": f"m-{msp.hex[:8]}"})
+    conn.execute(text("INSERT INTO practice (msp_id, id, name, kind, timezone, active) VALUES (:m, :p, 'Clinic', 'clinic', 'UTC', true)"),
+                 {"m": msp, "p": practice})
+    conn.execute(text(
+        "INSERT INTO backup_job (msp_id, id, practice_id, site_id, name, location, tool, schedule, expected_interval_minutes,"
+        " encrypted, immutable, verifies, provider, baa_on_file)"
+        " VALUES (:m, :j, :p, NULL, 'nas', 'onsite', 'restic', '', 1440, true, false, false, '', false)"),
+        {"m": msp, "j": job, "p": practice})
+    return msp, practice, job
+
+
+def test_downgrading_0016_gives_set_aside_events_back_their_original_type(scratch_database):
+    app = app_url_for(scratch_database, get_settings())
+    migrate.upgrade(scratch_database, app)
+    engine = create_engine(scratch_database, poolclass=pool.NullPool)
+    with engine.begin() as conn:
+        msp, practice, job = _practice_with_a_job(conn)
+        seq = conn.execute(text(
+            "INSERT INTO telemetry_event (msp_id, source_id, event_id, practice_id, site_id, type, occurred_at, payload, processed_at)"
+            " VALUES (:m, :j, 'e1', :p, NULL, 'set_aside', now(), '{\"kind\": \"success\"}', now()) RETURNING seq"),
+            {"m": msp, "j": job, "p": practice}).scalar()
+        conn.execute(text(
+            "INSERT INTO telemetry_dead_letter (msp_id, id, practice_id, site_id, event_seq, source_id, event_id, type, occurred_at,"
+            " payload, code, reason, failures, replay_count)"
+            " VALUES (:m, gen_random_uuid(), :p, NULL, :q, :j, 'e1', 'ping', now(), '{}', 'invalid_payload', 'r', 1, 0)"),
+            {"m": msp, "p": practice, "q": seq, "j": job})
+    command.downgrade(migrate.alembic_config(scratch_database), "0015")
+    with engine.connect() as conn:
+        kept = conn.execute(text("SELECT type, processed_at IS NOT NULL FROM telemetry_event WHERE msp_id = :m"), {"m": msp}).all()
+        forced = conn.execute(text("SELECT relforcerowsecurity FROM pg_class WHERE relname = 'telemetry_event'")).scalar()
+    assert [tuple(r) for r in kept] == [("ping", True)] and forced
+
+
+def test_downgrading_0020_keeps_a_windows_exit_code_as_the_same_32_bits_read_signed(scratch_database):
+    app = app_url_for(scratch_database, get_settings())
+    migrate.upgrade(scratch_database, app)
+    engine = create_engine(scratch_database, poolclass=pool.NullPool)
+    with engine.begin() as conn:
+        msp, practice, job = _practice_with_a_job(conn)
+        conn.execute(text("INSERT INTO backup_job_state (msp_id, backup_job_id, practice_id, last_exit_code, consecutive_failures)"
+                          " VALUES (:m, :j, :p, 3221225477, 1)"), {"m": msp, "j": job, "p": practice})
+    command.downgrade(migrate.alembic_config(scratch_database), "0019")
+    with engine.connect() as conn:
+        code = conn.execute(text("SELECT last_exit_code FROM backup_job_state WHERE msp_id = :m"), {"m": msp}).scalar()
+    assert code == -1073741819
+    migrate.upgrade(scratch_database, app)
+
+
+def test_0018_backfills_applied_pings_but_not_finishes_the_old_worker_set_aside_or_unreadable_ones(scratch_database):
+    app = app_url_for(scratch_database, get_settings())
+    migrate.upgrade(scratch_database, app)
+    command.downgrade(migrate.alembic_config(scratch_database), "0017")
+    engine = create_engine(scratch_database, poolclass=pool.NullPool)
+    with engine.begin() as conn:
+        msp, practice, job = _practice_with_a_job(conn)
+        when = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1)
+        for event_id, payload in (("applied", '{"kind": "success", "body": "ok"}'), ("set-aside", '{"kind": "fail", "body": "x"}'),
+                                  ("unreadable", '{"kind": "fail", "exit_code": "boom"}'), ("start", '{"kind": "start"}')):
+            conn.execute(text(
+                "INSERT INTO telemetry_event (msp_id, source_id, event_id, practice_id, site_id, type, occurred_at, payload, processed_at)"
+                " VALUES (:m, :j, :e, :p, NULL, 'ping', :at, CAST(:pl AS jsonb), now())"),
+                {"m": msp, "j": job, "e": event_id, "p": practice, "pl": payload, "at": when})
+        conn.execute(text(
+            "INSERT INTO backup_run (msp_id, id, run_at, practice_id, backup_job_id, run_key, source, status, finished_at,"
+            " report_event_id, reported_at)"
+            " VALUES (:m, gen_random_uuid(), :at, :p, :j, 'ping:applied', 'ping', 'success', :at, 'applied', :at)"),
+            {"m": msp, "p": practice, "j": job, "at": when})
+    migrate.upgrade(scratch_database, app)
+    with engine.connect() as conn:
+        steps = conn.execute(text("SELECT event_id FROM ping_step WHERE msp_id = :m ORDER BY event_id"), {"m": msp}).scalars().all()
+    assert steps == ["applied", "start"]

@@ -16,16 +16,20 @@ def test_a_payload_as_ingest_records_it_passes_and_extra_keys_from_a_newer_relea
     payloads.check(2, "backup_run", {**RUN, "added_by_a_newer_release": True})
     payloads.check(3, "link_sample", {"link_id": RUN["job_id"], "up": True, "latency_ms": 12, "loss_pct": 0.5})
     payloads.check(4, "ping", {"job_id": RUN["job_id"], "kind": "start", "body": "", "user_agent": "curl"})
+    payloads.check(5, "backup_run", {**RUN, "status": "failed", "exit_code": 0xC0000005})  # a Windows access violation
+    payloads.check(6, "backup_run", {**RUN, "status": "failed", "exit_code": -(2**31)})
 
 
 @pytest.mark.parametrize("type_,payload,field,words", [
     ("backup_run", {k: v for k, v in RUN.items() if k != "started_at"}, "started_at", "is missing"),
     ("backup_run", {**RUN, "status": 7}, "status", "is not one of the values this version knows"),
-    ("backup_run", {**RUN, "exit_code": 3_221_225_477}, "exit_code", "is too large"),  # int4 column
+    ("backup_run", {**RUN, "exit_code": 2**32}, "exit_code", "is too large"),  # past what ingest accepts
     ("backup_run", {**RUN, "started_at": "2026-03-01T10:00:00"}, "started_at", "has no time zone"),
     ("backup_run", {**RUN, "job_id": "nas"}, "job_id", "is not an id"),
     ("link_sample", {"link_id": RUN["job_id"], "up": "maybe"}, "up", "is not true or false"),
     ("heartbeat", {"hostname": "x" * 256}, "hostname", "is too long"),
+    ("ping", {"job_id": RUN["job_id"], "kind": "start", "body": "", "rid": "r" * 65}, "rid", "is too long"),  # ping_step.run_id
+    ("ping", {"job_id": RUN["job_id"], "kind": "start", "body": "", "rid": "İ" * 40}, "rid", "is too long"),  # lower-cased
 ])
 def test_a_payload_the_worker_cannot_read_is_unapplicable_with_its_field_and_seq(type_, payload, field, words):
     with pytest.raises(UnapplicableEvent) as caught:

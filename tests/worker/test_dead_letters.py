@@ -13,9 +13,10 @@ from services.core.telemetry import dead_letters, processing, stalls
 from services.core.telemetry.processing import drain, process_batch
 from services.core.telemetry.unapplicable import UnapplicableEvent
 from services.worker.consumer import TelemetryConsumer
-from tests.factories_inventory import create_job
+from tests.factories_inventory import create_job, create_site
 from tests.factories_telemetry import create_agent
 from tests.factories_worker import at, ev, pending, rows, run_event, send
+from tests.explain import plan_nodes
 from tests.log_capture import captured_logs
 
 PEOPLE = Actor("user", None, "test")
@@ -289,3 +290,76 @@ async def test_an_applier_naming_an_event_outside_its_batch_fails_the_batch_inst
     with pytest.raises(RuntimeError):
         await process_batch(db, tenant.msp_id)
     assert await _dead_letters(db, tenant.msp_id) == [] and await pending(db, tenant.msp_id) == 2
+
+
+async def test_a_run_replayed_from_its_copy_after_its_site_was_deleted_is_applied_not_refused_again(
+        client, db, owner_db, tenant, monkeypatch):
+    annex = await create_site(db, tenant.practice, "Annex")
+    agent = await create_agent(db, annex)
+    job = await create_job(db, tenant.practice, "annex-nas")
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        await s.execute(text("UPDATE backup_job SET site_id = :s WHERE msp_id = :m AND id = :j"),
+                        {"s": annex.id, "m": tenant.msp_id, "j": job.id})
+    await send(client, agent, [run_event("annex-nas", at(30), at(20))])
+
+    async def refuse(session, msp_id, events):
+        raise UnapplicableEvent("not yet", seq=events[0].seq)
+
+    monkeypatch.setattr(processing, "append_agent_runs", refuse)
+    await drain(db, tenant.msp_id)
+    monkeypatch.undo()
+    async with owner_db.transaction(Scope(tenant.msp_id)) as s:  # retention, then the site goes
+        await s.execute(text("DELETE FROM telemetry_event WHERE msp_id = :m"), {"m": tenant.msp_id})
+        await s.execute(text("DELETE FROM site WHERE msp_id = :m AND id = :s"), {"m": tenant.msp_id, "s": annex.id})
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        assert await dead_letters.replay(s, tenant.msp_id, tenant.practice.id, PEOPLE) == 1
+    assert await drain(db, tenant.msp_id) == 1
+    assert await _runs(db, tenant.msp_id) == 1
+    (letter,) = await _dead_letters(db, tenant.msp_id)
+    assert letter["resolution"] == "replayed" and letter["failures"] == 1
+
+
+async def test_replaying_all_of_a_practice_takes_a_bounded_number_per_request_and_says_how_many_are_left(
+        client, db, tenant, monkeypatch):
+    agent = await create_agent(db, tenant.site)
+    await create_job(db, tenant.practice, "nas")
+    await send(client, agent, [run_event("nas", at(30 - i), at(29 - i)) for i in range(5)])
+
+    async def refuse(session, msp_id, events):
+        from services.core.telemetry.unapplicable import UnapplicableEvents
+        raise UnapplicableEvents([UnapplicableEvent("not yet", seq=e.seq) for e in events])
+
+    monkeypatch.setattr(processing, "append_agent_runs", refuse)
+    await drain(db, tenant.msp_id)
+    monkeypatch.undo()
+    monkeypatch.setattr(dead_letters, "ACTION_LIMIT", 2)
+    taken = []
+    for _ in range(3):
+        async with db.transaction(Scope(tenant.msp_id)) as s:
+            taken.append((await dead_letters.replay(s, tenant.msp_id, tenant.practice.id, PEOPLE),
+                          await dead_letters.open_left(s, tenant.msp_id, tenant.practice.id)))
+    assert taken == [(2, 3), (2, 1), (1, 0)]
+    assert await drain(db, tenant.msp_id) == 5
+    assert await _runs(db, tenant.msp_id) == 5
+
+
+async def test_a_page_of_the_msp_wide_dead_letter_list_reads_about_a_page_not_every_dead_letter(client, db, owner_db, tenant):
+    agent = await create_agent(db, tenant.site)
+    await create_job(db, tenant.practice, "nas")
+    await send(client, agent, [run_event("nas", at(30), at(20))])
+    async with owner_db.transaction(Scope(tenant.msp_id)) as s:  # as one bad batch can leave them, with statistics
+        await s.execute(text(
+            "INSERT INTO telemetry_dead_letter (msp_id, id, practice_id, event_seq, source_id, event_id, type, occurred_at, payload,"
+            " code, reason, failures, first_failed_at, last_failed_at, replay_count)"
+            " SELECT e.msp_id, gen_random_uuid(), e.practice_id, i, e.source_id, 'e' || i, 'backup_run', now(), '{}', 'x', 'r', 1,"
+            " now(), now() - i * interval '1 second', 0 FROM telemetry_event e, generate_series(1, 5000) i WHERE e.msp_id = :m"),
+            {"m": tenant.msp_id})
+    async with owner_db.transaction() as s:
+        await s.execute(text("ANALYZE telemetry_dead_letter"))
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        sql = dead_letters._LIST.format(
+            page=dead_letters._PAGE + " AND d.resolved_at IS NULL ORDER BY d.last_failed_at DESC, d.id DESC LIMIT 51")
+        plan = (await s.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + sql), {"msp": tenant.msp_id})).scalar()
+    read = sum((n.get("Actual Rows", 0) + n.get("Rows Removed by Filter", 0)) * n.get("Actual Loops", 1)
+               for n in plan_nodes(plan[0]["Plan"]) if n.get("Relation Name") == "telemetry_dead_letter")
+    assert read <= 60

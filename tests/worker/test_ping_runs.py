@@ -221,3 +221,28 @@ async def test_applying_pings_reads_none_of_the_jobs_older_history(db, tenant):
     # A handful of look-ups around the new pings, not the 600 pings and 300 runs before them.
     assert _rows_read(runs_plan[0]["Plan"], ("ping_step", "backup_run", "telemetry_event")) <= 20
     assert _rows_read(state_plan[0]["Plan"], ("ping_step", "backup_run", "telemetry_event")) <= 40
+
+
+async def test_a_run_with_many_large_log_pings_keeps_exactly_its_last_characters_and_reads_only_the_lines_it_keeps(db, tenant):
+    job = await create_job(db, tenant.practice, "verbose")
+    lines = [f"L{i:04d}" + "x" * 1_995 for i in range(200)]  # 400,000 characters, four times the limit
+    await record(db, job, [ping(0, "start", body="go")] + [ping(1 + i / 1_000, "log", body=b) for i, b in enumerate(lines)])
+    await drain(db, job.msp_id)
+    finish = [ping(5, "success", body="done")]
+    await record(db, job, finish)
+    expected = "\n".join(["go", *lines, "done"])[-PING_LOG_LIMIT:]
+    async with db.transaction(Scope(job.msp_id)) as s:
+        claimed = (await s.execute(text(
+            "SELECT seq, source_id, event_id, practice_id, site_id, type, occurred_at, payload FROM telemetry_event"
+            " WHERE msp_id = :m AND processed_at IS NULL ORDER BY occurred_at"), {"m": job.msp_id})).all()
+        steps = [history_module.step_row(history_module.Claimed(*row)) for row in claimed]
+        await s.execute(history_module._INSERT_STEPS, {"msp": job.msp_id, **history_module._columns(steps, history_module._STEP_COLUMNS)})
+        params = {"msp": job.msp_id, "max_run": history_module.MAX_PING_RUN, "limit": PING_LOG_LIMIT,
+                  **history_module._columns(steps, history_module._KEY_COLUMNS)}
+        plan = (await s.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + history_module._PING_RUNS.text), params)).scalar()
+        await s.rollback()
+    # About 50 lines fill the limit; the 150 older ones are never read.
+    assert _rows_read(plan[0]["Plan"], ("ping_step",)) <= 60
+    await drain(db, job.msp_id)
+    (run,) = await runs(db, job)
+    assert run["log_tail"] == expected

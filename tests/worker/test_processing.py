@@ -233,3 +233,14 @@ async def test_events_of_another_msp_are_left_alone(client, db, tenant, other_te
     assert await drain(db, tenant.msp_id) == 1
     assert await pending(db, other_tenant.msp_id) == 1
     assert await drain(db, other_tenant.msp_id) == 1
+
+
+async def test_a_failed_run_with_a_windows_exit_code_is_applied_and_its_job_shows_the_failure_with_that_code(client, db, tenant):
+    agent = await create_agent(db, tenant.site)
+    job = await create_job(db, tenant.practice, "nas")
+    await send_and_process(client, db, agent, [run_event("nas", at(30), at(20), status="failed", exit_code=0xC0000005)])
+    assert await rows(db, tenant.msp_id, "SELECT count(*) AS n FROM telemetry_dead_letter WHERE msp_id = :m") == [{"n": 0}]
+    run = await one(db, tenant.msp_id, "SELECT status, exit_code FROM backup_run WHERE msp_id = :m")
+    assert run == {"status": "failed", "exit_code": 3_221_225_477}
+    state = await job_state(db, tenant.msp_id, job.id)
+    assert (state["last_status"], state["last_exit_code"]) == ("failed", 3_221_225_477)

@@ -1984,7 +1984,8 @@ export interface paths {
         put?: never;
         /**
          * Discard Dead Letters
-         * @description Give up on every open dead letter of the practice (they stay listed as discarded).
+         * @description Give up on the practice's open dead letters (they stay listed as discarded), at most 1,000 per request,
+         *     oldest first; `remaining` says how many are still open.
          */
         post: operations["discard_telemetry_dead_letters"];
         delete?: never;
@@ -2004,7 +2005,8 @@ export interface paths {
         put?: never;
         /**
          * Replay Dead Letters
-         * @description Send every open dead letter of the practice back to be applied (once its cause is fixed).
+         * @description Send the practice's open dead letters back to be applied (once their cause is fixed), at most 1,000 per
+         *     request, oldest first; `remaining` says how many are still open.
          */
         post: operations["replay_telemetry_dead_letters"];
         delete?: never;
@@ -3366,6 +3368,11 @@ export interface components {
              * @default 0
              */
             discarded: number;
+            /**
+             * Remaining
+             * @default 0
+             */
+            remaining: number;
             /**
              * Replayed
              * @default 0

@@ -67,6 +67,9 @@ export function useAgentRefusals(practiceId: string, agentId: string, enabled: b
 
 type Action = "replay" | "discard";
 
+/** How many open reports one "all of the practice" request takes (the server's dead_letters.ACTION_LIMIT). */
+export const ACTION_LIMIT = 1000;
+
 /** Replay or discard one set-aside report (with its id) or every open one of a practice (without). */
 export function useSetAsideAction(action: Action) {
   const queryClient = useQueryClient();

@@ -7,6 +7,7 @@ import { can } from "../auth/permissions";
 import { EmptyState } from "../components/EmptyState";
 import { Loading } from "../components/Loading";
 import { ProblemMessage } from "../components/ProblemMessage";
+import { exitCodeWords } from "../lib/exitCode";
 import { formatAgo, formatDateTime, formatMinutes, humanize } from "../lib/format";
 import { usePracticeId } from "../practice/PracticeContext";
 import { backupTimeline, dayWords, timelineSummary, type DayOutcome } from "./backupTimeline";
@@ -127,7 +128,7 @@ function JobCard({ practiceId, jobId, name, meta, reporter, state, from }: { pra
             <dd className={`job-status job-status--${status}`}>
               <span aria-hidden="true">{status === "success" ? "✓ " : status === "failed" ? "✕ " : "! "}</span>
               {humanize(status)} {formatAgo(state?.last_run_at)}
-              {state?.last_exit_code !== null && state?.last_exit_code !== undefined && status !== "success" && ` (exit code ${state.last_exit_code})`}
+              {state?.last_exit_code !== null && state?.last_exit_code !== undefined && status !== "success" && ` (${exitCodeWords(state.last_exit_code)})`}
             </dd>
           )}
           <dt>{stale ? "Last reported success" : "Last good backup"}</dt>

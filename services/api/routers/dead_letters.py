@@ -38,31 +38,35 @@ async def list_dead_letters(principal: TelemetryInspector, db: DbSession, practi
 @router.post("/api/v1/practices/{practice_id}/telemetry/dead-letters/replay", operation_id="replay_telemetry_dead_letters",
              response_model=DeadLetterActionOut)
 async def replay_dead_letters(access: TelemetryReplayer, db: DbSession) -> DeadLetterActionOut:
-    """Send every open dead letter of the practice back to be applied (once its cause is fixed)."""
-    return DeadLetterActionOut(replayed=await dead_letters.replay(db, access.msp_id, access.practice_id, access.actor))
+    """Send the practice's open dead letters back to be applied (once their cause is fixed), at most 1,000 per
+    request, oldest first; `remaining` says how many are still open."""
+    replayed = await dead_letters.replay(db, access.msp_id, access.practice_id, access.actor)
+    return DeadLetterActionOut(replayed=replayed, remaining=await dead_letters.open_left(db, access.msp_id, access.practice_id))
 
 
 @router.post("/api/v1/practices/{practice_id}/telemetry/dead-letters/{dead_letter_id}/replay", operation_id="replay_telemetry_dead_letter",
              response_model=DeadLetterActionOut)
 async def replay_dead_letter(dead_letter_id: uuid.UUID, access: TelemetryReplayer, db: DbSession) -> DeadLetterActionOut:
     """Send one open dead letter back to be applied (once its cause is fixed)."""
-    return DeadLetterActionOut(replayed=await dead_letters.replay(db, access.msp_id, access.practice_id, access.actor,
-                                                                  dead_letter_id))
+    replayed = await dead_letters.replay(db, access.msp_id, access.practice_id, access.actor, dead_letter_id)
+    return DeadLetterActionOut(replayed=replayed, remaining=await dead_letters.open_left(db, access.msp_id, access.practice_id))
 
 
 @router.post("/api/v1/practices/{practice_id}/telemetry/dead-letters/discard", operation_id="discard_telemetry_dead_letters",
              response_model=DeadLetterActionOut)
 async def discard_dead_letters(access: TelemetryReplayer, db: DbSession) -> DeadLetterActionOut:
-    """Give up on every open dead letter of the practice (they stay listed as discarded)."""
-    return DeadLetterActionOut(discarded=await dead_letters.discard(db, access.msp_id, access.practice_id, access.actor))
+    """Give up on the practice's open dead letters (they stay listed as discarded), at most 1,000 per request,
+    oldest first; `remaining` says how many are still open."""
+    discarded = await dead_letters.discard(db, access.msp_id, access.practice_id, access.actor)
+    return DeadLetterActionOut(discarded=discarded, remaining=await dead_letters.open_left(db, access.msp_id, access.practice_id))
 
 
 @router.post("/api/v1/practices/{practice_id}/telemetry/dead-letters/{dead_letter_id}/discard",
              operation_id="discard_telemetry_dead_letter", response_model=DeadLetterActionOut)
 async def discard_dead_letter(dead_letter_id: uuid.UUID, access: TelemetryReplayer, db: DbSession) -> DeadLetterActionOut:
     """Give up on one open dead letter (it stays listed as discarded)."""
-    return DeadLetterActionOut(discarded=await dead_letters.discard(db, access.msp_id, access.practice_id, access.actor,
-                                                                    dead_letter_id))
+    discarded = await dead_letters.discard(db, access.msp_id, access.practice_id, access.actor, dead_letter_id)
+    return DeadLetterActionOut(discarded=discarded, remaining=await dead_letters.open_left(db, access.msp_id, access.practice_id))
 
 
 @router.get("/api/v1/practices/{practice_id}/agents/{agent_id}/refusals", operation_id="list_agent_refusals",

@@ -35,6 +35,7 @@ from services.core.telemetry.history import RAW_SAMPLE_RETENTION, Claimed, Sampl
 from services.core.telemetry.hooks import AgentBack
 from services.core.telemetry.liveness import DEFAULT_HEARTBEAT_INTERVAL_SECONDS, MIN_GRACE_MINUTES
 from services.core.telemetry.site_scope import link_at_site, not_at_site
+from services.core.telemetry.unapplicable import raise_all
 from services.core.telemetry.state_updates import LinkNow
 
 AGENT_TYPES = ("heartbeat", "backup_run", "restore_test", "link_sample", "failover")
@@ -222,9 +223,8 @@ async def claim_and_append(session: AsyncSession, msp_id: uuid.UUID, limit: int)
     batch = ClaimedBatch(now, config_version)
     if not rows and not locked:
         return None
-    misplaced = min((row[1] for row in rows if row[0] == "x"), default=None)
-    if misplaced is not None:
-        raise not_at_site(misplaced, "link_sample", "link")
+    # Every misplaced sample at once, so one round sets them all aside (0012-set-aside-all-at-once.md).
+    raise_all([not_at_site(seq, "link_sample", "link") for seq in sorted(row[1] for row in rows if row[0] == "x")])
     for k, seq, source_id, event_id, practice_id, site_id, type_, at, payload, link_id, up, since, transitions in rows:
         if k == "s":
             batch.samples.append(Sample(seq, link_id, practice_id, site_id, at, up))

@@ -13,7 +13,6 @@ event that fails again comes back as the same dead letter, one more failure coun
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 
@@ -73,18 +72,21 @@ async def set_aside(session: AsyncSession, msp_id: uuid.UUID, events: list[Unapp
 
 # --- the people's side ---------------------------------------------------------------------------
 
+# The page is taken first, then its sources are looked up: joined before the LIMIT, every dead
+# letter of the MSP was joined and sorted for each page (ix_telemetry_dead_letter_msp_failed, 0020).
 _LIST = """
 SELECT d.id, d.practice_id, d.site_id, s.name AS site_name, d.event_seq, d.event_id, d.type, d.source_id,
        CASE WHEN d.type = 'ping' THEN 'ping' ELSE 'agent' END AS source_kind,
        coalesce(CASE WHEN d.type = 'ping' THEN j.name ELSE a.hostname END, '') AS source_name,
        d.occurred_at, d.code, d.reason, d.field, d.failures, d.first_failed_at, d.last_failed_at, d.replay_count,
        d.replayed_at, d.resolved_at, d.resolution
-  FROM telemetry_dead_letter d
+  FROM ({page}) d
   LEFT JOIN site s ON s.msp_id = d.msp_id AND s.id = d.site_id
   LEFT JOIN agent a ON d.type <> 'ping' AND a.msp_id = d.msp_id AND a.id = d.source_id
   LEFT JOIN backup_job j ON d.type = 'ping' AND j.msp_id = d.msp_id AND j.id = d.source_id
- WHERE d.msp_id = :msp
+ ORDER BY d.last_failed_at DESC, d.id DESC
 """
+_PAGE = "SELECT * FROM telemetry_dead_letter d WHERE d.msp_id = :msp"
 
 STATUSES = ("open", "replayed", "discarded", "all")
 
@@ -93,7 +95,7 @@ async def list_dead_letters(session: AsyncSession, msp_id: uuid.UUID, visible: f
                             practice_id: uuid.UUID | None = None, status: str = "open", type_: str | None = None,
                             cursor: tuple[datetime, uuid.UUID] | None = None, limit: int = 100) -> DeadLetterPage:
     """Dead letters of the practices the caller sees (or of one), newest failure first, keyset-paged."""
-    sql, params = _LIST, {"msp": msp_id, "limit": limit + 1}
+    sql, params = _PAGE, {"msp": msp_id, "limit": limit + 1}
     scope = ""
     if visible is not None:
         scope += " AND d.practice_id = ANY(CAST(:visible AS uuid[]))"
@@ -114,7 +116,7 @@ async def list_dead_letters(session: AsyncSession, msp_id: uuid.UUID, visible: f
         sql += " AND (d.last_failed_at, d.id) < (:c_at, :c_id)"
         params["c_at"], params["c_id"] = cursor
     sql += " ORDER BY d.last_failed_at DESC, d.id DESC LIMIT :limit"
-    rows = (await session.execute(text(sql), params)).mappings().all()
+    rows = (await session.execute(text(_LIST.format(page=sql)), params)).mappings().all()
     items = [DeadLetterOut.model_validate(dict(r)) for r in rows[:limit]]
     next_cursor = f"{items[-1].last_failed_at.isoformat()}|{items[-1].id}" if len(rows) > limit else None
     open_count = await session.scalar(text(
@@ -128,17 +130,29 @@ SELECT id, event_seq, source_id, event_id, practice_id, site_id, type, occurred_
  WHERE msp_id = :msp AND practice_id = :practice AND resolved_at IS NULL
 """
 
-_RESTORE = text(
-    "UPDATE telemetry_event SET type = :type, processed_at = NULL WHERE msp_id = :msp AND seq = :seq"
-    f" AND type = '{SET_ASIDE_TYPE}' AND source_id = :source AND event_id = :event_id"
+# At most this many dead letters per "all of the practice" request: one bounded transaction, the
+# answer says how many are left, and the person sends the rest with the next request.
+ACTION_LIMIT = 1_000
+
+# One statement for all of them: the inbox rows still there are put back as they were, pending, and
+# the copies of those retention removed (31 days after processing) are inserted again. ON CONFLICT
+# keeps the inbox's dedup: should the event be there under another state, nothing doubles. A copy
+# keeps its site only while the site exists: deleting a site detaches the inbox rows, not the dead
+# letters, and a run re-inserted with a deleted site's id would be refused again.
+_REPLAY = text(f"""
+WITH v AS (SELECT * FROM telemetry_dead_letter d WHERE d.msp_id = :msp AND d.id = ANY(CAST(:ids AS uuid[]))),
+restored AS (
+  UPDATE telemetry_event e SET type = v.type, processed_at = NULL FROM v
+   WHERE e.msp_id = :msp AND e.seq = v.event_seq AND e.type = '{SET_ASIDE_TYPE}' AND e.source_id = v.source_id
+     AND e.event_id = v.event_id
+  RETURNING e.seq
 )
-# Retention removed the inbox row (it goes 31 days after processing): put the stored copy back.
-# ON CONFLICT keeps the inbox's dedup: should the event be there under another state, nothing doubles.
-_REINSERT = text(
-    "INSERT INTO telemetry_event (msp_id, source_id, event_id, practice_id, site_id, type, occurred_at, payload)"
-    " VALUES (:msp, :source, :event_id, :practice, :site, :type, :occurred_at, CAST(:payload AS jsonb))"
-    " ON CONFLICT (source_id, event_id, msp_id) DO NOTHING"
-)
+INSERT INTO telemetry_event (msp_id, source_id, event_id, practice_id, site_id, type, occurred_at, payload)
+SELECT :msp, v.source_id, v.event_id, v.practice_id,
+       (SELECT s.id FROM site s WHERE s.msp_id = :msp AND s.id = v.site_id), v.type, v.occurred_at, v.payload
+  FROM v WHERE v.event_seq NOT IN (SELECT seq FROM restored)
+ON CONFLICT (source_id, event_id, msp_id) DO NOTHING
+""")
 _RESOLVE = text(
     "UPDATE telemetry_dead_letter SET resolved_at = now(), resolution = CAST(:resolution AS text), resolved_by = :user,"
     " replayed_at = CASE WHEN CAST(:resolution AS text) = 'replayed' THEN now() ELSE replayed_at END,"
@@ -153,7 +167,8 @@ async def _take_open(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid
         sql += " AND id = :id"
         params["id"] = dead_letter_id
     # Locked: two people replaying at once take turns, and the second finds nothing open.
-    rows = (await session.execute(text(sql + " ORDER BY event_seq FOR UPDATE"), params)).mappings().all()
+    sql += " ORDER BY event_seq LIMIT :limit FOR UPDATE"
+    rows = (await session.execute(text(sql), {**params, "limit": ACTION_LIMIT})).mappings().all()
     if dead_letter_id is not None and not rows:
         raise NotFound("No such open dead letter in this practice.")
     return rows
@@ -161,15 +176,10 @@ async def _take_open(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid
 
 async def replay(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID, actor: Actor,
                  dead_letter_id: uuid.UUID | None = None) -> int:
-    """Put one (or every open) dead letter of the practice back into the worker's path; returns how many."""
+    """Put one (or up to ACTION_LIMIT open) dead letters of the practice back into the worker's path; returns how many."""
     rows = await _take_open(session, msp_id, practice_id, dead_letter_id)
-    for r in rows:
-        restored = await session.execute(_RESTORE, {"msp": msp_id, "seq": r["event_seq"], "type": r["type"],
-                                                    "source": r["source_id"], "event_id": r["event_id"]})
-        if restored.rowcount == 0:
-            await session.execute(_REINSERT, {"msp": msp_id, "source": r["source_id"], "event_id": r["event_id"],
-                                              "practice": r["practice_id"], "site": r["site_id"], "type": r["type"],
-                                              "occurred_at": r["occurred_at"], "payload": json.dumps(r["payload"])})
+    if rows:
+        await session.execute(_REPLAY, {"msp": msp_id, "ids": [r["id"] for r in rows]})
     await _resolve(session, msp_id, practice_id, rows, "replayed", actor)
     if rows:
         # Delivered at commit, as the ingest API's own notification: the worker wakes for it.
@@ -179,7 +189,7 @@ async def replay(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUI
 
 async def discard(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID, actor: Actor,
                   dead_letter_id: uuid.UUID | None = None) -> int:
-    """Give up on one (or every open) dead letter: it leaves the open list; the inbox row stays set aside."""
+    """Give up on one (or up to ACTION_LIMIT open) dead letters: they leave the open list; the inbox rows stay set aside."""
     rows = await _take_open(session, msp_id, practice_id, dead_letter_id)
     await _resolve(session, msp_id, practice_id, rows, "discarded", actor)
     return len(rows)
@@ -196,6 +206,13 @@ async def _resolve(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.U
                  object_type="telemetry_dead_letter", object_id=ids[0] if len(ids) == 1 else "", practice_id=practice_id,
                  changes={"count": len(ids), "events": [{"dead_letter_id": str(r["id"]), "event_id": r["event_id"],
                                                          "type": r["type"]} for r in rows[:100]]})
+
+
+async def open_left(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID) -> int:
+    """Open dead letters of the practice still waiting for a person (after a bounded replay or discard)."""
+    return await session.scalar(text(
+        "SELECT count(*) FROM telemetry_dead_letter WHERE msp_id = :msp AND practice_id = :practice AND resolved_at IS NULL"),
+        {"msp": msp_id, "practice": practice_id}) or 0
 
 
 def parse_cursor(raw: str | None) -> tuple[datetime, uuid.UUID] | None:

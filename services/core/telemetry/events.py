@@ -34,8 +34,11 @@ MAX_FUTURE = timedelta(minutes=5)
 LOG_TAIL_CHARS = 10_000
 
 Ref = Annotated[str, Field(min_length=1, max_length=200)]
-# Exit codes: POSIX 0–255 and 128+signal, but Windows tools report 32-bit values (negative too).
-ExitCode = Annotated[int, Field(ge=-(2**31), le=2**32 - 1)]
+# Exit codes: POSIX 0–255 and 128+signal, but Windows tools report 32-bit values, signed or not
+# (0xC0000005 is 3221225477 or -1073741819). The one bound for ingest and for the worker's check of
+# the recorded run (payloads.py); the columns they land in are bigint (0020).
+EXIT_CODE_MIN, EXIT_CODE_MAX = -(2**31), 2**32 - 1
+ExitCode = Annotated[int, Field(ge=EXIT_CODE_MIN, le=EXIT_CODE_MAX)]
 
 
 def _later_than(field: str):

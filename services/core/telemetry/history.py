@@ -60,7 +60,7 @@ _RUN_COLUMNS = {
     "id": "uuid", "run_at": "timestamptz", "practice_id": "uuid", "backup_job_id": "uuid", "run_key": "text",
     "source": "text", "status": "text", "started_at": "timestamptz", "finished_at": "timestamptz",
     "duration_seconds": "float8", "bytes": "int8", "files": "int8", "restore_point_at": "timestamptz",
-    "snapshot_id": "text", "verified": "bool", "exit_code": "int4", "log_tail": "text", "report_event_id": "text",
+    "snapshot_id": "text", "verified": "bool", "exit_code": "int8", "log_tail": "text", "report_event_id": "text",
     "reported_at": "timestamptz",
 }
 _RUN_NAMES = ", ".join(_RUN_COLUMNS)
@@ -130,6 +130,9 @@ _INSERT_STEPS = text(
 _KEY_COLUMNS = ("backup_job_id", "run_id", "at", "rank", "event_id", "kind")
 _ORDER = "(s.at, s.rank, s.event_id)"
 _SAME_RUN = "s.msp_id = CAST(:msp AS uuid) AND s.backup_job_id = a.backup_job_id AND s.run_id = a.run_id"
+# A /log line of the run being written (r), after the step before its finish.
+_LOG_LINE = ("s.msp_id = CAST(:msp AS uuid) AND s.backup_job_id = r.backup_job_id AND s.run_id = r.run_id"
+             f" AND NOT s.boundary AND s.body <> '' AND {_ORDER} > (r.lo_at, r.lo_rank, r.lo_event_id)")
 _PING_RUNS = text(f"""
 WITH b AS (SELECT * FROM {_unnest({k: _STEP_COLUMNS[k] for k in _KEY_COLUMNS})}),
 a AS (
@@ -169,11 +172,22 @@ SELECT CAST(:msp AS uuid), gen_random_uuid(), r.at, r.practice_id, r.backup_job_
        CASE WHEN r.kind = 'success' THEN coalesce(r.started_at, r.at) END, NULL, NULL, r.exit_code,
        nullif(right(concat_ws(E'\\n', nullif(r.start_body, ''), lines.text, nullif(r.body, '')), :limit), ''),
        r.event_id, r.at
+-- The run's /log lines newest first, one index step at a time, until they fill the log: only the last
+-- :limit characters are kept, and reading every line of a 72-hour run (each up to 100,000 bytes)
+-- could build a text past PostgreSQL's 1 GB limit and stall the MSP. Then back in order.
 FROM r CROSS JOIN LATERAL (
-    SELECT string_agg(s.body, E'\\n' ORDER BY s.at, s.rank, s.event_id) AS text FROM ping_step s
-    WHERE s.msp_id = CAST(:msp AS uuid) AND s.backup_job_id = r.backup_job_id AND s.run_id = r.run_id
-      AND NOT s.boundary AND s.body <> ''
-      AND {_ORDER} > (r.lo_at, r.lo_rank, r.lo_event_id) AND {_ORDER} < (r.at, 1, r.event_id)) lines
+    WITH RECURSIVE back (at, rank, event_id, body, total) AS (
+        (SELECT s.at, s.rank, s.event_id, s.body, length(s.body) FROM ping_step s
+          WHERE {_LOG_LINE} AND {_ORDER} < (r.at, 1, r.event_id)
+          ORDER BY s.at DESC, s.rank DESC, s.event_id DESC LIMIT 1)
+        UNION ALL
+        SELECT o.at, o.rank, o.event_id, o.body, b.total + 1 + length(o.body) FROM back b CROSS JOIN LATERAL (
+            SELECT s.at, s.rank, s.event_id, s.body FROM ping_step s
+             WHERE {_LOG_LINE} AND {_ORDER} < (b.at, b.rank, b.event_id)
+             ORDER BY s.at DESC, s.rank DESC, s.event_id DESC LIMIT 1) o
+         WHERE b.total < :limit
+    )
+    SELECT string_agg(back.body, E'\\n' ORDER BY back.at, back.rank, back.event_id) AS text FROM back) lines
 ON CONFLICT (msp_id, backup_job_id, run_key, run_at) DO UPDATE SET started_at = EXCLUDED.started_at,
     duration_seconds = EXCLUDED.duration_seconds, restore_point_at = EXCLUDED.restore_point_at, log_tail = EXCLUDED.log_tail
 WHERE (backup_run.started_at, backup_run.log_tail) IS DISTINCT FROM (EXCLUDED.started_at, EXCLUDED.log_tail)

@@ -72,7 +72,8 @@ async def read_body(headers: Any, stream: AsyncIterator[bytes], limit: int = MAX
     if encoding in ("", "identity"):
         return body
     if encoding != "gzip":
-        raise UnsupportedEncoding("Send the body as is or with Content-Encoding: gzip.")
+        raise UnsupportedEncoding("Send the body as is or with Content-Encoding: gzip.",
+                                  errors=[FieldError("content-encoding", f"'{encoding[:40]}' is not gzip or identity")])
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
         plain = inflater.decompress(body, decompressed_limit + 1)

@@ -31,6 +31,9 @@ class TelemetryDeadLetter(TenantMixin, Base):
         # One dead letter per event, whatever number of times it fails: the inbox's dedup key.
         UniqueConstraint("source_id", "event_id", "msp_id"),
         Index("ix_telemetry_dead_letter_practice", "practice_id", "msp_id", "last_failed_at"),
+        # The MSP-wide list, newest failure first, keyset-paged (0020): without it, every page sorted
+        # all of the MSP's dead letters, and one bad batch can leave thousands.
+        Index("ix_telemetry_dead_letter_msp_failed", "msp_id", "last_failed_at", "id"),
     )
     practice_id: Mapped[uuid.UUID]
     site_id: Mapped[uuid.UUID | None]  # no foreign key, as in the inbox: a deleted site leaves its events

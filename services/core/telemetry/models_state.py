@@ -57,7 +57,7 @@ class BackupJobState(Base):
     practice_id: Mapped[uuid.UUID]
     last_run_at: Mapped[datetime | None]  # when the newest finished run finished
     last_status: Mapped[str | None] = mapped_column(String(16))
-    last_exit_code: Mapped[int | None]
+    last_exit_code: Mapped[int | None] = mapped_column(BigInteger)  # Windows codes are 32-bit unsigned (0020)
     last_success_at: Mapped[datetime | None]
     # Newest restore point of a successful run (verified, when the job verifies): achieved RPO.
     last_restore_point_at: Mapped[datetime | None]
@@ -154,7 +154,7 @@ class BackupRun(TenantMixin, Base):
     restore_point_at: Mapped[datetime | None]
     snapshot_id: Mapped[str | None] = mapped_column(String(128))
     verified: Mapped[bool | None]
-    exit_code: Mapped[int | None]
+    exit_code: Mapped[int | None] = mapped_column(BigInteger)  # Windows codes are 32-bit unsigned (0020)
     log_tail: Mapped[str | None] = mapped_column(Text)
     # The report this row holds: later reports of the same run replace it only if they rank higher.
     report_event_id: Mapped[str] = mapped_column(String(64))

@@ -4,7 +4,8 @@ events.py validates what agents send; this validates what the inbox holds (the t
 docstring), which is what the appliers and the claim statement read. A row written by an older or
 buggy release, or edited by hand, fails here with the field named, and only such an event is set
 aside (unapplicable.py). Extra keys are allowed: a newer release may record more than this one
-reads. Ranges are those of the columns the values land in (an int4 exit code, an int8 size).
+reads. Ranges are those of the columns the values land in (an int8 size), and a run's exit code is
+bounded as ingest bounds it (events.EXIT_CODE_MAX: Windows codes are 32-bit unsigned).
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from services.core.errors import validation_message
+from services.core.telemetry.events import EXIT_CODE_MAX, EXIT_CODE_MIN
 from services.core.telemetry.unapplicable import UnapplicableEvent
 
 # Timestamps and ids are strings in JSON: parsed leniently; everything else is taken as stored.
@@ -22,6 +25,7 @@ When = Annotated[AwareDatetime, Field(strict=False)]
 Id = Annotated[uuid.UUID, Field(strict=False)]
 Int4 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 Int8 = Annotated[int, Field(ge=0, le=2**63 - 1)]
+ExitCode = Annotated[int, Field(ge=EXIT_CODE_MIN, le=EXIT_CODE_MAX)]  # what ingest accepts, into a bigint column
 Measure = Annotated[float, Field(ge=0, le=600_000, strict=False)]  # JSON numbers: an int is a float here
 
 
@@ -44,7 +48,7 @@ class BackupRunPayload(_Payload):
     restore_point_at: When | None = None
     snapshot_id: Annotated[str, Field(max_length=128)] | None = None
     verified: bool | None = None
-    exit_code: Int4 | None = None
+    exit_code: ExitCode | None = None
     log_tail: str | None = None
 
 
@@ -82,10 +86,19 @@ class PingPayload(_Payload):
     job_id: Id
     kind: Literal["start", "success", "fail", "log"]
     exit_code: Int4 | None = None
-    rid: str | None = None
+    # ping_step.run_id is varchar(64); the API records a UUID, lower-cased, and an older row is checked here.
+    rid: Annotated[str, Field(max_length=64)] | None = None
     body: str
     user_agent: str = ""
     remote_addr: str | None = None
+
+    @field_validator("rid")
+    @classmethod
+    def _fits_lower_cased(cls, rid: str | None) -> str | None:
+        # The worker keys the step by rid.lower(), which is longer than rid for a few characters (İ).
+        if rid is not None and len(rid.lower()) > 64:
+            raise PydanticCustomError("string_too_long", "is too long")
+        return rid
 
 
 SCHEMAS: dict[str, type[_Payload]] = {

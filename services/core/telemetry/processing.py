@@ -34,7 +34,7 @@ from services.core.telemetry.history import (
     apply_pings,
 )
 from services.core.telemetry.state_updates import recompute_backup_jobs, update_links, update_on_backup
-from services.core.telemetry.unapplicable import UnapplicableEvent
+from services.core.telemetry.unapplicable import UnapplicableEvent, raise_all
 
 log = structlog.get_logger("seawall.telemetry.processing")
 
@@ -44,7 +44,8 @@ BUSY = -1  # another worker holds this MSP
 
 _TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtextextended('telemetry:' || CAST(:msp AS text), 0)), now()")
 
-# Rounds of "set aside what was found, apply again" per call; each round sets aside at least one event.
+# Rounds of "set aside what was found, apply again" per call; each round sets aside at least one event,
+# and each check names every offender it finds, so a batch needs a round per check that refuses, not per event.
 MAX_ATTEMPTS = 20
 
 
@@ -52,8 +53,9 @@ async def apply_batch(session: AsyncSession, msp_id: uuid.UUID, batch: ClaimedBa
     """Apply what the claim statement left to Python, inside the caller's transaction; returns what
     changed. The batch's rows are already marked processed (same transaction)."""
     by_type: dict[str, list[Claimed]] = defaultdict(list)
+    # What the appliers below read, checked before they read it: every invalid payload at once.
+    raise_all(payloads.problems([(e.seq, e.type, e.payload) for e in batch.others]))
     for e in sorted(batch.others, key=lambda e: (e.occurred_at, e.event_id)):
-        payloads.check(e.seq, e.type, e.payload)  # what the appliers below read, checked before they read it
         by_type[e.type].append(e)
 
     jobs = await append_agent_runs(session, msp_id, by_type["backup_run"])
@@ -88,8 +90,9 @@ async def process_batch(db: Database, msp_id: uuid.UUID, batch_size: int = BATCH
     none is pending, BUSY when another worker holds the MSP.
 
     Only an event that is itself invalid is set aside (UnapplicableEvent, from the appliers or from
-    payloads.check): it goes to the dead letters and the batch is applied again without it, in the
-    same call. Any other exception fails the batch: rolled back, logged, recorded as the MSP's
+    payloads.check), and every check names all the offenders it finds at once: they go to the dead
+    letters and the batch is applied again without them, in the same call. When the rounds run out,
+    what was found is set aside on its own and committed, so every call makes progress. Any other exception fails the batch: rolled back, logged, recorded as the MSP's
     stall, and raised, so the consumer backs off and retries it; the MSP's later telemetry waits
     behind it (docs/decisions/0006-dead-letters.md).
     """
@@ -99,14 +102,15 @@ async def process_batch(db: Database, msp_id: uuid.UUID, batch_size: int = BATCH
         try:
             n = await _attempt(db, msp_id, size, list(aside.values()))
         except UnapplicableEvent as exc:
-            if exc.seq is None:
+            named = [e for e in exc.each() if e.seq is not None]
+            if not named:
                 # The applier could not say which event: narrow the batch down (this exception only).
                 if size > 1:
                     size = max(1, size // 2)
                     continue
                 await _failed(db, msp_id, size, exc)  # still unnamed: the applier's fault, not the event's
                 raise
-            aside[exc.seq] = exc
+            aside.update((e.seq, e) for e in named)
         except Exception as error:
             if _cancelling():
                 raise
@@ -119,13 +123,31 @@ async def process_batch(db: Database, msp_id: uuid.UUID, batch_size: int = BATCH
             aside.update((e.seq, e) for e in found)
         else:
             if n != BUSY:
-                for e in aside.values():  # committed: said and counted once
-                    log.warning("telemetry_event_set_aside", msp_id=str(msp_id), seq=e.seq, why=e.code, reason=e.reason)
-                    metrics.TELEMETRY_EVENTS_SET_ASIDE.labels(e.code).inc()
+                _said(msp_id, aside)
             return n
-    error = RuntimeError(f"telemetry batch still failing after setting aside {len(aside)} events")
-    await _failed(db, msp_id, size, error)
-    raise error
+    # Out of rounds with events already found: set those aside on their own, committed, so the next
+    # call starts past them. Without this every call redid the same rounds, rolled back, and the
+    # MSP's telemetry waited for good (docs/decisions/0012-set-aside-all-at-once.md).
+    n = await _set_aside_alone(db, msp_id, list(aside.values()))
+    if n == BUSY:
+        return BUSY
+    _said(msp_id, aside)
+    log.warning("telemetry_batch_out_of_rounds", msp_id=str(msp_id), batch_size=size, set_aside=n)
+    return n
+
+
+def _said(msp_id: uuid.UUID, aside: dict[int, UnapplicableEvent]) -> None:
+    for e in aside.values():  # committed: said and counted once
+        log.warning("telemetry_event_set_aside", msp_id=str(msp_id), seq=e.seq, why=e.code, reason=e.reason)
+        metrics.TELEMETRY_EVENTS_SET_ASIDE.labels(e.code).inc()
+
+
+async def _set_aside_alone(db: Database, msp_id: uuid.UUID, aside: list[UnapplicableEvent]) -> int:
+    """Commit these set-asides in a transaction of their own, under the MSP's lock; BUSY when another worker holds it."""
+    async with db.transaction(Scope(msp_id)) as session:
+        if not await session.scalar(_TRY_LOCK, {"msp": msp_id}):
+            return BUSY
+        return len(await dead_letters.set_aside(session, msp_id, aside))
 
 
 async def _attempt(db: Database, msp_id: uuid.UUID, size: int, aside: list[UnapplicableEvent]) -> int:
@@ -143,11 +165,12 @@ async def _attempt(db: Database, msp_id: uuid.UUID, size: int, aside: list[Unapp
                 await apply_batch(session, msp_id, batch)
         except UnapplicableEvent as exc:
             seqs = _seqs(batch)
-            if exc.seq is None and batch.count == 1 and len(seqs) == 1:
-                exc.seq = seqs[0]
-            elif exc.seq is not None and exc.seq not in seqs:
-                # Only an event of this batch can be set aside by it: naming another is the applier's bug.
-                raise RuntimeError(f"an applier named event {exc.seq}, which is not in its batch") from exc
+            for e in exc.each():
+                if e.seq is None and batch.count == 1 and len(seqs) == 1:
+                    e.seq = seqs[0]
+                elif e.seq is not None and e.seq not in seqs:
+                    # Only an event of this batch can be set aside by it: naming another is the applier's bug.
+                    raise RuntimeError(f"an applier named event {e.seq}, which is not in its batch") from exc
             raise
         return batch.count + set_aside
 

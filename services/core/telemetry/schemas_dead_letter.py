@@ -46,6 +46,8 @@ class DeadLetterPage(BaseModel):
 class DeadLetterActionOut(BaseModel):
     replayed: int = 0
     discarded: int = 0
+    # Open dead letters of the practice still left after this request: "all" takes at most 1,000 at a time.
+    remaining: int = 0
 
 
 class RefusalError(BaseModel):

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.telemetry.events import REFERENCES
-from services.core.telemetry.unapplicable import UnapplicableEvent
+from services.core.telemetry.unapplicable import UnapplicableEvent, raise_all
 
 if TYPE_CHECKING:
     from services.core.telemetry.history import Claimed
@@ -73,7 +73,7 @@ def named_objects(event_type: str, payload: dict[str, Any]) -> list[tuple[str, u
 
 
 async def refuse_misplaced(session: AsyncSession, msp_id: uuid.UUID, events: list[Claimed]) -> None:
-    """Raise UnapplicableEvent for the first event naming an object that is not at the event's site.
+    """Raise UnapplicableEvent(s) for every event naming an object that is not at the event's site.
 
     The API refused such events when they were recorded; one that gets here names an object moved
     to another site (or deleted) since, and applying it would credit another site's job or link.
@@ -87,9 +87,12 @@ async def refuse_misplaced(session: AsyncSession, msp_id: uuid.UUID, events: lis
                 columns[name].append(value)
     if not columns["seq"]:
         return
-    first = (await session.execute(_MISPLACED, {"msp": msp_id, **columns})).first()
-    if first is not None:
-        raise not_at_site(first.seq, types[first.seq], first.kind)
+    # All of them at once (one per event, by its first misplaced object): naming only the first let
+    # a batch hold more offenders than the worker has rounds (docs/decisions/0012-set-aside-all-at-once.md).
+    found: dict[int, UnapplicableEvent] = {}
+    for row in await session.execute(_MISPLACED, {"msp": msp_id, **columns}):
+        found.setdefault(row.seq, not_at_site(row.seq, types[row.seq], row.kind))
+    raise_all(list(found.values()))
 
 
 def not_at_site(seq: int, event_type: str, kind: str) -> UnapplicableEvent:

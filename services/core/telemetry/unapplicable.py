@@ -22,3 +22,34 @@ class UnapplicableEvent(Exception):
         self.seq = seq
         self.code = code
         self.field = field  # the payload field at fault, where one is
+
+    def each(self) -> list["UnapplicableEvent"]:
+        """The events this refusal names (one here; several for UnapplicableEvents)."""
+        return [self]
+
+
+class UnapplicableEvents(UnapplicableEvent):
+    """Every unapplicable event one check found, raised at once.
+
+    A check that named only the first offender let the worker set aside one event per round, so a
+    batch with more offenders than rounds never committed and the MSP stalled for good
+    (docs/decisions/0012-set-aside-all-at-once.md).
+    """
+
+    def __init__(self, events: list[UnapplicableEvent]) -> None:
+        if not events:
+            raise ValueError("UnapplicableEvents needs at least one event")
+        first = events[0]
+        super().__init__(first.reason, seq=first.seq, code=first.code, field=first.field)
+        self.events = [e for exc in events for e in exc.each()]
+
+    def each(self) -> list[UnapplicableEvent]:
+        return list(self.events)
+
+
+def raise_all(events: list[UnapplicableEvent]) -> None:
+    """Raise the one event, or all of them together; nothing when the list is empty."""
+    if len(events) == 1:
+        raise events[0]
+    if events:
+        raise UnapplicableEvents(events)

@@ -48,7 +48,7 @@ describe("set-aside reports", () => {
       "GET /api/v1/auth/session": json(MSP_SESSION),
       "GET /api/v1/practices": PRACTICES,
       "GET /api/v1/telemetry/dead-letters": [json({ items: [LETTER], next_cursor: null, open_count: 1 }), json({ items: [], next_cursor: null, open_count: 0 })],
-      [`POST ${practiceUrl("/telemetry/dead-letters/dl-1/replay")}`]: json({ replayed: 1, discarded: 0 }),
+      [`POST ${practiceUrl("/telemetry/dead-letters/dl-1/replay")}`]: json({ replayed: 1, discarded: 0, remaining: 0 }),
     });
     renderApp("/set-aside", PAGES);
     const user = userEvent.setup();
@@ -59,6 +59,23 @@ describe("set-aside reports", () => {
     await user.click(within(item).getByRole("button", { name: /Send again/ }));
     expect(await screen.findByRole("heading", { name: "Nothing is set aside" })).toBeInTheDocument();
     expect(api.sent(`POST ${practiceUrl("/telemetry/dead-letters/dl-1/replay")}`)).toHaveLength(1);
+  });
+
+  it("sends the oldest thousand of a large backlog again and says how many are still set aside", async () => {
+    const api = fakeApi({
+      "GET /api/v1/auth/session": json(MSP_SESSION),
+      "GET /api/v1/practices": PRACTICES,
+      "GET /api/v1/telemetry/dead-letters": [
+        json({ items: [LETTER], next_cursor: null, open_count: 1500 }),
+        json({ items: [LETTER], next_cursor: null, open_count: 500 }),
+      ],
+      [`POST ${practiceUrl("/telemetry/dead-letters/replay")}`]: json({ replayed: 1000, discarded: 0, remaining: 500 }),
+    });
+    renderApp(`/set-aside?practice=${PRACTICE_ID}`, PAGES);
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("button", { name: "Send the oldest 1,000 again" }));
+    expect(await screen.findByRole("status")).toHaveTextContent("1,000 sent again; 500 still set aside.");
+    expect(api.sent(`POST ${practiceUrl("/telemetry/dead-letters/replay")}`)).toHaveLength(1);
   });
 
   it("is not in the navigation of practice people", async () => {

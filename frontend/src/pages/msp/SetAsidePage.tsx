@@ -2,6 +2,7 @@ import { useId } from "react";
 import { useSearchParams } from "react-router";
 import { usePractices } from "../../api/practices";
 import {
+  ACTION_LIMIT,
   useSetAside,
   useSetAsideAction,
   type SetAsideEvent,
@@ -107,21 +108,37 @@ export default function SetAsidePage() {
             disabled={replayAll.isPending}
             onClick={() => replayAll.mutate({ practiceId: filters.practiceId })}
           >
-            {openHere === 1 ? "Send the one report again" : `Send all ${openHere} again`}
+            {openHere === 1
+              ? "Send the one report again"
+              : openHere > ACTION_LIMIT
+                ? `Send the oldest ${ACTION_LIMIT.toLocaleString()} again`
+                : `Send all ${openHere} again`}
           </button>
           <button
             type="button"
             className="button"
             disabled={discardAll.isPending}
             onClick={() => {
-              if (window.confirm(`Discard all ${openHere} set-aside reports of ${practiceName ?? "this practice"}? They will not be applied.`)) {
+              const count = openHere > ACTION_LIMIT ? `the oldest ${ACTION_LIMIT.toLocaleString()}` : `all ${openHere}`;
+              if (window.confirm(`Discard ${count} set-aside reports of ${practiceName ?? "this practice"}? They will not be applied.`)) {
                 discardAll.mutate({ practiceId: filters.practiceId });
               }
             }}
           >
-            Discard all
+            {openHere > ACTION_LIMIT ? `Discard the oldest ${ACTION_LIMIT.toLocaleString()}` : "Discard all"}
           </button>
         </div>
+      )}
+      {(replayAll.data?.remaining ?? 0) > 0 && !replayAll.isPending && (
+        <p role="status">
+          {replayAll.data?.replayed.toLocaleString()} sent again; {replayAll.data?.remaining.toLocaleString()} still set aside. Send
+          them again to go on.
+        </p>
+      )}
+      {(discardAll.data?.remaining ?? 0) > 0 && !discardAll.isPending && (
+        <p role="status">
+          {discardAll.data?.discarded.toLocaleString()} discarded; {discardAll.data?.remaining.toLocaleString()} still set aside.
+        </p>
       )}
       <ProblemMessage error={replayAll.error ?? discardAll.error} />
       {list.isPending ? (
