@@ -9,13 +9,14 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import check_accessibility, process_telemetry, run, screenshot, settle
+from tests.e2e.conftest import check_accessibility, run, screenshot, settle
 
 pytestmark = pytest.mark.e2e
 
 
 async def _stuck_job(world, app_url: str) -> None:
     """Sandy Cove (already the worst practice) gets a job whose last two successes report the same snapshot."""
+    import services.core.alerts.evaluate  # noqa: F401  (registers the alert hook, as the worker does)
     from services.core.db import Database
     from tests.factories_inventory import create_job
     from tests.factories_telemetry import create_agent
@@ -37,7 +38,19 @@ async def _stuck_job(world, app_url: str) -> None:
     async with httpx.AsyncClient(base_url=app_url, timeout=30) as http:
         r = await http.post("/api/v1/ingest", headers=agent.headers, json={"events": events})
         assert r.status_code == 202, r.text
-    await process_telemetry(world)
+    # Apply and rescore Sandy Cove alone: process_telemetry's first sweep rescores every practice,
+    # which would undo the scores the journeys pin (Harbor View just under Bayside).
+    from services.core.db import Scope
+    from services.core.readiness import service as readiness
+    from services.core.telemetry.processing import drain
+
+    db = Database.connect(world.database_urls[1], pool_size=2)
+    try:
+        await drain(db, world.msp_id)
+        async with db.transaction(Scope(world.msp_id)) as s:
+            await readiness.recompute(s, world.msp_id, [sibling.id])
+    finally:
+        await db.dispose()
 
 
 @pytest.mark.parametrize("width", [1280, 360], ids=["wide", "360px"])
