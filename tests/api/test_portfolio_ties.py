@@ -116,6 +116,15 @@ async def test_on_its_first_day_a_practice_has_a_trend_of_todays_hours(client, d
     assert r.json()["points"] == trend
 
 
+async def test_a_practice_scored_once_shows_the_hour_it_was_first_scored(client, db, tenant, monkeypatch):
+    monkeypatch.setattr("services.api.routers.readiness.utcnow", lambda: NOW)
+    score = await rescore_at(db, tenant.practice, NOW - timedelta(minutes=50))
+    await sign_in(client, tenant["practice_owner"])
+    points = (await client.get(f"/api/v1/practices/{tenant.practice.id}/readiness/trend")).json()["points"]
+    assert [(p["period"], datetime.fromisoformat(p["at"]), p["score"]) for p in points] == [
+        ("hour", NOW.replace(hour=14, minute=0), score)]
+
+
 async def test_once_there_are_two_days_the_trend_is_daily_and_old_hours_are_pruned(client, db, owner_db, tenant, monkeypatch):
     tomorrow = NOW + timedelta(days=1)
     monkeypatch.setattr("services.api.routers.readiness.utcnow", lambda: tomorrow)

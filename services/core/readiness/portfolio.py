@@ -148,7 +148,8 @@ WHERE msp_id = :msp AND practice_id = ANY(:ids) AND hour > :since ORDER BY pract
 
 async def trends(session: AsyncSession, msp_id: uuid.UUID, practice_ids: list[uuid.UUID], now: datetime,
                  days: int = TREND_DAYS) -> dict[uuid.UUID, list[dict[str, Any]]]:
-    """Each practice's daily points of the last `days` days; until it has two, its hourly points of the last 24 hours.
+    """Each practice's daily points of the last `days` days; until it has two, its hourly points of the last 24 hours
+    (when there are any and at least as many).
 
     One day is not a trend: a practice scored for the first time today would read "no trend yet"
     until tomorrow (docs/decisions/0011-portfolio-ties-and-early-trend.md).
@@ -168,7 +169,8 @@ async def trends(session: AsyncSession, msp_id: uuid.UUID, practice_ids: list[uu
             hourly[pid].append({"day": hour.astimezone(timezone.utc).date(), "at": hour, "period": "hour", "score": score,
                                 "min_score": min_score, "status": status})
         for pid, points in hourly.items():
-            if len(points) > len(out[pid]):
+            # A lone daily point says less than the hour it was scored in ("first scored at 9:00").
+            if points and len(points) >= len(out[pid]):
                 out[pid] = points
     return out
 

@@ -28,7 +28,14 @@ export function ReadinessTrendChart({ points }: { points: readonly TrendPointLik
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} className="trend-chart__svg" role="img" aria-labelledby={captionId}>
         {GUIDES.map((g) => {
           const gy = chartGeometry([{ score: g.score }], WIDTH, HEIGHT, PAD).y[0];
-          return <line key={g.label} x1={PAD} x2={WIDTH - PAD} y1={gy} y2={gy} className="trend-chart__guide" />;
+          return (
+            <g key={g.label}>
+              <line x1={PAD} x2={WIDTH - PAD} y1={gy} y2={gy} className="trend-chart__guide" />
+              <text x={WIDTH - PAD} y={(gy ?? 0) - 3} textAnchor="end" className="trend-chart__guide-label">
+                {g.label} {g.score}
+              </text>
+            </g>
+          );
         })}
         {points.length > 1 && <polyline points={line} className="trend-chart__line" fill="none" />}
         {points.length === 1 && <circle cx={x[0]} cy={y[0]} r={3} className="trend-chart__point" />}
