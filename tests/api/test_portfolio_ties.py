@@ -81,6 +81,18 @@ async def test_best_first_reads_the_same_ranking_from_the_other_end_across_pages
     assert ids == [str(tenant.sibling.id), *expected, str(tenant.practice.id)]
 
 
+@pytest.mark.parametrize("limit", [1, 4])
+async def test_by_open_incidents_practices_with_the_same_counts_rank_by_score_then_longest_at_it(client, owner_db, tenant,
+                                                                                                   tied, limit):
+    # The tenant's own practice (10) has no incident, like the three quiet practices at 50.
+    await sign_in(client, tenant["msp_technician"])
+    items, _ = await all_pages(client, sort="open_incidents", limit=limit)
+    ids = [i["practice_id"] for i in items]
+    quiet = [str(tenant.practice.id), str(tied["stuck_a_week"]), str(tied["same_minute_a"]), str(tied["same_minute_b"]),
+             str(tenant.sibling.id)]
+    assert ids == [str(tied[label]) for label in EXPECTED[:4]] + [str(tied["just_moved"])] + quiet
+
+
 async def test_a_cursor_whose_time_is_not_a_time_is_a_422_naming_the_cursor(client, tenant, tied):
     await sign_in(client, tenant["msp_technician"])
     cursor = (await client.get("/api/v1/portfolio", params={"limit": 2})).json()["next_cursor"]

@@ -38,9 +38,12 @@ SORTS: dict[str, list[tuple[str, bool]]] = {
     "-score": [("skey", False), ("critical", True), ("high", True), ("since", False)],
     "name": [],
     "-name": [],
-    # Most urgent first: critical incidents, then high, medium, low.
-    "open_incidents": [("critical", False), ("high", False), ("medium", False), ("low", False)],
-    "-open_incidents": [("critical", True), ("high", True), ("medium", True), ("low", True)],
+    # Most urgent first: critical incidents, then high, medium, low; at the same counts the worse
+    # score, then the longest at it, as in the default order.
+    "open_incidents": [("critical", False), ("high", False), ("medium", False), ("low", False), ("skey", True),
+                       ("since", True)],
+    "-open_incidents": [("critical", True), ("high", True), ("medium", True), ("low", True), ("skey", False),
+                        ("since", False)],
 }
 
 
