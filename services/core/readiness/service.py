@@ -128,9 +128,8 @@ async def store(session: AsyncSession, msp_id: uuid.UUID, results: dict[uuid.UUI
               "findings": snap.excluded.findings, "updated_at": snap.excluded.updated_at,
               "min_score": text("least(readiness_snapshot.min_score, excluded.score)")}))
     hour = now.replace(minute=0, second=0, microsecond=0)
-    hourly = insert(ReadinessHourly).values([{k: v for k, v in snap.items() if k in ("msp_id", "practice_id", "score", "min_score",
-                                                                                        "status", "updated_at")} | {"hour": hour}
-                                             for snap in snaps])
+    kept = ("msp_id", "practice_id", "score", "min_score", "status", "updated_at")
+    hourly = insert(ReadinessHourly).values([{k: snap[k] for k in kept} | {"hour": hour} for snap in snaps])
     await session.execute(hourly.on_conflict_do_update(
         index_elements=["msp_id", "practice_id", "hour"],
         set_={"score": hourly.excluded.score, "status": hourly.excluded.status, "updated_at": hourly.excluded.updated_at,
