@@ -18,6 +18,7 @@ describe("readiness trend chart", () => {
     );
     const changes = within(screen.getByRole("list", { name: "Days the status changed" })).getAllByRole("listitem");
     expect(changes.map((li) => li.textContent)).toEqual(["Became at risk on Mar 3 (score 70)", "Became ready on Mar 4 (score 85)"]);
+    expect([...container.querySelectorAll(".trend-chart__axis-label")].map((t) => t.textContent)).toEqual(["Mar 1", "Mar 4"]);
     // Only the days whose status moved are marked, at their own place on the line.
     const line = container.querySelector("polyline")?.getAttribute("points")?.split(" ") ?? [];
     const marks = screen.getAllByTestId("status-change").map((c) => `${c.getAttribute("cx")},${c.getAttribute("cy")}`);

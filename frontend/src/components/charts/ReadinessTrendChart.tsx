@@ -1,10 +1,12 @@
 import { useId } from "react";
 import { AT_RISK_AT, READY_AT } from "../readiness";
-import { chartGeometry, statusChanges, statusWords, trendSummary, type TrendPointLike } from "./readinessTrend";
+import { chartGeometry, statusChanges, statusWords, trendSummary, whenWords, type TrendPointLike } from "./readinessTrend";
 
 const WIDTH = 320;
 const HEIGHT = 120;
 const PAD = 8;
+// Room under the plot for the first and last point's day (or hour).
+const AXIS = 14;
 // Where the status bands start, as faint guide lines.
 const GUIDES = [
   { score: READY_AT, label: "ready" },
@@ -25,7 +27,7 @@ export function ReadinessTrendChart({ points }: { points: readonly TrendPointLik
   const line = points.map((_, i) => `${x[i]?.toFixed(1)},${y[i]?.toFixed(1)}`).join(" ");
   return (
     <figure className="chart trend-chart">
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} className="trend-chart__svg" role="img" aria-labelledby={captionId}>
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT + AXIS}`} className="trend-chart__svg" role="img" aria-labelledby={captionId}>
         {GUIDES.map((g) => {
           const gy = chartGeometry([{ score: g.score }], WIDTH, HEIGHT, PAD).y[0];
           return (
@@ -42,6 +44,16 @@ export function ReadinessTrendChart({ points }: { points: readonly TrendPointLik
         {changes.map((c) => (
           <circle key={c.index} cx={x[c.index]} cy={y[c.index]} r={5} className={`trend-chart__change trend-chart__change--${c.status}`} data-testid="status-change" />
         ))}
+        {points.length > 1 && (
+          <>
+            <text x={PAD} y={HEIGHT + AXIS - 3} className="trend-chart__axis-label">
+              {axisWords(points[0])}
+            </text>
+            <text x={WIDTH - PAD} y={HEIGHT + AXIS - 3} textAnchor="end" className="trend-chart__axis-label">
+              {axisWords(points[points.length - 1])}
+            </text>
+          </>
+        )}
       </svg>
       <figcaption id={captionId} className="chart__caption">{summary}</figcaption>
       {changes.length > 0 && (
@@ -56,3 +68,5 @@ export function ReadinessTrendChart({ points }: { points: readonly TrendPointLik
     </figure>
   );
 }
+
+const axisWords = (point: TrendPointLike | undefined) => (point ? whenWords(point).replace(/^(on|at) /, "") : "");
