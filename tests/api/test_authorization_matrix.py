@@ -150,7 +150,8 @@ POLICY: dict[str, Rule] = {
     "update_notification_route": msp(P.msp_manage), "delete_notification_route": msp(P.msp_manage),
     "list_dead_letters": msp(P.msp_manage), "retry_dead_letter": msp(P.msp_manage),
     # readiness: score, dashboard, weights, portfolio, monthly reports (GET /api/v1/live is outside the schema)
-    "get_readiness": practice(P.practice_read), "get_practice_dashboard": practice(P.practice_read),
+    "get_readiness": practice(P.practice_read), "get_readiness_trend": practice(P.practice_read),
+    "get_practice_dashboard": practice(P.practice_read),
     "get_readiness_weights": msp(P.msp_read), "set_readiness_weights": msp(P.msp_manage),
     "get_portfolio": msp(P.msp_read),
     "create_practice_report": practice(P.practice_operate), "list_practice_reports": practice(P.practice_read),

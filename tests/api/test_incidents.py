@@ -102,3 +102,27 @@ async def test_acknowledging_an_incident_tells_live_viewers_after_commit(client,
     acked = [e for e in received if e["type"] == "incident.acknowledged"]
     assert acked and acked[0]["data"]["incident_id"] == str(inc.id)
     assert acked[0]["practice_id"] == str(tenant.practice.id)
+
+
+async def test_incidents_opened_at_the_same_instant_page_in_one_order_without_repeats(client, owner_db, tenant):
+    """One evaluation opens many incidents with the same opened_at; offset pages must still cover each once."""
+    import uuid
+
+    from sqlalchemy import text
+
+    ids = sorted((uuid.uuid4() for _ in range(7)), reverse=True)
+    async with owner_db.transaction() as s:
+        for n, incident_id in enumerate(ids):  # inserted in descending id order, so the heap order is not the answer
+            await s.execute(text(
+                "INSERT INTO incident (msp_id, id, created_at, practice_id, rule_id, subject_type, subject_id, severity,"
+                " component, urgency, title, remediation, hipaa, status, opened_at, last_fired_at, clear_evaluations,"
+                " reopen_count, updated_at) VALUES (:m, :id, now(), :p, 'link.down', 'link', :subject, 'high', 'connectivity',"
+                " 'high', 'Link down', '', '', 'open', now(), now(), 0, 0, now())"),
+                {"m": tenant.msp_id, "id": incident_id, "p": tenant.practice.id, "subject": f"link-{n}"})
+    await sign_in(client, tenant["msp_technician"])
+    seen = []
+    for offset in range(0, 7, 2):
+        r = await client.get("/api/v1/incidents", params={"limit": 2, "offset": offset})
+        assert r.status_code == 200, r.text
+        seen += [i["id"] for i in r.json()["items"]]
+    assert seen == sorted(str(i) for i in ids)

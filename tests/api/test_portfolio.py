@@ -42,7 +42,8 @@ async def test_the_portfolio_lists_every_practice_worst_first_with_stable_pages_
     await sign_in(client, tenant["msp_technician"])
     items, summary = await all_pages(client, limit=7)
     assert len(items) == 32 == len({i["practice_id"] for i in items}) == summary["total"]
-    keys = [(i["score"], i["name"]) for i in items]
+    # Every seeded score moved at the same instant: a tie goes to critical, then high incidents, then the name.
+    keys = [(i["score"], -i["open_incidents"]["critical"], -i["open_incidents"]["high"], i["name"]) for i in items]
     assert keys == sorted(keys)
     assert items[0]["practice_id"] == str(tenant.practice.id)
     assert summary["not_ready"] == 1 + 5 and summary["ready"] == 15 + 1

@@ -99,6 +99,21 @@ async def test_bad_ranges_and_cursors_are_refused_naming_the_parameter(client, d
     assert r.status_code == 422 and "15 days" in r.json()["errors"][0]["message"]
 
 
+async def test_a_forged_cursor_is_refused_naming_the_cursor_never_a_500(client, db, tenant):
+    import base64
+    import json
+    import uuid
+
+    job = await create_job(db, tenant.practice, "nas")
+    await sign_in(client, tenant["msp_owner"])
+    url = f"{base_url(tenant.practice.id)}/backup-jobs/{job.id}/runs"
+    for forged in ([iso(at(0)), 123], ["2026-03-03T10:00:00", str(uuid.uuid4())], [iso(at(0)), None]):
+        cursor = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode()
+        r = await client.get(url, params={"cursor": cursor})
+        assert r.status_code == 422, (forged, r.text)
+        assert r.json()["errors"][0]["field"] == "cursor"
+
+
 async def test_link_samples_come_raw_or_as_five_minute_aggregates(client, db, tenant):
     agent = await create_agent(db, tenant.site)
     link = await create_link(db, tenant.site, "Fiber")

@@ -1,4 +1,5 @@
-import { useReadiness, type Readiness } from "../api/readiness";
+import { useReadiness, useReadinessTrend, type Readiness } from "../api/readiness";
+import { ReadinessTrendChart } from "../components/charts/ReadinessTrendChart";
 import { FindingList } from "../components/FindingList";
 import { Loading } from "../components/Loading";
 import { ProblemMessage } from "../components/ProblemMessage";
@@ -37,6 +38,8 @@ export function ReadinessView() {
         </p>
         <p className="muted">Checked {formatAgo(r.computed_at)}. {r.findings.length === 0 ? "Nothing to fix." : `${counted.length} thing${counted.length === 1 ? "" : "s"} to fix, worst first below.`}</p>
       </div>
+      <h2>Last 30 days</h2>
+      <TrendSection practiceId={practiceId} />
       {missing.length > 0 && (
         <div className="notice section-gap">
           <p>Some facts could not be checked, so the score may change once they can be:</p>
@@ -87,4 +90,11 @@ export function ReadinessView() {
       )}
     </>
   );
+}
+
+function TrendSection({ practiceId }: { practiceId: string }) {
+  const trend = useReadinessTrend(practiceId);
+  if (trend.isPending) return <Loading label="Loading the last 30 days…" />;
+  if (trend.isError) return <ProblemMessage error={trend.error} />;
+  return <ReadinessTrendChart points={trend.data.points} />;
 }

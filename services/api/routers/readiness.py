@@ -12,7 +12,8 @@ from services.core.practices.models import Practice
 from services.core.readiness import service
 from services.core.readiness.dashboard import dashboard, readiness_out
 from services.core.readiness.models import ReadinessWeights
-from services.core.readiness.schemas import DashboardOut, ReadinessOut, WeightsIn, WeightsOut
+from services.core.readiness.portfolio import trends
+from services.core.readiness.schemas import DashboardOut, ReadinessOut, ReadinessTrendOut, WeightsIn, WeightsOut
 from services.core.readiness.weights import AT_RISK_AT, READY_AT, columns_of, load_weights
 
 router = APIRouter(tags=["readiness"])
@@ -26,6 +27,13 @@ def _weights_out(weights) -> dict:
 async def get_readiness(access: PracticeReader, db: DbSession):
     """The practice's readiness: score, status, components and every finding with the points it cost."""
     return readiness_out(await service.current(db, access.msp_id, access.practice_id))
+
+
+@router.get("/api/v1/practices/{practice_id}/readiness/trend", operation_id="get_readiness_trend",
+            response_model=ReadinessTrendOut)
+async def get_readiness_trend(access: PracticeReader, db: DbSession):
+    """The practice's score over the last 30 days (today's hours until there are two days), oldest first."""
+    return {"points": (await trends(db, access.msp_id, [access.practice_id], utcnow()))[access.practice_id]}
 
 
 @router.get("/api/v1/practices/{practice_id}/dashboard", operation_id="get_practice_dashboard", response_model=DashboardOut)

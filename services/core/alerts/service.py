@@ -39,7 +39,9 @@ async def list_incidents(session: AsyncSession, msp_id: uuid.UUID, visible: froz
         q = q.where(Incident.rule_id == rule_id)
     total = await session.scalar(select(func.count()).select_from(q.subquery()))
     rank = func.array_position(["critical", "high", "medium", "low"], Incident.severity)
-    rows = (await session.scalars(q.order_by(Incident.resolved_at.is_not(None), rank, Incident.opened_at.desc())
+    # The id last: incidents opened by one evaluation share opened_at, and offset pages over an order
+    # with ties may repeat or skip them.
+    rows = (await session.scalars(q.order_by(Incident.resolved_at.is_not(None), rank, Incident.opened_at.desc(), Incident.id)
                                   .limit(limit).offset(offset))).all()
     return list(rows), total or 0
 

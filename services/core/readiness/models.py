@@ -125,6 +125,27 @@ class ReadinessSnapshot(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ReadinessHourly(Base):
+    """One practice's readiness in one hour of the last two days: the trend before there are two days.
+
+    Pruned by the daily snapshot task (HOURLY_RETENTION in service.py); migration 0021,
+    docs/decisions/0011-portfolio-ties-and-early-trend.md.
+    """
+
+    __tablename__ = "readiness_hourly"
+    __table_args__ = (
+        _practice_fk("readiness_hourly"),
+        CheckConstraint("score BETWEEN 0 AND 100 AND min_score BETWEEN 0 AND score", name="score_range"),
+    )
+    msp_id: Mapped[uuid.UUID] = _msp_key()
+    practice_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    score: Mapped[int] = mapped_column(SmallInteger)
+    min_score: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ReadinessReport(TenantMixin, Base):
     """A monthly practice report (PDF), generated on schedule or on demand."""
 

@@ -2,8 +2,11 @@
 
 Query 1 ranks, filters and pages the practices (joined with their current score and their open
 incidents counted by severity) and counts the whole filtered set by status in the same statement.
-Query 2 reads the page's 30-day trends from the snapshots. Nothing runs per practice.
+Query 2 reads the page's 30-day trends from the snapshots (and, for the practices with fewer than
+two days yet, a third reads today's hourly points). Nothing runs per practice.
 
+Practices at the same score are ranked by open critical incidents, then high ones, then the one
+that has been at that score longest (docs/decisions/0011-portfolio-ties-and-early-trend.md).
 Cursors are opaque (base64 of the sort and the last row's sort values, ending with the practice
 id), so a page boundary is stable even when many practices share a score.
 """
@@ -15,7 +18,7 @@ import binascii
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import text
@@ -27,14 +30,20 @@ SEVERITIES = ("critical", "high", "medium", "low")
 TREND_DAYS = 30
 
 # sort name → the ordered keys (column of the ranked set, ascending?) before the name/id tie-break.
+# Worst first, a tie at one score goes to the practice with more critical, then high incidents, then
+# to the one stuck at that score longest (`since`: when its score or status last moved); best first
+# reads the same ranking from the other end (docs/decisions/0011-portfolio-ties-and-early-trend.md).
 SORTS: dict[str, list[tuple[str, bool]]] = {
-    "score": [("skey", True)],
-    "-score": [("skey", False)],
+    "score": [("skey", True), ("critical", False), ("high", False), ("since", True)],
+    "-score": [("skey", False), ("critical", True), ("high", True), ("since", False)],
     "name": [],
     "-name": [],
-    # Most urgent first: critical incidents, then high, medium, low.
-    "open_incidents": [("critical", False), ("high", False), ("medium", False), ("low", False)],
-    "-open_incidents": [("critical", True), ("high", True), ("medium", True), ("low", True)],
+    # Most urgent first: critical incidents, then high, medium, low; at the same counts the worse
+    # score, then the longest at it, as in the default order.
+    "open_incidents": [("critical", False), ("high", False), ("medium", False), ("low", False), ("skey", True),
+                       ("since", True)],
+    "-open_incidents": [("critical", True), ("high", True), ("medium", True), ("low", True), ("skey", False),
+                        ("since", False)],
 }
 
 
@@ -55,8 +64,15 @@ def _keys(sort: str) -> list[tuple[str, bool]]:
     return [*SORTS[sort], ("name", name_asc), ("id", True)]
 
 
+def _json_value(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    # Microseconds are kept: a cursor rounded to the second would skip or repeat rows at a tie.
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
 def encode_cursor(sort: str, row: dict[str, Any]) -> str:
-    values = [row[k] if not isinstance(row[k], uuid.UUID) else str(row[k]) for k, _ in _keys(sort)]
+    values = [_json_value(row[k]) for k, _ in _keys(sort)]
     return base64.urlsafe_b64encode(json.dumps([sort, values]).encode()).decode().rstrip("=")
 
 
@@ -73,8 +89,15 @@ def decode_cursor(sort: str, cursor: str) -> list[Any]:
         values[-1] = uuid.UUID(values[-1])
     except (ValueError, TypeError, AttributeError) as exc:
         raise bad from exc
-    for (k, _), v in zip(keys[:-1], values[:-1]):
-        if not isinstance(v, str if k == "name" else int) or isinstance(v, bool):
+    for i, ((k, _), v) in enumerate(zip(keys[:-1], values[:-1])):
+        if k == "since":
+            try:
+                values[i] = datetime.fromisoformat(v)
+            except (ValueError, TypeError) as exc:
+                raise bad from exc
+            if values[i].tzinfo is None:
+                raise bad
+        elif not isinstance(v, str if k == "name" else int) or isinstance(v, bool):
             raise bad
     return values
 
@@ -99,6 +122,7 @@ WITH inc AS (
   GROUP BY practice_id),
 ranked AS (
   SELECT p.id, p.name, p.kind, p.active, r.score, r.status, r.computed_at, coalesce(r.score, -1) AS skey,
+         coalesce(r.changed_at, p.created_at) AS since,
          coalesce(i.critical, 0)::int AS critical, coalesce(i.high, 0)::int AS high, coalesce(i.medium, 0)::int AS medium,
          coalesce(i.low, 0)::int AS low, coalesce(i.total, 0)::int AS total
   FROM practice p
@@ -119,15 +143,38 @@ SELECT practice_id, day, score, min_score, status FROM readiness_snapshot
 WHERE msp_id = :msp AND practice_id = ANY(:ids) AND day > :since ORDER BY practice_id, day
 """)
 
+_HOURLY = text("""
+SELECT practice_id, hour, score, min_score, status FROM readiness_hourly
+WHERE msp_id = :msp AND practice_id = ANY(:ids) AND hour > :since ORDER BY practice_id, hour
+""")
+
 
 async def trends(session: AsyncSession, msp_id: uuid.UUID, practice_ids: list[uuid.UUID], now: datetime,
                  days: int = TREND_DAYS) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """Each practice's daily points of the last `days` days; until it has two, its hourly points of the last 24 hours
+    (when there are any and at least as many).
+
+    One day is not a trend: a practice scored for the first time today would read "no trend yet"
+    until tomorrow (docs/decisions/0011-portfolio-ties-and-early-trend.md).
+    """
     out: dict[uuid.UUID, list[dict[str, Any]]] = {pid: [] for pid in practice_ids}
     if not practice_ids:
         return out
     rows = await session.execute(_TRENDS, {"msp": msp_id, "ids": practice_ids, "since": (now - timedelta(days=days)).date()})
     for pid, day, score, min_score, status in rows.all():
-        out[pid].append({"day": day, "score": score, "min_score": min_score, "status": status})
+        out[pid].append({"day": day, "at": datetime.combine(day, time(), timezone.utc), "period": "day", "score": score,
+                         "min_score": min_score, "status": status})
+    young = [pid for pid, points in out.items() if len(points) < 2]
+    if young:
+        hourly: dict[uuid.UUID, list[dict[str, Any]]] = {pid: [] for pid in young}
+        rows = await session.execute(_HOURLY, {"msp": msp_id, "ids": young, "since": now - timedelta(hours=24)})
+        for pid, hour, score, min_score, status in rows.all():
+            hourly[pid].append({"day": hour.astimezone(timezone.utc).date(), "at": hour, "period": "hour", "score": score,
+                                "min_score": min_score, "status": status})
+        for pid, points in hourly.items():
+            # A lone daily point says less than the hour it was scored in ("first scored at 9:00").
+            if points and len(points) >= len(out[pid]):
+                out[pid] = points
     return out
 
 

@@ -49,10 +49,16 @@ class ReadinessOut(BaseModel):
 
 
 class TrendPoint(BaseModel):
-    day: date
+    day: date = Field(description="The UTC day of the point")
+    at: datetime = Field(description="Start of the point's period: midnight UTC of the day, or the hour")
+    period: Literal["day", "hour"] = Field(description="hour while the practice has fewer than two days of snapshots")
     score: int
     min_score: int
     status: str
+
+
+class ReadinessTrendOut(BaseModel):
+    points: list[TrendPoint] = Field(description="Oldest first: the last 30 days, or today's hours until there are two days")
 
 
 class IncidentCounts(BaseModel):

@@ -1,7 +1,8 @@
 """Computing, storing and refreshing readiness.
 
 Scores are derived data: `recompute` gathers every source's findings for a batch of practices,
-scores them (scoring.py), upserts `readiness_current` and today's `readiness_snapshot`, and
+scores them (scoring.py), upserts `readiness_current`, today's `readiness_snapshot` and this hour's
+`readiness_hourly` (the trend of a practice's first day), and
 publishes "readiness.changed" when a score or status moved — all in the caller's transaction.
 
 What triggers a recompute: `mark_dirty` (telemetry state changes through the ON_STATE_CHANGED
@@ -26,7 +27,8 @@ from services.core.db import Database, Scope
 from services.core.findings import Finding
 from services.core.practices.models import Practice
 from services.core.readiness import events
-from services.core.readiness.models import ReadinessClaim, ReadinessCurrent, ReadinessDirty, ReadinessSnapshot
+from services.core.readiness.models import (ReadinessClaim, ReadinessCurrent, ReadinessDirty, ReadinessHourly,
+                                            ReadinessSnapshot)
 from services.core.readiness.scoring import Result, Sourced, score
 from services.core.readiness.sources import sources
 from services.core.readiness.weights import load_weights
@@ -47,6 +49,10 @@ FULL_BATCH = 250
 KEEP_CONFIG = "readiness.keep_config"
 # Snapshots are kept at least 13 months for the trend and the monthly reports; 14 to be safe.
 SNAPSHOT_RETENTION_DAYS = 430
+# Hourly points only stand in for the daily trend until a practice has two days of snapshots; two
+# days cover "today" in every viewer's time zone, and the daily task prunes the rest (at most ~72
+# rows a practice between two runs).
+HOURLY_RETENTION = timedelta(days=2)
 
 
 async def compute(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Sequence[uuid.UUID], now: datetime) -> dict[uuid.UUID, Result]:
@@ -85,7 +91,7 @@ async def _enabled_filter(session: AsyncSession, msp_id: uuid.UUID, ids: list[uu
 
 
 async def store(session: AsyncSession, msp_id: uuid.UUID, results: dict[uuid.UUID, Result], now: datetime) -> int:
-    """Upsert current scores and today's snapshots; publish a live event for each score that moved."""
+    """Upsert current scores, today's snapshots and this hour's points; publish a live event for each score that moved."""
     if not results:
         return 0
     ids = list(results)
@@ -121,6 +127,13 @@ async def store(session: AsyncSession, msp_id: uuid.UUID, results: dict[uuid.UUI
         set_={"score": snap.excluded.score, "status": snap.excluded.status, "lost": snap.excluded.lost,
               "findings": snap.excluded.findings, "updated_at": snap.excluded.updated_at,
               "min_score": text("least(readiness_snapshot.min_score, excluded.score)")}))
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    kept = ("msp_id", "practice_id", "score", "min_score", "status", "updated_at")
+    hourly = insert(ReadinessHourly).values([{k: snap[k] for k in kept} | {"hour": hour} for snap in snaps])
+    await session.execute(hourly.on_conflict_do_update(
+        index_elements=["msp_id", "practice_id", "hour"],
+        set_={"score": hourly.excluded.score, "status": hourly.excluded.status, "updated_at": hourly.excluded.updated_at,
+              "min_score": text("least(readiness_hourly.min_score, excluded.score)")}))
     return moved
 
 
@@ -299,10 +312,12 @@ ON CONFLICT (msp_id, practice_id, day) DO NOTHING
 
 
 async def snapshot(session: AsyncSession, msp_id: uuid.UUID, now: datetime) -> None:
-    """Make sure every scored practice has today's snapshot, and drop those past retention."""
+    """Make sure every scored practice has today's snapshot, and drop those and the hourly points past retention."""
     await session.execute(_CARRY_FORWARD, {"msp": msp_id, "day": now.date(), "now": now})
     await session.execute(delete(ReadinessSnapshot).where(
         ReadinessSnapshot.msp_id == msp_id, ReadinessSnapshot.day < (now - timedelta(days=SNAPSHOT_RETENTION_DAYS)).date()))
+    await session.execute(delete(ReadinessHourly).where(
+        ReadinessHourly.msp_id == msp_id, ReadinessHourly.hour < now - HOURLY_RETENTION))
 
 
 async def snapshot_all(db: Database, now: datetime | None = None) -> int:

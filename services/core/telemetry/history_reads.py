@@ -46,8 +46,12 @@ def decode_cursor(cursor: str | None, key_type: type) -> tuple[datetime, Any] | 
         return None
     try:
         at, key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(at), key_type(key)
-    except (ValueError, TypeError):
+        moment = datetime.fromisoformat(at)
+        # A time without its offset is ambiguous (as for `from` and `to`); uuid.UUID(123) is an AttributeError.
+        if moment.tzinfo is None:
+            raise ValueError(at)
+        return moment, key_type(key)
+    except (ValueError, TypeError, AttributeError):
         raise ValidationFailed("The cursor is not valid.", errors=[FieldError("cursor", "use next_cursor from a previous page")])
 
 

@@ -12,7 +12,10 @@ function item(name: string, score: number | null, incidents = none) {
   return {
     practice_id: `p-${name}`, name, kind: "dental", active: true, score,
     status: score === null ? null : score >= 80 ? "ready" : score >= 50 ? "at_risk" : "not_ready",
-    computed_at: null, open_incidents: incidents, trend: [{ day: "2026-02-01", score: 90, min_score: 90, status: "ready" }, { day: "2026-02-02", score: score ?? 90, min_score: 0, status: "ready" }],
+    computed_at: null, open_incidents: incidents, trend: [
+      { day: "2026-02-01", at: "2026-02-01T00:00:00Z", period: "day", score: 90, min_score: 90, status: "ready" },
+      { day: "2026-02-02", at: "2026-02-02T00:00:00Z", period: "day", score: score ?? 90, min_score: 0, status: "ready" },
+    ],
   };
 }
 

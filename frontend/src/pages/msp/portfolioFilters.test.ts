@@ -32,10 +32,25 @@ describe("portfolio filters", () => {
 });
 
 describe("trendWords", () => {
+  const days = (...scores: number[]) =>
+    scores.map((score, i) => ({ day: `2026-03-0${i + 1}`, at: `2026-03-0${i + 1}T00:00:00Z`, period: "day" as const, score, status: "ready" }));
+  const hours = (...scores: number[]) =>
+    scores.map((score, i) => ({ day: "2026-03-03", at: `2026-03-03T0${i + 9}:00:00Z`, period: "hour" as const, score, status: "ready" }));
+  const clock = (iso: string) => new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" }).format(new Date(iso));
+
   it("says the change over the window", () => {
-    expect(trendWords([{ score: 90 }, { score: 80 }, { score: 78 }])).toBe("down 12 points in 3 days");
-    expect(trendWords([{ score: 50 }, { score: 51 }])).toBe("up 1 point in 2 days");
-    expect(trendWords([{ score: 70 }, { score: 70 }])).toBe("steady over 2 days");
-    expect(trendWords([{ score: 70 }])).toBe("no trend yet");
+    expect(trendWords(days(90, 80, 78))).toBe("down 12 points in 3 days");
+    expect(trendWords(days(50, 51))).toBe("up 1 point in 2 days");
+    expect(trendWords(days(70, 70))).toBe("steady over 2 days");
+    expect(trendWords([])).toBe("no trend yet");
+  });
+
+  it("has a trend on a practice's first day, from today's hours in the viewer's clock", () => {
+    expect(trendWords(hours(70, 65, 60))).toBe(`down 10 points since ${clock("2026-03-03T09:00:00Z")}`);
+    expect(trendWords(hours(70, 70))).toBe(`steady since ${clock("2026-03-03T09:00:00Z")}`);
+    const nine = new Date("2026-03-03T09:00:00Z");
+    const range = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" }).formatRange(nine, new Date(nine.getTime() + 3_600_000));
+    expect(trendWords(hours(70))).toBe(`first scored ${range}`);
+    expect(range).toMatch(/\d:00.*\d:00/);
   });
 });

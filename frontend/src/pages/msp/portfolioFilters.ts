@@ -1,4 +1,5 @@
 // Portfolio filters live in the URL (shareable, survive reload) and map onto the API's query.
+import { whenWords, type TrendPointLike } from "../../components/charts/readinessTrend";
 
 export type StatusFilter = "ready" | "at_risk" | "not_ready";
 export type SortKey = "score" | "-score" | "name" | "-name" | "open_incidents" | "-open_incidents";
@@ -66,13 +67,30 @@ export function hasFilters(filters: PortfolioFilters): boolean {
   return filters.q.trim() !== "" || filters.statuses.length > 0 || filters.critical !== "any";
 }
 
-/** Change over the trend window in words: "down 12 points in 30 days". */
-export function trendWords(trend: readonly { score: number }[]): string {
+const clock = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+
+/** An hourly point covers its whole hour: "7:00 – 8:00 PM", not "at 7:00 PM" for a score made at 7:30. */
+function hourRange(at: string): string {
+  const start = new Date(at);
+  return clock.formatRange(start, new Date(start.getTime() + 3_600_000));
+}
+
+/**
+ * Change over the trend window in words: "down 12 points in 30 days"; on a practice's first day
+ * (hourly points) "up 5 points since 9:00 AM" in the viewer's clock.
+ */
+export function trendWords(trend: readonly TrendPointLike[]): string {
   const first = trend[0];
   const last = trend[trend.length - 1];
-  if (!first || !last || trend.length < 2) return "no trend yet";
+  if (!first || !last) return "no trend yet";
+  if (trend.length < 2) return first.period === "hour" ? `first scored ${hourRange(first.at)}` : `first scored ${whenWords(first)}`;
   const delta = last.score - first.score;
+  const points = `${Math.abs(delta)} point${Math.abs(delta) === 1 ? "" : "s"}`;
+  if (last.period === "hour") {
+    const since = whenWords(first).replace(/^at /, "since ");
+    return delta === 0 ? `steady ${since}` : `${delta > 0 ? "up" : "down"} ${points} ${since}`;
+  }
   const days = trend.length;
   if (delta === 0) return `steady over ${days} days`;
-  return `${delta > 0 ? "up" : "down"} ${Math.abs(delta)} point${Math.abs(delta) === 1 ? "" : "s"} in ${days} days`;
+  return `${delta > 0 ? "up" : "down"} ${points} in ${days} days`;
 }

@@ -20,9 +20,20 @@ const READINESS = {
   changed_at: new Date().toISOString(),
 };
 
+const TREND = {
+  points: [
+    { day: "2026-03-01", at: "2026-03-01T00:00:00Z", period: "day", score: 82, min_score: 82, status: "ready" },
+    { day: "2026-03-02", at: "2026-03-02T00:00:00Z", period: "day", score: 62, min_score: 60, status: "at_risk" },
+  ],
+};
+
 describe("readiness", () => {
   it("shows the score in words, components worst first and every finding with its remediation", async () => {
-    fakeApi({ "GET /api/v1/auth/session": json(SESSION_OK), [`GET ${practiceUrl("/readiness")}`]: json(READINESS) });
+    fakeApi({
+      "GET /api/v1/auth/session": json(SESSION_OK),
+      [`GET ${practiceUrl("/readiness")}`]: json(READINESS),
+      [`GET ${practiceUrl("/readiness/trend")}`]: json(TREND),
+    });
     renderApp("/", PAGES);
     expect(await screen.findByText("At risk")).toHaveTextContent("At risk, score 62 out of 100");
     const rows = within(screen.getByRole("table")).getAllByRole("rowheader").map((r) => r.textContent);
@@ -32,6 +43,8 @@ describe("readiness", () => {
     expect(screen.getAllByText("Add a backup job that copies this system offsite.")).toHaveLength(2);
     expect(screen.getByText("1 more finding that restates one above (no extra points)")).toBeInTheDocument();
     expect(screen.getByText("Exercises: no exercises recorded")).toBeInTheDocument();
+    expect(await screen.findByRole("img", { name: /^Over the last 2 days, the score went from 82 on Mar 1 to 62 on Mar 2/ })).toBeInTheDocument();
+    expect(screen.getByText("Became at risk on Mar 2 (score 62)")).toBeInTheDocument();
   });
 
   it("opens first when an MSP technician opens a practice", async () => {
