@@ -113,7 +113,7 @@ def test_a_technician_reads_what_was_refused_from_an_agent(world, app_url, as_pe
     page.get_by_role("button", name=re.compile("^Refused reports")).first.click()
     panel = page.locator("section", has=page.get_by_role("heading", name=re.compile("^Reports refused from")))
     expect(panel).to_contain_text("Some reports in the batch were not valid")
-    expect(panel).to_contain_text("Backup run (report 1 of the batch): the backup job names no backup job of this agent's site")
+    expect(panel).to_contain_text("Backup run (report 1 of the batch): the report names no backup job of this agent's site")
     settle(page)
     check_accessibility(page, f"agents with refused reports at {width}px")
     text = panel.inner_text()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { eventWords, fieldWords, reasonWords } from "./telemetryWords";
+import { eventWords, fieldWords, reasonWords, refusalWords } from "./telemetryWords";
 
 describe("telemetry in words", () => {
   it("puts the field in words and ends the sentence once", () => {
@@ -16,5 +16,12 @@ describe("telemetry in words", () => {
     expect(fieldWords("job")).toBe("the backup job");
     expect(eventWords("link_sample")).toBe("Internet link check");
     expect(eventWords("toaster")).toBe("Report of an unknown kind");
+  });
+});
+
+describe("refusalWords", () => {
+  it("makes the report the subject of a refusal of the object it names, and the field otherwise", () => {
+    expect(refusalWords("job", "names no backup job of this agent's site")).toBe("the report names no backup job of this agent's site");
+    expect(refusalWords("bytes", "must be at least 0")).toBe("the size must be at least 0");
   });
 });

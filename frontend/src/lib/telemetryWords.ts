@@ -67,3 +67,10 @@ export function reasonWords(field: string | null | undefined, reason: string): s
   const sentence = text.charAt(0).toUpperCase() + text.slice(1);
   return /[.!?)]$/.test(sentence) ? sentence : `${sentence}.`;
 }
+
+/** One refused field of a batch in words: "the size must be at least 0". A refusal of the object
+ * a report names ("names no backup job of this agent's site") reads with the report as its
+ * subject, not "the backup job names no backup job …". */
+export function refusalWords(field: string | null | undefined, message: string): string {
+  return /^names\b/.test(message) ? `the report ${message}` : `${fieldWords(field)} ${message}`;
+}

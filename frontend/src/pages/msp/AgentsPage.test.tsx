@@ -77,7 +77,7 @@ describe("agents", () => {
     await user.click(button);
     expect(await screen.findByText("Reports refused from frontdesk-pc")).toHaveFocus();
     const item = (await screen.findByText(/Some reports in the batch were not valid/)).closest("li")!;
-    expect(item).toHaveTextContent("Backup run (report 2 of the batch): the backup job names no job of this agent's practice");
+    expect(item).toHaveTextContent("Backup run (report 2 of the batch): the report names no job of this agent's practice");
     expect(item).toHaveTextContent("sent 3 times");
     expect(item).not.toHaveTextContent("2026-03-01T");
   }, 20_000);

@@ -10,7 +10,7 @@ import { Page } from "../../components/Page";
 import { ProblemMessage } from "../../components/ProblemMessage";
 import { TelemetryStallNotice } from "../../components/TelemetryStallNotice";
 import { formatAgo, formatDateTime } from "../../lib/format";
-import { eventWords, fieldWords } from "../../lib/telemetryWords";
+import { eventWords, refusalWords } from "../../lib/telemetryWords";
 
 /** The server says whether an agent is silent (heartbeat interval plus the alert policy's grace for
  * its site: the same rule as the agent-silent alert and the dead man's switch), so the page agrees.
@@ -257,7 +257,7 @@ function RefusalItem({ refusal }: { refusal: Refusal }) {
               {e.event_index !== null && e.event_index !== undefined
                 ? `${eventWords(e.event_type)} (report ${e.event_index + 1} of the batch): `
                 : ""}
-              {fieldWords(e.field)} {e.message}
+              {refusalWords(e.field, e.message)}
             </li>
           ))}
         </ul>
