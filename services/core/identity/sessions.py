@@ -63,14 +63,15 @@ async def lock_for_privilege_change(db: AsyncSession, s: UserSession, user: User
     other waits, then finds the secret replaced by the first's renewal and is refused, so it can
     neither reuse the time step (read again here, under the user's lock) nor overwrite the renewal
     (docs/decisions/0004-session-renewal.md). Rows before the audit lock (0005)."""
-    locked = await db.scalar(select(UserSession).where(UserSession.id == s.id, UserSession.token_hash == s.token_hash,
-                                                       UserSession.ended_at.is_(None))
-                             .with_for_update().execution_options(populate_existing=True))
-    if locked is None:
-        raise Unauthorized("Your session has ended; sign in again.")
+    # The user's row before its sessions, as a password reset changes them.
+    presented = s.token_hash
     fresh = await db.scalar(select(User).where(User.id == user.id).with_for_update()
                             .execution_options(populate_existing=True))
-    assert fresh is not None  # a session's user cannot be deleted under its lock
+    locked = await db.scalar(select(UserSession).where(UserSession.id == s.id, UserSession.token_hash == presented,
+                                                       UserSession.ended_at.is_(None))
+                             .with_for_update().execution_options(populate_existing=True))
+    if fresh is None or locked is None:
+        raise Unauthorized("Your session has ended; sign in again.")
     return locked, fresh
 
 
