@@ -40,11 +40,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("msp_id", "practice_id", "hour", name="pk_readiness_hourly"),
     )
     enable_tenant_rls("readiness_hourly")
+    # The seed spans every tenant, and both tables force row-level security on their owner too (a
+    # NOSUPERUSER owner would read no current score and seed nothing): lifted for this statement
+    # alone, as 0017 does for its backfill.
+    for table in ("readiness_current", "readiness_hourly"):
+        op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
     op.execute("""
 INSERT INTO readiness_hourly (msp_id, practice_id, hour, score, min_score, status, updated_at)
 SELECT msp_id, practice_id, date_trunc('hour', computed_at), score, score, status, computed_at
 FROM readiness_current WHERE computed_at > now() - interval '2 days'
 """)
+    for table in ("readiness_current", "readiness_hourly"):
+        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
 
 
 def downgrade() -> None:
