@@ -164,6 +164,21 @@ async def test_a_failover_to_the_backup_link_marks_it_on_backup_until_it_ends(cl
     assert len(history) == 1 and history[0]["ended_at"] is not None
 
 
+async def test_two_failovers_of_the_same_instant_are_told_apart_by_the_links_names_in_every_tenant(client, db, tenant,
+                                                                                                   other_tenant):
+    # Ids are random per tenant; the outcome must not be: the failover to the link whose name sorts
+    # last counts as the latest (here LTE, so the site is on its backup link).
+    started = at(30)
+    for t in (tenant, other_tenant):
+        agent = await create_agent(db, t.site)
+        await create_link(db, t.site, "Fiber")
+        backup = await create_link(db, t.site, "LTE", role="backup")
+        await send_and_process(client, db, agent, [
+            ev("failover", at(29), from_link="LTE", to_link="Fiber", started_at=started),
+            ev("failover", at(29), from_link="Fiber", to_link="LTE", started_at=started)])
+        assert (await link_state(db, t.msp_id, backup.id))["on_backup_since"] == started
+
+
 async def test_heartbeats_move_last_seen_and_lift_the_silent_mark(client, db, tenant):
     agent = await create_agent(db, tenant.site)
     async with db.transaction(Scope(tenant.msp_id)) as s:

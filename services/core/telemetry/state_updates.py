@@ -228,9 +228,13 @@ async def update_links(session: AsyncSession, msp_id: uuid.UUID, samples: list[S
 # ended, onto a backup or hotspot link, puts that link "on backup since" its start.
 _ON_BACKUP = text("""
 WITH latest AS (
+  -- Failovers that started at the same instant are told apart by the links' names, not their ids:
+  -- the outcome then depends on what the practice called its links, never on random ids.
   SELECT DISTINCT ON (f.site_id) f.site_id, f.to_link_id, f.started_at, f.ended_at FROM failover_event f
+    LEFT JOIN link tl ON tl.msp_id = f.msp_id AND tl.id = f.to_link_id
+    LEFT JOIN link fl ON fl.msp_id = f.msp_id AND fl.id = f.from_link_id
    WHERE f.msp_id = :msp AND f.site_id = ANY(CAST(:sites AS uuid[]))
-   ORDER BY f.site_id, f.started_at DESC, f.to_link_id DESC, f.from_link_id DESC)
+   ORDER BY f.site_id, f.started_at DESC, tl.name DESC, fl.name DESC, f.to_link_id DESC, f.from_link_id DESC)
 INSERT INTO link_state AS s (msp_id, link_id, practice_id, site_id, flaps_last_hour, transitions, on_backup_since, updated_at)
 SELECT l.msp_id, l.id, l.practice_id, l.site_id, 0, '{}',
        CASE WHEN la.to_link_id = l.id AND la.ended_at IS NULL AND l.role IN ('backup', 'hotspot') THEN la.started_at END, now()
