@@ -81,8 +81,9 @@ async def link(db: Database, t: Tenant, *, role: str = "primary", site_id: uuid.
 
 
 async def link_state(db: Database, t: Tenant, li: Link, **values: Any) -> None:
+    values = {"flaps_last_hour": 0, "transitions": [], **values}
     await add(db, t.msp_id, LinkState(msp_id=t.msp_id, link_id=li.id, practice_id=t.practice.id, site_id=li.site_id,
-                                      flaps_last_hour=0, transitions=[], **values))
+                                      **values))
 
 
 async def agent(db: Database, t: Tenant, last_seen: datetime | None, site_id: uuid.UUID | None = None,

@@ -1,6 +1,8 @@
 """Scheduled alert jobs: deliver the notification outbox, escalate unacknowledged incidents, and
-evaluate the rules that change with time alone (RPO aging, silent agents, overdue tests, plan
-findings). Telemetry-driven evaluation runs in the telemetry batch itself (the ON_STATE_CHANGED hook).
+evaluate the rules that change with time alone (RPO aging, silent agents, overdue tests), which
+rescores the practices whose conditions changed in the same transaction. Telemetry-driven evaluation
+runs in the telemetry batch itself (the ON_STATE_CHANGED hook); plan and inventory findings become
+incidents when readiness computes them (services/worker/tasks_readiness.py).
 
 Every job holds a queueing lock (a slow run is never stacked with its successors) and is safe to run
 twice: evaluation converges on the same incidents, dispatch claims rows with SKIP LOCKED.
@@ -85,13 +87,6 @@ async def dispatch_outbox(timestamp: int) -> None:
 async def evaluate_time_based(timestamp: int) -> None:
     """Rules that fire as time passes without telemetry: RPO aging, silence, overdue tests."""
     await evaluate_all(database(), include_findings=False)
-
-
-@app.periodic(cron="*/15 * * * *")
-@app.task(name="alerts.evaluate_findings", queue="alerts", queueing_lock="alerts.evaluate_findings")
-async def evaluate_findings(timestamp: int) -> None:
-    """Plan and inventory findings (review overdue, acknowledgements missing …) as low-urgency incidents."""
-    await evaluate_all(database(), include_findings=True)
 
 
 @app.periodic(cron="* * * * *")

@@ -29,7 +29,10 @@ async def test_the_dashboard_has_score_trend_systems_backups_links_incidents_and
     r = await client.get(f"/api/v1/practices/{tenant.practice.id}/dashboard")
     assert r.status_code == 200, r.text
     d = r.json()
-    assert d["readiness"]["score"] == 100 and d["trend"][-1]["score"] == 100
+    # The open incident is the condition: readiness charges it (a perfect practice otherwise).
+    (charged,) = [f for f in d["readiness"]["findings"] if f["points"]]
+    assert (charged["rule_id"], charged["points"], charged["condition"]["clearing_since"]) == ("link.down", 10, None)
+    assert d["readiness"]["score"] == 90 and d["trend"][-1]["score"] == 90
     ehr = d["systems"][0]
     assert (ehr["name"], ehr["target_rpo_minutes"], ehr["target_rto_minutes"]) == ("EHR", 1440, 240)
     if d["recovery_available"]:

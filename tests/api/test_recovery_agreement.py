@@ -10,7 +10,7 @@ from services.core.alerts import rules as R
 from services.core.alerts.rules import ago
 from services.core.base import utcnow
 from services.core.db import Scope
-from services.core.readiness.live_rules import live_findings
+from services.core.readiness.live_rules import open_conditions
 from tests import factories_alerts as fa
 from tests.factories import sign_in
 from tests.factories_inventory import create_job, create_system
@@ -40,9 +40,9 @@ async def test_a_failed_newest_restore_test_is_judged_alike_by_the_dashboard_and
     assert row["last_restore_test_success"] is False
     assert row["achieved_rto_minutes"] is None and row["rto_compliant"] is False
 
-    # The readiness findings (the rules' evaluation as the readiness score reads it) say the same.
+    # The readiness findings (the open incidents, as the readiness score reads them) say the same.
     async with db.transaction(Scope(tenant.msp_id)) as s:
-        findings = (await live_findings(s, tenant.msp_id, [tenant.practice.id], utcnow()))[tenant.practice.id]
+        findings = (await open_conditions(s, tenant.msp_id, [tenant.practice.id], utcnow())).live[tenant.practice.id]
     about_ehr = {(f.rule_id, f.subject_id): f for f in findings if f.subject_id.startswith(str(ehr.id))}
     assert set(about_ehr) == {(R.RPO_BREACHED, f"{ehr.id}:offsite"), (R.RTO_ABOVE_TARGET, str(ehr.id))}
     assert about_ehr[R.RPO_BREACHED, f"{ehr.id}:offsite"].measured == ago(row["achieved_offsite_rpo_minutes"])
@@ -59,8 +59,10 @@ async def test_a_failed_newest_restore_test_is_judged_alike_by_the_dashboard_and
     (row,) = (await client.get(f"/api/v1/practices/{tenant.practice.id}/telemetry/systems/recovery")).json()
     assert row["achieved_rto_minutes"] == pytest.approx(60, abs=0.1) and row["rto_compliant"] is True
     async with db.transaction(Scope(tenant.msp_id)) as s:
-        findings = (await live_findings(s, tenant.msp_id, [tenant.practice.id], utcnow()))[tenant.practice.id]
-    assert not [f for f in findings if f.rule_id == R.RTO_ABOVE_TARGET]
+        conditions = await open_conditions(s, tenant.msp_id, [tenant.practice.id], utcnow())
+    # The condition is clearing: it ends, in readiness and as an incident at once, when the incident resolves.
+    state = conditions.state[tenant.practice.id][(R.RTO_ABOVE_TARGET, "system", str(ehr.id))]
+    assert state["clearing_since"] is not None
 
 
 async def test_the_systems_gauges_and_readiness_agree_on_every_required_copy(client, db, tenant, other_tenant):

@@ -23,28 +23,40 @@ async def _policy(db, t, **values):
         await s.execute(update(AlertPolicy).where(AlertPolicy.msp_id == t.msp_id).values(**values))
 
 
-async def test_a_link_flapping_50_times_in_10_minutes_makes_one_incident_and_two_notifications(db, tenant):
+async def test_a_link_flapping_50_times_in_10_minutes_is_one_flapping_incident_with_two_notifications(db, tenant):
+    """Each drop lasts 6 s, shorter than link.down's hold: no link-down incident; the flapping rule
+    makes one incident, notified once, that resolves once the hour of flaps has passed."""
     c = await fa.channel(db, tenant.msp_id, "pagerduty", secret="k" * 32)
     await fa.route(db, tenant.msp_id, c)
     await fa.link(db, tenant, role="backup", up=True)
     li = await fa.link(db, tenant, up=True)
-    now = T0
+    now, changes = T0, []
     for _ in range(50):  # down 6 s, up 6 s: 50 flaps in 10 minutes
-        await fa.link_state(db, tenant, li, up=False, state_since=now)
+        changes.append(now)
+        await fa.link_state(db, tenant, li, up=False, state_since=now, transitions=list(changes))
         await fa.evaluate(db, tenant, now)
         now += timedelta(seconds=6)
-        await fa.link_state(db, tenant, li, up=True, state_since=now)
+        changes.append(now)
+        await fa.link_state(db, tenant, li, up=True, state_since=now, transitions=list(changes))
         await fa.evaluate(db, tenant, now)
         now += timedelta(seconds=6)
     assert now - T0 == minutes(10)
-    await fa.evaluate(db, tenant, now + minutes(6))  # stays up: resolves
-    found = await fa.incidents(db, tenant.msp_id, R.LINK_DOWN)
-    assert len(found) == 1 and found[0].resolved_at is not None and found[0].reopen_count == 0
+    assert await fa.incidents(db, tenant.msp_id, R.LINK_DOWN) == []
+    (flapping,) = await fa.incidents(db, tenant.msp_id, R.LINK_FLAPPING)
+    assert flapping.resolved_at is None and flapping.measured == "50 times in the last hour"
+    await fa.evaluate(db, tenant, now + minutes(55))  # half the flaps are still within the hour
+    assert (await fa.incidents(db, tenant.msp_id, R.LINK_FLAPPING))[0].measured == "25 times in the last hour"
+    await fa.evaluate(db, tenant, now + minutes(61))  # the last flaps left the hour: clearing
+    await fa.evaluate(db, tenant, now + minutes(67))  # stays up: resolves
+    (flapping,) = await fa.incidents(db, tenant.msp_id, R.LINK_FLAPPING)
+    assert flapping.resolved_at is not None and flapping.reopen_count == 0
     assert [o.action for o in await fa.outbox(db, tenant.msp_id)] == ["trigger", "resolve"]
 
 
 async def test_flapping_past_the_hysteresis_reopens_the_same_incident_and_respects_the_notification_cap(db, tenant):
-    await _policy(db, tenant, resolve_after_minutes=0, resolve_after_evaluations=1, max_notifications_per_hour=3)
+    # The lifecycle alone: every drop counts at once (no hold) and the flapping rule is off.
+    await _policy(db, tenant, resolve_after_minutes=0, resolve_after_evaluations=1, max_notifications_per_hour=3,
+                  rules={R.LINK_DOWN: {"params": {"hold_minutes": 0}}, R.LINK_FLAPPING: {"enabled": False}})
     c = await fa.channel(db, tenant.msp_id, "pagerduty", secret="k" * 32)
     await fa.route(db, tenant.msp_id, c)
     await fa.link(db, tenant, role="backup", up=True)

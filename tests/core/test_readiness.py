@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -23,9 +24,13 @@ from services.core.telemetry.hooks import state_changed
 from tests.factories_readiness import build_perfect_practice, execute
 
 
-async def readiness(db, practice):
+async def readiness(db, practice, now=None):
     async with db.transaction(Scope(practice.msp_id)) as s:
-        return (await service.recompute(s, practice.msp_id, [practice.id]))[practice.id]
+        return (await service.recompute(s, practice.msp_id, [practice.id], now))[practice.id]
+
+
+# The policy's default resolve hysteresis (5 minutes and 2 evaluations), and a minute more.
+SETTLED = timedelta(minutes=6)
 
 
 @pytest.fixture
@@ -46,7 +51,7 @@ FAULTS = [
      "UPDATE backup_job SET encrypted = false WHERE msp_id = :m AND id = :offsite",
      "UPDATE backup_job SET encrypted = true WHERE msp_id = :m AND id = :offsite"),
     ("backup link down", "link.down",
-     "UPDATE link_state SET up = false, state_since = now() WHERE msp_id = :m AND link_id = :backup",
+     "UPDATE link_state SET up = false, state_since = now() - interval '10 minutes' WHERE msp_id = :m AND link_id = :backup",
      "UPDATE link_state SET up = true WHERE msp_id = :m AND link_id = :backup"),
     ("restore slower than the RTO", "testing.rto_above_target",
      "UPDATE system SET rto_minutes = 30 WHERE msp_id = :m AND id = :ehr",
@@ -77,7 +82,16 @@ async def test_each_finding_lowers_the_score_by_its_documented_weight_and_fixing
     assert charged[0]["points"] == charged[0]["deduction"] == expected
     assert charged[0]["remediation"] and charged[0]["hipaa"]
     await execute(owner_db, perfect.practice.msp_id, fixes, **{k: v for k, v in ids.items() if f":{k}" in fixes})
-    assert (await readiness(db, perfect.practice)).score == 100
+    fixed = await readiness(db, perfect.practice)
+    if rule_id.startswith(("inventory.", "plan.")):
+        # A written fact ends at once, its incident with it (decision 0013).
+        assert fixed.score == 100
+        return
+    # A live condition ends when its incident resolves, after the policy's hysteresis: until then it
+    # is listed as clearing and keeps its points (decision 0013).
+    clearing = [f for f in fixed.findings if f["rule_id"] == rule_id]
+    assert fixed.score == broken.score and clearing[0]["condition"]["clearing_since"], fixed.findings
+    assert (await readiness(db, perfect.practice, utcnow() + SETTLED)).score == 100
 
 
 async def test_a_missing_staff_acknowledgement_costs_people_points_until_acknowledged(db, tenant, perfect):
@@ -103,26 +117,39 @@ async def test_msp_weights_change_what_a_finding_costs(db, tenant, perfect):
     assert (await readiness(db, perfect.practice)).score == 75
 
 
-async def test_state_changes_mark_practices_dirty_and_the_sweep_recomputes_them_once(db, tenant, perfect):
+async def test_a_batch_rescores_in_its_transaction_and_edits_are_rescored_by_the_sweep_once(db, tenant, perfect):
     m = tenant.msp_id
     await readiness(db, perfect.practice)
-    await execute(db, m, "UPDATE link_state SET up = false WHERE msp_id = :m AND link_id = :l", m=m, l=perfect.backup.id)
+    await execute(db, m, "UPDATE link_state SET up = false, state_since = now() - interval '10 minutes'"
+                         " WHERE msp_id = :m AND link_id = :l", m=m, l=perfect.backup.id)
     async with db.transaction(Scope(m)) as s:
         await state_changed(s, m, {tenant.practice.id}, utcnow())
+        # Rescored in the batch's own transaction, with the incident it opened (decision 0013).
+        row = await s.get(ReadinessCurrent, (m, tenant.practice.id), populate_existing=True)
+        assert row.score == 100 - DEFAULT_WEIGHTS.deductions[Severity.medium]
+        assert [f["rule_id"] for f in row.findings if f["condition"]] == ["link.down"]
+    await execute(db, m, "UPDATE backup_job SET encrypted = false WHERE msp_id = :m AND id = :j", m=m, j=perfect.offsite.id)
+    async with db.transaction(Scope(m)) as s:
+        await service.mark_dirty(s, m, tenant.practice.id)
     assert await service.recompute_dirty(db) >= 1
     async with db.transaction(Scope(m)) as s:
         row = await s.get(ReadinessCurrent, (m, tenant.practice.id))
-        assert row.score == 100 - DEFAULT_WEIGHTS.deductions[Severity.medium]
+        charged = {f["rule_id"]: f["points"] for f in row.findings if f["points"]}
+        assert charged == {"link.down": DEFAULT_WEIGHTS.deductions[Severity.medium],
+                           "inventory.backup_not_encrypted": DEFAULT_WEIGHTS.deductions[Severity.high]}
+        assert row.score == 100 - sum(charged.values())
         assert await s.scalar(text("SELECT count(*) FROM readiness_dirty WHERE msp_id = :m"), {"m": m}) == 0
 
 
 async def test_the_snapshot_keeps_the_days_last_and_lowest_score(db, tenant, perfect):
     m, p = tenant.msp_id, tenant.practice.id
     await readiness(db, perfect.practice)
-    await execute(db, m, "UPDATE link_state SET up = false WHERE msp_id = :m AND link_id = :l", m=m, l=perfect.backup.id)
+    await execute(db, m, "UPDATE link_state SET up = false, state_since = now() - interval '10 minutes'"
+                         " WHERE msp_id = :m AND link_id = :l", m=m, l=perfect.backup.id)
     await readiness(db, perfect.practice)
     await execute(db, m, "UPDATE link_state SET up = true WHERE msp_id = :m AND link_id = :l", m=m, l=perfect.backup.id)
     await readiness(db, perfect.practice)
+    await readiness(db, perfect.practice, utcnow() + SETTLED)
     async with db.transaction(Scope(m)) as s:
         await service.snapshot(s, m, utcnow())
         snap = await s.scalar(select(ReadinessSnapshot).where(ReadinessSnapshot.msp_id == m, ReadinessSnapshot.practice_id == p))

@@ -48,6 +48,14 @@ async def dirty(db, tenant) -> set:
         return set((await s.scalars(text("SELECT practice_id FROM readiness_dirty WHERE msp_id = :m"), {"m": tenant.msp_id})).all())
 
 
+async def scored(db, tenant) -> tuple:
+    """When the practice was last scored, and the rules its findings name."""
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        row = (await s.execute(text("SELECT computed_at, findings FROM readiness_current WHERE msp_id = :m AND practice_id = :p"),
+                               {"m": tenant.msp_id, "p": tenant.practice.id})).first()
+    return (row[0], {f["rule_id"] for f in row[1]}) if row else (None, set())
+
+
 async def clear_dirty(db, tenant) -> None:
     async with db.transaction(Scope(tenant.msp_id)) as s:
         await s.execute(text("DELETE FROM readiness_dirty WHERE msp_id = :m"), {"m": tenant.msp_id})
@@ -60,12 +68,14 @@ async def test_healthy_heartbeats_and_samples_do_not_evaluate_the_practice(clien
     await send_and_process(client, db, agent, [heartbeat(1), sample_event("Fiber", at(1), latency_ms=20)])
     assert evaluated == [{tenant.practice.id}]
     await clear_dirty(db, tenant)
+    first = await scored(db, tenant)
     # More of the same: figures move but stay under the thresholds, the agent keeps its rhythm.
     for i, latency in enumerate((25, 31, 18)):
         await send_and_process(client, db, agent, [heartbeat(0.5 - i / 10), sample_event("Fiber", at(0.5 - i / 10), latency_ms=latency,
                                                                                          loss_pct=0.5, jitter_ms=3)])
     assert evaluated == [{tenant.practice.id}]
-    assert await dirty(db, tenant) == set()  # readiness needs no rescoring either
+    # Readiness needs no rescoring either.
+    assert await dirty(db, tenant) == set() and await scored(db, tenant) == first
 
 
 async def test_a_sample_that_pushes_loss_over_the_threshold_opens_its_incident_in_the_same_batch(client, db, tenant, evaluated):
@@ -76,7 +86,8 @@ async def test_a_sample_that_pushes_loss_over_the_threshold_opens_its_incident_i
     await send_and_process(client, db, agent, [sample_event("Fiber", at(2), loss_pct=9.0)])  # rolling loss 4.5 % > 2 %
     (inc,) = await fa.incidents(db, tenant.msp_id, R.LINK_LOSS, active=True)
     assert inc.subject_id == str(link.id)
-    assert len(evaluated) == 2 and tenant.practice.id in await dirty(db, tenant)
+    # Readiness was rescored by the same batch, with the incident as its finding (decision 0013).
+    assert len(evaluated) == 2 and R.LINK_LOSS in (await scored(db, tenant))[1]
 
 
 async def test_the_policy_threshold_override_counts_for_the_crossing(client, db, tenant, evaluated):
@@ -144,9 +155,9 @@ async def test_an_agent_that_enrolled_and_never_reported_is_caught_by_both_sched
     await evaluate_all(db, include_findings=False)
     (inc,) = await fa.incidents(db, tenant.msp_id, R.AGENT_SILENT, active=True)
     assert inc.subject_id == str(agent.agent_id) and inc.clear_since is None
-    await clear_dirty(db, tenant)
-    assert await deadman.sweep(db) >= 1  # marks it and asks readiness to rescore the practice
-    assert tenant.practice.id in await dirty(db, tenant)
+    # The same pass that opened the incident charged it in readiness.
+    assert R.AGENT_SILENT in (await scored(db, tenant))[1]
+    assert await deadman.sweep(db) >= 1  # marks it offline too
 
     await send_and_process(client, db, agent, [heartbeat(0)])
     (inc,) = await fa.incidents(db, tenant.msp_id, R.AGENT_SILENT, active=True)

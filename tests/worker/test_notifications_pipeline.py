@@ -37,7 +37,8 @@ async def test_all_links_reported_down_open_one_outage_incident(client, db, tena
     agent = await create_agent(db, tenant.site)
     await create_link(db, tenant.site, "Fiber")
     await create_link(db, tenant.site, "LTE", role="backup", medium="5g_lte")
-    await send_and_process(client, db, agent, [sample_event("Fiber", at(2), up=False), sample_event("LTE", at(1), up=False)])
+    # Both down for longer than the rules' two-minute hold.
+    await send_and_process(client, db, agent, [sample_event("Fiber", at(4), up=False), sample_event("LTE", at(3), up=False)])
     open_ = await fa.incidents(db, tenant.msp_id, active=True)
     outage = [i for i in open_ if i.rule_id == R.INTERNET_OUTAGE]
     assert len(outage) == 1

@@ -4,14 +4,19 @@ transaction.
 Called by the telemetry worker after every batch (registered in ON_STATE_CHANGED below) for the
 practices where the batch can change a rule's outcome (relevance.py), and by the periodic task
 every minute for every rule of every active practice (time alone ages RPOs, silences agents and
-makes tests overdue; it also refreshes the incidents' measured values), which every 15 minutes
-also brings in the plan and inventory findings as low-urgency incidents.
+makes tests overdue; it also refreshes the incidents' measured values). Readiness's own computation
+(services/core/readiness/service.py: after plan and inventory edits and hourly) evaluates too, with
+the plan and inventory findings it scores, which become low-urgency incidents.
+
+An incident is the condition itself: the open incidents of a practice are its live findings in
+readiness, and every evaluation that changes what readiness shows rescores the practice in its own
+transaction (ON_JUDGED; docs/decisions/0013-one-judgement.md).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -25,11 +30,27 @@ from services.core.alerts.models import Incident, IncidentStatus, Urgency
 from services.core.alerts.rules import AGENT_SILENT, INTERNET_OUTAGE, SINGLE_CIRCUIT, Hit, catalogue, get
 from services.core.alerts.outbox import enqueue
 from services.core.db import driver_connection
+from services.core.findings import Finding
 from services.core.practices.models import Practice
 from services.core.telemetry.hooks import ON_STATE_CHANGED, StateChange
 
 # A plan/inventory finding that says the same as a live rule, about the same subject, gives way to it.
 SAME_AS_LIVE = {"inventory.single_link": SINGLE_CIRCUIT}
+
+# Called at the end of an evaluation with the practices whose conditions changed in a way their
+# readiness shows, in the evaluation's transaction: readiness registers its rescoring here
+# (services/core/readiness/service.py), so a condition reaches the score in the very transaction
+# that opens, clears or resolves its incident (docs/decisions/0013-one-judgement.md).
+Judged = Callable[[AsyncSession, uuid.UUID, set[uuid.UUID], datetime], Awaitable[None]]
+ON_JUDGED: list[Judged] = []
+
+
+async def judged(session: AsyncSession, msp_id: uuid.UUID, practice_ids: set[uuid.UUID], now: datetime) -> None:
+    """Tell readiness that these practices' conditions changed outside an evaluation (a person
+    resolved an incident by hand)."""
+    if practice_ids:
+        for hook in ON_JUDGED:
+            await hook(session, msp_id, practice_ids, now)
 
 
 def live_hits(p: PracticeFacts, view: policy.PolicyView, now: datetime) -> list[Hit]:
@@ -66,17 +87,25 @@ def finding_hits(p: PracticeFacts, view: policy.PolicyView, live: list[Hit]) -> 
 
 
 async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[uuid.UUID], now: datetime,
-                             *, include_findings: bool = False, config: alert_config.AlertConfig | None = None) -> None:
-    """Open, refresh and settle the incidents of these practices. Never commits.
+                             *, include_findings: bool = False, config: alert_config.AlertConfig | None = None,
+                             written: dict[uuid.UUID, list[Finding]] | None = None, rescore: bool = True) -> set[uuid.UUID]:
+    """Open, refresh and settle the incidents of these practices. Never commits. Returns the
+    practices whose conditions changed in a way their readiness shows.
 
     config: the MSP's alerting configuration when the caller has it (alerts/config.py); read
-    afresh otherwise."""
+    afresh otherwise. written: the plan and inventory findings when the caller computed them
+    (readiness does, to score the same ones); implies include_findings. rescore: run ON_JUDGED for
+    the practices that changed (readiness's own computation passes False: it scores next)."""
     ids = sorted(set(practice_ids))
     if not ids:
-        return
+        return set()
     await locks.lock_practices(session, ids)
     facts = await gather.load(session, msp_id, ids)
-    if include_findings:
+    if written is not None:
+        include_findings = True
+        for p in facts.values():
+            p.plan_findings = list(written.get(p.practice_id, []))
+    elif include_findings:
         findings = await gather.plan_findings(session, msp_id, list(facts), now)
         for p in facts.values():
             p.plan_findings = findings[p.practice_id]
@@ -113,13 +142,23 @@ async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_
     for key, inc in bulk.open.items():
         if key in seen or inc.resolved_at is not None or inc.practice_id not in facts:
             continue
-        # Plan/inventory incidents are only judged when their findings were computed.
-        if get(inc.rule_id) is None and not include_findings:
+        # Plan/inventory incidents are only judged when their findings were computed; gone, they
+        # resolve at once (incidents.clear).
+        written_fact = get(inc.rule_id) is None
+        if written_fact and not include_findings:
             continue
-        await incidents.clear(ctx, inc)
+        # A rule the policy no longer applies here has no condition to wait out either.
+        turned_off = not view.effective(inc.rule_id, inc.practice_id, inc.site_id).enabled
+        await incidents.clear(ctx, inc, at_once=written_fact or turned_off,
+                              reason="the alert policy no longer applies this rule here" if turned_off and not written_fact
+                              else None)
     await incidents.finish(ctx)
     await session.flush()
     recent.note(session, facts, now)
+    changed = bulk.judged & set(facts)
+    if rescore and changed:
+        await judged(session, msp_id, changed, now)
+    return changed
 
 
 async def escalate_due(session: AsyncSession, msp_id: uuid.UUID, now: datetime,
@@ -219,3 +258,17 @@ async def on_state_changed(session: AsyncSession, msp_id: uuid.UUID, change: Sta
 
 if on_state_changed not in ON_STATE_CHANGED:
     ON_STATE_CHANGED.append(on_state_changed)
+
+
+def _readiness_listens() -> None:
+    # Readiness registers its rescoring in ON_JUDGED when imported; importing it here makes an
+    # evaluation rescore whichever module a process imported first (the import is circular but
+    # safe: each side only registers at its end).
+    try:
+        import services.core.readiness.service  # noqa: F401
+    except ModuleNotFoundError as exc:  # the readiness domain is not installed: nothing listens
+        if not (exc.name or "").startswith("services."):
+            raise
+
+
+_readiness_listens()

@@ -53,6 +53,8 @@ class LinkFacts:
     latency_ms: float | None = None
     jitter_ms: float | None = None
     on_backup_since: datetime | None = None
+    # Up/down changes of the hour before the newest sample (link_state.transitions): flapping.
+    transitions: list[datetime] = field(default_factory=list)
 
 
 @dataclass

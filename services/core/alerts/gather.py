@@ -52,7 +52,8 @@ _JOB_SYSTEMS = f"SELECT system_id, backup_job_id FROM backup_job_system WHERE {_
 _NEWEST_TESTS = re.sub(r"(?<!:):practices\b", "%(practices)b", re.sub(r"(?<!:):msp\b", "%(msp)s", NEWEST_TESTS.text))
 _LINKS = """
 SELECT l.id, l.practice_id, l.site_id, l.name, l.role, l.loss_threshold_pct, l.latency_threshold_ms, l.jitter_threshold_ms,
-       s.link_id IS NOT NULL, s.up, s.state_since, s.on_backup_since, s.loss_pct, s.latency_ms, s.jitter_ms
+       s.link_id IS NOT NULL, s.up, s.state_since, s.on_backup_since, s.loss_pct, s.latency_ms, s.jitter_ms,
+       s.transitions
   FROM link l LEFT JOIN link_state s ON s.msp_id = l.msp_id AND s.link_id = l.id
  WHERE l.msp_id = %(msp)s AND l.practice_id = ANY(%(practices)b) ORDER BY l.id"""
 _AGENTS = f"""SELECT id, practice_id, site_id, hostname, last_seen_at, heartbeat_interval_seconds, created_at
@@ -112,13 +113,14 @@ async def load(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[
             by_system[system_id].last_test = RestoreTestResult(*test)
 
     for (link_id, pid, site_id, name, role, loss_limit, latency_limit, jitter_limit, has_state, up, since, on_backup,
-         loss, latency, jitter) in links:
+         loss, latency, jitter, transitions) in links:
         if pid not in out:
             continue
         f = LinkFacts(link_id, pid, site_id, name, role, loss_limit, latency_limit, jitter_limit)
         if has_state:
             f.up, f.state_since, f.on_backup_since = up, since, on_backup
             f.loss_pct, f.latency_ms, f.jitter_ms = loss, latency, jitter
+            f.transitions = list(transitions or [])
         out[pid].links.append(f)
 
     for agent_id, pid, site_id, hostname, last_seen, interval, enrolled_at in agents:

@@ -56,6 +56,21 @@ class Bulk:
     opened: set[uuid.UUID] = field(default_factory=set)
     live: live_events.Held = field(default_factory=live_events.Held)
     follow_ups: list[tuple[Incident, str]] = field(default_factory=list)
+    # Practices whose conditions changed in a way their readiness shows (a condition started, ended,
+    # began clearing, changed severity or wording, or entered or left a maintenance window): the
+    # evaluation rescores them in the same transaction (docs/decisions/0013-one-judgement.md).
+    judged: set[uuid.UUID] = field(default_factory=set)
+
+
+def shown(inc: Incident) -> tuple:
+    """What readiness shows of a condition: a change to any of it is a change to the practice's readiness."""
+    return (inc.resolved_at is None, inc.clear_since is None, inc.severity, inc.title, inc.measured, inc.target,
+            inc.remediation, inc.maintenance_window_id)
+
+
+def _note(ctx: Ctx, inc: Incident, before: tuple | None) -> None:
+    if ctx.bulk is not None and (before is None or before != shown(inc)):
+        ctx.bulk.judged.add(inc.practice_id)
 
 
 LAST_FIRED_PRECISION = timedelta(minutes=1)
@@ -135,6 +150,7 @@ async def fire(ctx: Ctx, inc: Incident, hit: Hit, parent: Incident | None) -> In
     inc: the condition's incident, as open_missing() left it — just opened, resolved within the
     cooldown, or open all along."""
     f, now = hit.finding, ctx.now
+    before = None if _just_opened(ctx, inc) else shown(inc)
     if _just_opened(ctx, inc):
         event(ctx.session, inc, "opened", f.title, at=now, data={"measured": f.measured, "target": f.target})
         await _live(ctx, inc, "incident.opened")
@@ -162,6 +178,7 @@ async def fire(ctx: Ctx, inc: Incident, hit: Hit, parent: Incident | None) -> In
         _copy_finding(inc, hit)
     _group(ctx, inc, parent)
     _maintenance(ctx, inc)
+    _note(ctx, inc, before)
     if inc.notified_at is None and inc.parent_id is None and inc.maintenance_window_id is None:
         await notify_trigger(ctx, inc)
     return inc
@@ -226,8 +243,18 @@ def _names(ctx: Ctx, inc: Incident) -> dict[str, str]:
     return {"practice": ctx.practice_names.get(inc.practice_id, ""), "site": ctx.site_names.get(inc.site_id, "") if inc.site_id else ""}
 
 
-async def clear(ctx: Ctx, inc: Incident) -> None:
-    """The condition no longer holds: resolve once it has stayed clear long enough (hysteresis)."""
+async def clear(ctx: Ctx, inc: Incident, *, at_once: bool = False, reason: str | None = None) -> None:
+    """The condition no longer holds: resolve once it has stayed clear long enough (hysteresis).
+
+    at_once: a written fact (a plan or inventory finding) that is gone resolves now. It changes only
+    when someone edits the plan or the inventory, so it cannot flap, and the person who fixed it
+    sees the finding and its incident go together (docs/decisions/0013-one-judgement.md). So does a
+    condition whose rule the policy turned off (reason says so)."""
+    before = shown(inc)
+    if at_once:
+        await resolve(ctx, inc, None, reason=reason or "the plan or inventory no longer shows it")
+        _note(ctx, inc, before)
+        return
     if inc.clear_since is None:
         inc.clear_since, inc.clear_evaluations = ctx.now, 1
         event(ctx.session, inc, "clearing", "The condition has cleared; the incident resolves if it stays clear.", at=ctx.now)
@@ -236,11 +263,13 @@ async def clear(ctx: Ctx, inc: Incident) -> None:
     settled = ctx.now - inc.clear_since >= timedelta(minutes=ctx.policy.resolve_after_minutes)
     if settled and inc.clear_evaluations >= ctx.policy.resolve_after_evaluations:
         await resolve(ctx, inc, None)
+    _note(ctx, inc, before)
 
 
-async def resolve(ctx: Ctx, inc: Incident, actor: str | None, actor_id: uuid.UUID | None = None, note: str = "") -> None:
+async def resolve(ctx: Ctx, inc: Incident, actor: str | None, actor_id: uuid.UUID | None = None, note: str = "",
+                  reason: str = "the condition stayed clear") -> None:
     inc.status, inc.resolved_at, inc.resolved_by = IncidentStatus.resolved.value, ctx.now, actor
-    message = f"Resolved by {actor}." if actor else "Resolved automatically: the condition stayed clear."
+    message = f"Resolved by {actor}." if actor else f"Resolved automatically: {reason}."
     event(ctx.session, inc, "resolved", (message + (f" {note}" if note else "")), at=ctx.now, actor=actor or "seawall",
           actor_id=actor_id)
     await _live(ctx, inc, "incident.resolved")

@@ -13,6 +13,7 @@ from services.core.alerts.rules import (
     FAILED_IN_A_ROW,
     INTERNET_OUTAGE,
     LINK_DOWN,
+    LINK_FLAPPING,
     LINK_JITTER,
     LINK_LATENCY,
     LINK_LOSS,
@@ -239,14 +240,27 @@ def _sites_links(p: PracticeFacts) -> dict[Any, list[LinkFacts]]:
     return by_site
 
 
+# A link's up/down state must hold this long before it is a condition: one probe that failed (or a
+# few seconds of a flapping line) is never an outage, and a line that keeps dropping is the
+# flapping rule's (docs/decisions/0013-one-judgement.md).
+_HOLD = {"hold_minutes": Param(2, "minutes the state must hold before it counts (never one sample)", 0, 1440)}
+
+
+def _held(since: datetime | None, now: datetime, params: dict[str, Any]) -> bool:
+    return since is None or _minutes(now, since) >= float(params["hold_minutes"])
+
+
 @rule(id=INTERNET_OUTAGE, title="Internet outage", component=Component.connectivity, severity=Severity.critical,
       hipaa=HIPAA_EMERGENCY_MODE,
-      meaning="Every internet link of a site is down. Link-down, agent-silent and off-site-backup incidents of the "
-              "site are grouped under this one while it lasts.")
+      meaning="Every internet link of a site has been down for at least hold_minutes. Link-down, agent-silent and "
+              "off-site-backup incidents of the site are grouped under this one while it lasts.",
+      params=_HOLD, time_based=True)
 def internet_outage(p: PracticeFacts, params: dict[str, Any], now: datetime) -> Iterator[Hit]:
     for site_id, links in _sites_links(p).items():
         if links and all(link.up is False for link in links):
             since = max(link.state_since for link in links if link.state_since) if any(l.state_since for l in links) else None
+            if not _held(since, now, params):
+                continue
             yield Hit(_f(INTERNET_OUTAGE, Component.connectivity, Severity.critical, "site", site_id,
                          f"{p.site_name(site_id) or 'A site'} has no internet: every link is down",
                          "Start the internet-contingency section of the plan (hotspot, offline booking, call the ISP).",
@@ -254,18 +268,47 @@ def internet_outage(p: PracticeFacts, params: dict[str, Any], now: datetime) -> 
                          "at least one link up"), site_id)
 
 
+def _down_severity(link: LinkFacts) -> Severity:
+    return Severity.high if link.role == "primary" else Severity.medium
+
+
 @rule(id=LINK_DOWN, title="Link down", component=Component.connectivity, severity=Severity.high, hipaa=HIPAA_EMERGENCY_MODE,
-      meaning="An internet link reports down. Primary links are high severity, backup and hotspot links medium.",
-      follows_outage=True)
+      meaning="An internet link has reported down for at least hold_minutes. Primary links are high severity, backup "
+              "and hotspot links medium.",
+      params=_HOLD, time_based=True, follows_outage=True)
 def link_down(p: PracticeFacts, params: dict[str, Any], now: datetime) -> Iterator[Hit]:
     for link in p.links:
-        if link.up is False:
-            severity = Severity.high if link.role == "primary" else Severity.medium
-            yield Hit(_f(LINK_DOWN, Component.connectivity, severity, "link", link.id,
+        if link.up is False and _held(link.state_since, now, params):
+            yield Hit(_f(LINK_DOWN, Component.connectivity, _down_severity(link), "link", link.id,
                          f"Internet link {link.name} at {p.site_name(link.site_id) or 'the site'} is down",
                          f"Call the ISP of {link.name}; check the modem and router.", HIPAA_EMERGENCY_MODE,
                          f"down for {ago(_minutes(now, link.state_since))}" if link.state_since else "down", "up"),
                       link.site_id)
+
+
+def flaps(link: LinkFacts, now: datetime) -> int:
+    """How many times the link went down and came back (or the reverse) in the hour before now."""
+    changes = sum(1 for t in link.transitions if _minutes(now, t) <= 60)
+    return (changes + 1) // 2
+
+
+@rule(id=LINK_FLAPPING, title="Link flapping", component=Component.connectivity, severity=Severity.high,
+      hipaa=HIPAA_EMERGENCY_MODE,
+      meaning="An internet link went down and came back at least N times in the last hour. While it flaps, its "
+              "link-down finding is counted under this one, so the score holds still instead of following each drop. "
+              "Primary links are high severity, backup and hotspot links medium.",
+      params={"flaps": Param(3, "down-and-up changes within an hour", 2, 1000)}, time_based=True)
+def link_flapping(p: PracticeFacts, params: dict[str, Any], now: datetime) -> Iterator[Hit]:
+    limit = int(params["flaps"])
+    for link in p.links:
+        n = flaps(link, now)
+        if n >= limit:
+            yield Hit(_f(LINK_FLAPPING, Component.connectivity, _down_severity(link), "link", link.id,
+                         f"Internet link {link.name} at {p.site_name(link.site_id) or 'the site'} flapped {n} times "
+                         "in the last hour",
+                         f"Ask the ISP of {link.name} to check the line (it keeps dropping); until it is fixed, consider "
+                         "running the site on its backup link.", HIPAA_EMERGENCY_MODE,
+                         f"{n} times in the last hour", f"fewer than {limit} an hour"), link.site_id)
 
 
 @rule(id=ON_BACKUP_TOO_LONG, title="On backup link too long", component=Component.connectivity, severity=Severity.medium,

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core import locks
-from services.core.alerts import incidents, maintenance, policy
+from services.core.alerts import evaluate, incidents, maintenance, policy
 from services.core.alerts.models import AlertOverride, Incident, IncidentEvent, IncidentStatus, MaintenanceWindow
 from services.core.alerts.schemas import MaintenanceIn, OverrideIn, PolicyIn
 from services.core.audit.service import Actor, record
@@ -110,6 +110,9 @@ async def resolve(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UU
     ctx = await _ctx(session, inc)
     await incidents.resolve(ctx, inc, actor.label, actor.id, note)
     await session.flush()
+    # The incident is the condition: its finding leaves readiness with it (and both come back at
+    # the next evaluation if the condition still holds).
+    await evaluate.judged(session, inc.msp_id, {inc.practice_id}, ctx.now)
     await record(session, msp_id=inc.msp_id, actor=actor, action="incident.resolved", object_type="incident",
                  object_id=inc.id, practice_id=inc.practice_id, changes={"note": note} if note else None)
     return inc

@@ -1,37 +1,81 @@
-"""The live rules (services/core/alerts) as a finding source: what the telemetry says right now.
+"""The live rules (services/core/alerts) as readiness sees them: the practice's open incidents.
 
-Readiness reads the rules' findings directly, not the incidents: an incident lingers through its
-resolve hysteresis and is kept open under maintenance windows, while readiness is the state of the
-practice at this moment. The MSP's alert policy applies the same way as for incidents (a rule
-disabled for a practice or site does not cost points there; thresholds are the effective ones).
+An incident is the condition itself (docs/decisions/0013-one-judgement.md): it starts when a rule
+first fires for a subject and ends when its incident resolves, after the policy's hysteresis. So a
+live finding costs points exactly while its incident is open — acknowledged, clearing or suppressed
+by a maintenance window alike — and the measured value is the one the incident shows. The alerts
+engine decides which rules fire (the MSP's policy, each site's thresholds); readiness never
+evaluates a rule itself.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.alerts import config as alert_config
-from services.core.alerts import gather, policy
+from services.core.alerts import maintenance, policy
+from services.core.alerts.models import Incident, MaintenanceWindow
 from services.core.alerts.relevance import outcomes_may_change  # noqa: F401  (readiness's telemetry hook)
-from services.core.alerts.evaluate import live_hits
-from services.core.findings import Finding
+from services.core.alerts.rules import catalogue
+from services.core.findings import Component, Finding, Severity
 from services.core.readiness.service import KEEP_CONFIG
 
 
-async def live_findings(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Sequence[uuid.UUID],
-                        now: datetime) -> dict[uuid.UUID, list[Finding]]:
-    facts = await gather.load(session, msp_id, practice_ids)
-    view = await _policy(session, msp_id, list(facts))
-    out: dict[uuid.UUID, list[Finding]] = {pid: [] for pid in practice_ids}
-    for pid, p in facts.items():
-        # The alerts engine's own selection (each hit judged with its site's thresholds), so an
-        # incident and a lost point always come from the same evaluation.
-        out[pid] = [h.finding for h in live_hits(p, view, now)]
-    return out
+@dataclass(frozen=True)
+class Conditions:
+    """The open incidents of some practices: the live findings, and how each condition stands."""
+
+    live: dict[uuid.UUID, list[Finding]]
+    # (rule, subject type, subject) → what readiness shows about its condition (incident, since,
+    # clearing, suppressed), for live and written findings alike.
+    state: dict[uuid.UUID, dict[tuple[str, str, str], dict[str, Any]]]
+
+
+async def open_conditions(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Sequence[uuid.UUID],
+                          now: datetime) -> Conditions:
+    ids = list(practice_ids)
+    live_rules = {r.id for r in catalogue()}
+    rows = (await session.scalars(select(Incident).where(
+        Incident.msp_id == msp_id, Incident.practice_id.in_(ids), Incident.resolved_at.is_(None))
+        .order_by(Incident.practice_id, Incident.opened_at, Incident.id))).all()
+    window_ids = {i.maintenance_window_id for i in rows if i.maintenance_window_id}
+    windows = {w.id: w for w in (await session.scalars(select(MaintenanceWindow).where(
+        MaintenanceWindow.msp_id == msp_id, MaintenanceWindow.id.in_(window_ids))))} if window_ids else {}
+    live: dict[uuid.UUID, list[Finding]] = {pid: [] for pid in ids}
+    state: dict[uuid.UUID, dict[tuple[str, str, str], dict[str, Any]]] = {pid: {} for pid in ids}
+    for inc in rows:
+        key = (inc.rule_id, inc.subject_type, inc.subject_id)
+        state[inc.practice_id][key] = _state(inc, windows.get(inc.maintenance_window_id), now)
+        if inc.rule_id in live_rules:
+            live[inc.practice_id].append(Finding(
+                inc.rule_id, Component(inc.component), Severity(inc.severity), inc.subject_type, inc.subject_id,
+                inc.title, inc.remediation, inc.hipaa, inc.measured, inc.target))
+    return Conditions(live, state)
+
+
+def _state(inc: Incident, window: MaintenanceWindow | None, now: datetime) -> dict[str, Any]:
+    until = None
+    if window is not None and (occ := maintenance.occurrence(window, now)):
+        until = occ[1].isoformat()
+    return {"incident_id": str(inc.id), "since": inc.opened_at.isoformat(),
+            "clearing_since": inc.clear_since.isoformat() if inc.clear_since else None,
+            "suppressed_by": window.name if window is not None else None, "suppressed_until": until}
+
+
+async def evaluate(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Sequence[uuid.UUID], now: datetime,
+                   written: dict[uuid.UUID, list[Finding]]) -> None:
+    """Bring these practices' incidents in line with the rules and with these written findings."""
+    from services.core.alerts.evaluate import evaluate_practices
+
+    config = await _kept(session, msp_id) if session.info.get(KEEP_CONFIG) else None
+    await evaluate_practices(session, msp_id, practice_ids, now, written=written, config=config, rescore=False)
 
 
 async def enabled_filter(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Sequence[uuid.UUID]):
@@ -46,13 +90,17 @@ async def enabled_filter(session: AsyncSession, msp_id: uuid.UUID, practice_ids:
 
 async def _policy(session: AsyncSession, msp_id: uuid.UUID, practice_ids: list[uuid.UUID]) -> policy.PolicyView:
     """The worker's kept copy in a rescoring pass (service.KEEP_CONFIG: one version read per
-    transaction, shared by live_findings and enabled_filter, instead of two reads of the policy
-    and overrides), else the policy read now."""
+    transaction), else the policy read now."""
     if not session.info.get(KEEP_CONFIG):
         return await policy.load(session, msp_id, practice_ids)
+    return (await _kept(session, msp_id)).view
+
+
+async def _kept(session: AsyncSession, msp_id: uuid.UUID) -> alert_config.AlertConfig:
+    """The alerting configuration this process keeps, read once per rescoring transaction."""
     key = (_KEPT, msp_id)
     if (kept := session.info.get(key)) is None:
-        kept = session.info[key] = (await alert_config.current_in(session, msp_id)).view
+        kept = session.info[key] = await alert_config.current_in(session, msp_id)
     return kept
 
 

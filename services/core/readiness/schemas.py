@@ -14,6 +14,18 @@ from services.core.telemetry.schemas_state import SystemRecoveryOut
 Status = Literal["ready", "at_risk", "not_ready"]
 
 
+class ConditionOut(BaseModel):
+    """How the finding's condition stands: the incident it is (docs/decisions/0013-one-judgement.md)."""
+
+    incident_id: uuid.UUID
+    since: datetime = Field(description="When the condition started (its incident opened)")
+    clearing_since: datetime | None = Field(
+        description="Set while the condition has cleared but not for long enough: it keeps costing its points "
+                    "until its incident resolves")
+    suppressed_by: str | None = Field(description="The maintenance window that silences its notifications now")
+    suppressed_until: datetime | None = Field(description="When that window's current occurrence ends")
+
+
 class ScoredFindingOut(FindingOut):
     """A finding with what it cost the readiness score."""
 
@@ -22,6 +34,8 @@ class ScoredFindingOut(FindingOut):
     points: int = Field(description="Points this finding actually cost (0 when folded or the component is exhausted)")
     capped: bool
     counted_under: str | None = Field(description="The finding this one restates (rule:subject_type:subject_id); it costs nothing")
+    condition: ConditionOut | None = Field(None, description="Its incident, when the finding is one (every live "
+                                           "finding is; a plan or inventory finding once the worker has judged it)")
 
 
 class ComponentOut(BaseModel):

@@ -27,6 +27,9 @@ SEVERITY_ORDER = {Severity.critical: 0, Severity.high: 1, Severity.medium: 2, Se
 # same finding.
 SAME_FACT: dict[str, str] = {
     "inventory.single_link": "link.single_circuit",
+    # A flapping link is down half the time: the flapping finding carries the cost whether it is down
+    # at this moment or not, so the score does not follow each drop (docs/decisions/0013-one-judgement.md).
+    "link.down": "link.flapping",
 }
 
 
@@ -66,7 +69,11 @@ def _dedupe(findings: list[Sourced]) -> list[Sourced]:
     return list(seen.values())
 
 
-def score(findings: list[Sourced], weights: Weights) -> Result:
+def score(findings: list[Sourced], weights: Weights,
+          conditions: dict[tuple[str, str, str], dict[str, Any]] | None = None) -> Result:
+    """conditions: how each finding's condition stands (its incident, since when, clearing,
+    suppressed), by (rule, subject type, subject); listed with the finding as `condition`."""
+    conditions = conditions or {}
     findings = _dedupe(findings)
     present = {(s.finding.rule_id, s.finding.subject_type, s.finding.subject_id) for s in findings}
     remaining = dict(weights.components)
@@ -76,7 +83,8 @@ def score(findings: list[Sourced], weights: Weights) -> Result:
     for s in sorted(findings, key=_order):
         f = s.finding
         deduction = weights.deductions[f.severity]
-        entry = {**f.as_dict(), "source": s.source, "deduction": deduction, "points": 0, "counted_under": None, "capped": False}
+        entry = {**f.as_dict(), "source": s.source, "deduction": deduction, "points": 0, "counted_under": None, "capped": False,
+                 "condition": conditions.get(f.key)}
         folded_into = SAME_FACT.get(f.rule_id)
         count[f.component] += 1
         if folded_into and (folded_into, f.subject_type, f.subject_id) in present:

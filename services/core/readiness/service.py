@@ -1,13 +1,16 @@
 """Computing, storing and refreshing readiness.
 
-Scores are derived data: `recompute` gathers every source's findings for a batch of practices,
-scores them (scoring.py), upserts `readiness_current`, today's `readiness_snapshot` and this hour's
-`readiness_hourly` (the trend of a practice's first day), and
+Scores are derived data: `recompute` checks the written sources (inventory, plan) for a batch of
+practices, evaluates the rules with them (the incidents, live and written, come in line), scores the
+written findings and the open incidents (scoring.py), upserts `readiness_current`, today's
+`readiness_snapshot` and this hour's `readiness_hourly` (the trend of a practice's first day), and
 publishes "readiness.changed" when a score or status moved — all in the caller's transaction.
 
-What triggers a recompute: `mark_dirty` (telemetry state changes through the ON_STATE_CHANGED
-hook; plan and inventory services may call it too), the worker's sweep of dirty practices every
-minute, and a full recompute of every practice every hour (time alone breaches an RPO).
+When: every evaluation of the rules that changes a practice's conditions rescores it in its own
+transaction (rescore_judged: telemetry batches and the alerts engine's minute pass, so a condition
+that time alone makes true reaches the score with its incident); `mark_dirty` (plan and inventory
+edits, weights) gets a full recompute within a minute; every practice is recomputed hourly (time
+alone makes a review overdue). docs/decisions/0013-one-judgement.md.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.core import pacing
 from services.core.base import utcnow
 from services.core.db import Database, Scope
-from services.core.findings import Finding
+from services.core.findings import Component, Finding, Severity
 from services.core.practices.models import Practice
 from services.core.readiness import events
 from services.core.readiness.models import (ReadinessClaim, ReadinessCurrent, ReadinessDirty, ReadinessHourly,
@@ -55,26 +58,45 @@ SNAPSHOT_RETENTION_DAYS = 430
 HOURLY_RETENTION = timedelta(days=2)
 
 
-async def compute(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Sequence[uuid.UUID], now: datetime) -> dict[uuid.UUID, Result]:
-    """Every source's findings for these practices, scored with the MSP's weights. Reads only."""
+LIVE = "live_rules"
+
+
+async def compute(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Sequence[uuid.UUID], now: datetime, *,
+                  evaluate: bool = True, written: dict[uuid.UUID, list[Sourced]] | None = None) -> dict[uuid.UUID, Result]:
+    """Every source's findings for these practices, scored with the MSP's weights.
+
+    The written sources (inventory, plan, any registered one) are checked now unless `written`
+    brings them; the live findings are the open incidents (live_rules.py). With `evaluate`, the
+    rules are evaluated first with those very written findings, so the incidents, live and written,
+    are in line with what is scored, in this transaction (docs/decisions/0013-one-judgement.md)."""
     ids = list(practice_ids)
     if not ids:
         return {}
     weights = await load_weights(session, msp_id)
-    gathered: dict[uuid.UUID, list[Sourced]] = {pid: [] for pid in ids}
-    consulted: list[dict] = []
-    for spec in sources():
-        consulted.append({"name": spec.name, "available": spec.fn is not None, "detail": spec.unavailable})
-        if spec.fn is None:
-            continue
-        found: dict[uuid.UUID, list[Finding]] = await spec.fn(session, msp_id, ids, now)
-        for pid, findings in found.items():
-            if pid in gathered:
-                gathered[pid] += [Sourced(f, spec.name) for f in findings]
+    specs = sources()
+    consulted = [{"name": spec.name, "available": spec.fn is not None, "detail": spec.unavailable} for spec in specs]
+    if written is None:
+        written = {pid: [] for pid in ids}
+        for spec in specs:
+            if spec.fn is None or spec.name == LIVE:
+                continue
+            found: dict[uuid.UUID, list[Finding]] = await spec.fn(session, msp_id, ids, now)
+            for pid, findings in found.items():
+                if pid in written:
+                    written[pid] += [Sourced(f, spec.name) for f in findings]
     enabled = await _enabled_filter(session, msp_id, ids)
+    kept = {pid: [s for s in written.get(pid, []) if enabled(pid, s.finding.rule_id)] for pid in ids}
+    conditions = None
+    if any(spec.name == LIVE and spec.fn is not None for spec in specs):
+        from services.core.readiness import live_rules
+
+        if evaluate:
+            await live_rules.evaluate(session, msp_id, ids, now, {pid: [s.finding for s in kept[pid]] for pid in ids})
+        conditions = await live_rules.open_conditions(session, msp_id, ids, now)
     results = {}
     for pid in ids:
-        result = score([s for s in gathered[pid] if enabled(pid, s.finding.rule_id)], weights)
+        found_now = kept[pid] + ([Sourced(f, LIVE) for f in conditions.live[pid]] if conditions else [])
+        result = score(found_now, weights, conditions.state[pid] if conditions else None)
         result.sources = consulted
         results[pid] = result
     return results
@@ -88,6 +110,31 @@ async def _enabled_filter(session: AsyncSession, msp_id: uuid.UUID, ids: list[uu
             raise
         return lambda practice_id, rule_id: True
     return await enabled_filter(session, msp_id, ids)
+
+
+def _written_from_stored(findings: Iterable[dict]) -> list[Sourced]:
+    """The written findings a stored score was computed from (live ones are read from the incidents again)."""
+    return [Sourced(Finding(f["rule_id"], Component(f["component"]), Severity(f["severity"]), f["subject_type"],
+                            f["subject_id"], f["title"], f["remediation"], f.get("hipaa") or "", f.get("measured"),
+                            f.get("target")), f["source"])
+            for f in findings if f.get("source") != LIVE]
+
+
+async def rescore_judged(session: AsyncSession, msp_id: uuid.UUID, practice_ids: set[uuid.UUID], now: datetime) -> None:
+    """An evaluation changed these practices' conditions: rescore them now, in its transaction, from
+    their open incidents and the written findings of their last score (which change only through
+    edits, and those rescore in full). Registered in the alerts engine's ON_JUDGED."""
+    ids = sorted(practice_ids)
+    stored = {pid: findings for pid, findings in (await session.execute(
+        select(ReadinessCurrent.practice_id, ReadinessCurrent.findings).where(
+            ReadinessCurrent.msp_id == msp_id, ReadinessCurrent.practice_id.in_(ids)))).all()}
+    results = {}
+    if have := [pid for pid in ids if pid in stored]:
+        results |= await compute(session, msp_id, have, now, evaluate=False,
+                                 written={pid: _written_from_stored(stored[pid]) for pid in have})
+    if never := [pid for pid in ids if pid not in stored]:
+        results |= await compute(session, msp_id, never, now, evaluate=False)
+    await store(session, msp_id, results, now)
 
 
 async def store(session: AsyncSession, msp_id: uuid.UUID, results: dict[uuid.UUID, Result], now: datetime) -> int:
@@ -149,7 +196,10 @@ async def current(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UU
     """The stored readiness of a practice, computed now if it never was."""
     row = await session.get(ReadinessCurrent, (msp_id, practice_id))
     if row is None:
-        await recompute(session, msp_id, [practice_id])
+        # Scored from the incidents as they stand: a request does not evaluate rules (the worker
+        # does, within a minute of the practice being marked).
+        now = utcnow()
+        await store(session, msp_id, await compute(session, msp_id, [practice_id], now, evaluate=False), now)
         row = await session.get(ReadinessCurrent, (msp_id, practice_id), populate_existing=True)
     assert row is not None
     return row
@@ -168,33 +218,37 @@ async def mark_dirty_many(session: AsyncSession, msp_id: uuid.UUID, practice_ids
 
 
 async def _on_state_changed(session: AsyncSession, msp_id: uuid.UUID, change: StateChange, now: datetime) -> None:
-    # Telemetry reaches a score only through the live rules' findings (live_rules.py), so only the
-    # practices where a rule's outcome can differ need rescoring; the hourly pass refreshes the
-    # findings' measured values and what time alone changes.
-    try:
-        from services.core.readiness.live_rules import outcomes_may_change
-    except ModuleNotFoundError as exc:  # the alerts domain is not installed: any change counts
-        if not (exc.name or "").startswith("services."):
-            raise
+    # Telemetry reaches a score only through the incidents (live_rules.py), and the alerts hook,
+    # which evaluates the rules in this batch, rescores the practices whose conditions changed
+    # (rescore_judged). Without the alerts domain, any change counts.
+    if not _alerts_installed():
         await mark_dirty_many(session, msp_id, change.practices)
-        return
-    await mark_dirty_many(session, msp_id, await outcomes_may_change(session, msp_id, change))
 
 
-def _alerts_hook_first() -> None:
-    # A batch's marks come after its practices' incident locks, as a request's come after its audit
-    # lock (docs/decisions/0005-lock-order.md): hooks run in registration order, so the alerts hook,
-    # which takes those locks, registers before this one whichever module is imported first.
+def _alerts_installed() -> bool:
     try:
         import services.core.alerts.evaluate  # noqa: F401
-    except ModuleNotFoundError as exc:  # the alerts domain is not installed: no incident locks
+    except ModuleNotFoundError as exc:
         if not (exc.name or "").startswith("services."):
             raise
+        return False
+    return True
 
 
-_alerts_hook_first()
-if _on_state_changed not in ON_STATE_CHANGED:
-    ON_STATE_CHANGED.append(_on_state_changed)
+def _register() -> None:
+    # A batch's rescoring comes after its practices' incident locks, as a request's comes after its
+    # audit lock (docs/decisions/0005-lock-order.md): the alerts hook, which takes those locks and
+    # calls rescore_judged, registers before this module's telemetry hook whichever is imported first.
+    if _alerts_installed():
+        from services.core.alerts.evaluate import ON_JUDGED
+
+        if rescore_judged not in ON_JUDGED:
+            ON_JUDGED.append(rescore_judged)
+    if _on_state_changed not in ON_STATE_CHANGED:
+        ON_STATE_CHANGED.append(_on_state_changed)
+
+
+_register()
 
 # Taking dirty marks is a short transaction of its own (claim_dirty), and the rescoring transaction
 # deletes its claims when it commits (migration 0010): a telemetry batch marking a practice being

@@ -40,7 +40,7 @@ _REGISTERED: dict[str, Source] = {}
 BUILTIN: dict[str, tuple[str, str, str]] = {
     "inventory": ("services.core.inventory.checks", "inventory_findings_many", "batch"),
     "plan": ("services.core.plans.checks", "plan_findings", "practice"),
-    "live_rules": ("services.core.readiness.live_rules", "live_findings", "batch"),
+    "live_rules": ("services.core.readiness.live_rules", "open_conditions", "batch"),
 }
 
 
