@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -54,6 +55,10 @@ class Finding:
     hipaa: str = ""  # the specification it concerns
     measured: str | None = None  # the measured value, in words ("26 h ago")
     target: str | None = None  # the target it is compared with ("24 h")
+    # The one run of the subject the finding judged, by its finish time (backup.stale_success: the
+    # success whose restore point did not move). Screens label that run, not the subject's newest,
+    # so a good run that arrives before the next rescoring is not shown as the stale one.
+    judged_run_finished_at: datetime | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -64,6 +69,10 @@ class Finding:
         d = asdict(self)
         d["component"] = self.component.value
         d["severity"] = self.severity.value
+        # Stored as JSON; left out when unset so that every other finding is stored as before.
+        judged = d.pop("judged_run_finished_at")
+        if judged is not None:
+            d["judged_run_finished_at"] = judged.isoformat()
         return d
 
 

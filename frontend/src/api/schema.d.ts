@@ -2807,6 +2807,8 @@ export interface components {
              * @default false
              */
             stale_success: boolean;
+            /** Stale Success At */
+            stale_success_at?: string | null;
             /** Tool */
             tool: string;
             /** Verifies */
@@ -3231,6 +3233,8 @@ export interface components {
              * @default false
              */
             stale_success: boolean;
+            /** Stale Success At */
+            stale_success_at?: string | null;
             /** Tool */
             tool: string;
         };
@@ -5510,14 +5514,28 @@ export interface components {
             last_restore_test_success: boolean | null;
             /** Name */
             name: string;
+            /** Offsite At Risk Ratio */
+            offsite_at_risk_ratio?: number | null;
             /** Offsite Jobs */
             offsite_jobs: number;
             /** Offsite Restore Point At */
             offsite_restore_point_at: string | null;
+            /**
+             * Offsite Rpo At Risk
+             * @default false
+             */
+            offsite_rpo_at_risk: boolean;
+            /** Onsite At Risk Ratio */
+            onsite_at_risk_ratio?: number | null;
             /** Onsite Jobs */
             onsite_jobs: number;
             /** Onsite Restore Point At */
             onsite_restore_point_at: string | null;
+            /**
+             * Onsite Rpo At Risk
+             * @default false
+             */
+            onsite_rpo_at_risk: boolean;
             /** Requires Offsite Copy */
             requires_offsite_copy: boolean;
             /** Requires Onsite Copy */

@@ -16,6 +16,13 @@ describe("readGauge", () => {
     expect(readGauge(240, 191).state).toBe("met");
   });
 
+  it("reads an RPO copy at risk exactly when the server judged it so with the policy's ratio", () => {
+    // An MSP ratio of 0.5: 60 % of the target is at risk, though short of a fixed 80 %.
+    expect(readGauge(60, 36, false, true).state).toBe("near");
+    expect(readGauge(60, 55, false, false).state).toBe("met");
+    expect(readGauge(60, 90, false, false).state).toBe("missed");
+  });
+
   it("marks a miss and stretches the scale so a big miss is not clipped", () => {
     const r = readGauge(60, 600);
     expect(r.state).toBe("missed");

@@ -7,13 +7,15 @@ interface RecoveryGaugeProps {
   achievedMinutes: number | null | undefined;
   /** A copy the plan requires that no backup job makes. */
   noJob?: boolean;
+  /** The server's "at risk" for an RPO copy (judged with the policy's at_risk_ratio). */
+  atRisk?: boolean;
 }
 
 const ICONS = { met: "✓", near: "!", missed: "✕", unknown: "?" } as const;
 
 /** A bar with the target marked and the achieved value filled, plus the same facts in words. */
-export function RecoveryGauge({ label, targetMinutes, achievedMinutes, noJob = false }: RecoveryGaugeProps) {
-  const reading = readGauge(targetMinutes, achievedMinutes, noJob);
+export function RecoveryGauge({ label, targetMinutes, achievedMinutes, noJob = false, atRisk }: RecoveryGaugeProps) {
+  const reading = readGauge(targetMinutes, achievedMinutes, noJob, atRisk);
   return (
     <div className={`gauge gauge--${reading.state}`} data-state={reading.state}>
       <div className="gauge__label">

@@ -13,7 +13,11 @@ export interface GaugeReading {
   summary: string;
 }
 
-/** Within this share of the target the objective is still met, but only just. */
+/**
+ * RTO only: within this share of the target the objective is still met, but only just. An RPO gauge
+ * never uses it: it is given the server's `atRisk`, judged with backup.rpo_at_risk's effective
+ * at_risk_ratio for that copy, so its amber is the finding readiness charges.
+ */
 export const NEAR_SHARE = 0.8;
 
 const STATE_WORDS: Record<GaugeState, string> = {
@@ -30,9 +34,10 @@ export function gaugeStateLabel(state: GaugeState): string {
 /**
  * The bar spans twice the target so that "met" fills at most half and a miss is visibly past
  * the mark; a much larger miss extends the scale instead of being clipped. A target of zero
- * (RPO 0: no data may be lost) is met only by zero.
+ * (RPO 0: no data may be lost) is met only by zero. `atRisk`: the server's judgement of an RPO copy
+ * (SystemRecovery's onsite_/offsite_rpo_at_risk); left out, the RTO's NEAR_SHARE applies.
  */
-export function readGauge(targetMinutes: number, achievedMinutes: number | null | undefined, noJob = false): GaugeReading {
+export function readGauge(targetMinutes: number, achievedMinutes: number | null | undefined, noJob = false, atRisk?: boolean): GaugeReading {
   const target = Math.max(0, targetMinutes);
   if (noJob) {
     // A required copy no backup job makes can never be measured: it is missed (and charged in
@@ -48,7 +53,8 @@ export function readGauge(targetMinutes: number, achievedMinutes: number | null 
     };
   }
   const achieved = Math.max(0, achievedMinutes);
-  const state: GaugeState = achieved > target ? "missed" : achieved >= target * NEAR_SHARE && target > 0 ? "near" : "met";
+  const near = atRisk ?? (achieved >= target * NEAR_SHARE && target > 0);
+  const state: GaugeState = achieved > target ? "missed" : near ? "near" : "met";
   const scale = Math.max(target * 2, achieved * 1.1, 1);
   return {
     state,

@@ -97,9 +97,11 @@ function reporter(job: BackupJob, siteName: Map<string, string>): string {
 function JobCard({ practiceId, jobId, name, meta, reporter, state, from }: { practiceId: string; jobId: string; name: string; meta: string; reporter: string; state: BackupJobState | undefined; from: string }) {
   const runs = useBackupRuns(practiceId, jobId, from);
   const status = state?.last_status ?? null;
-  // Readiness's stored judgement (backup.stale_success), not a second look at the restore points.
+  // Readiness's stored judgement (backup.stale_success), not a second look at the restore points:
+  // `stale_success` says the newest success is the run it judged, `stale_success_at` names that run,
+  // so a good run arriving before the next rescoring is not labelled stale in its place.
   const stale = status === "success" && state?.stale_success === true;
-  const staleAt = stale ? (state?.last_success_at ?? null) : null;
+  const staleAt = state?.stale_success_at ?? null;
   const cells = useMemo(() => backupTimeline(runs.data?.items ?? [], DAYS, new Date(), staleAt), [runs.data, staleAt]);
   return (
     <article aria-labelledby={`job-${jobId}`}>

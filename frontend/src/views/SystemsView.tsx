@@ -26,6 +26,8 @@ export interface RecoveryGaugeInput {
   achieved: number | null;
   /** A required copy that no backup job makes (the recovery endpoint counts the jobs per copy). */
   noJob?: boolean;
+  /** RPO copies: at risk as the server judged it with the policy's at_risk_ratio (never a fixed share here). */
+  atRisk?: boolean;
 }
 
 /**
@@ -34,12 +36,12 @@ export interface RecoveryGaugeInput {
  */
 export function recoveryGauges(system: System, recovery: SystemRecovery | undefined): RecoveryGaugeInput[] {
   const gauges: RecoveryGaugeInput[] = [];
-  const copies: [boolean, string, number | null | undefined, number | undefined][] = [
-    [system.requires_onsite_copy, "on-site copy", recovery?.achieved_onsite_rpo_minutes, recovery?.onsite_jobs],
-    [system.requires_offsite_copy, "off-site copy", recovery?.achieved_offsite_rpo_minutes, recovery?.offsite_jobs],
+  const copies: [boolean, string, number | null | undefined, number | undefined, boolean][] = [
+    [system.requires_onsite_copy, "on-site copy", recovery?.achieved_onsite_rpo_minutes, recovery?.onsite_jobs, recovery?.onsite_rpo_at_risk ?? false],
+    [system.requires_offsite_copy, "off-site copy", recovery?.achieved_offsite_rpo_minutes, recovery?.offsite_jobs, recovery?.offsite_rpo_at_risk ?? false],
   ];
-  for (const [required, where, achieved, jobs] of copies) {
-    if (required) gauges.push({ label: `Data loss (RPO), ${where}`, target: system.rpo_minutes, achieved: achieved ?? null, noJob: jobs === 0 });
+  for (const [required, where, achieved, jobs, atRisk] of copies) {
+    if (required) gauges.push({ label: `Data loss (RPO), ${where}`, target: system.rpo_minutes, achieved: achieved ?? null, noJob: jobs === 0, atRisk });
   }
   if (gauges.length === 0) {
     gauges.push({ label: "Data loss (RPO)", target: system.rpo_minutes, achieved: null });
@@ -114,7 +116,7 @@ function SystemCard({ system, jobs, recovery }: { system: System; jobs: BackupJo
       </p>
       <div className="gauges">
         {recoveryGauges(system, recovery).map((g) => (
-          <RecoveryGauge key={g.label} label={g.label} targetMinutes={g.target} achievedMinutes={g.achieved} noJob={g.noJob} />
+          <RecoveryGauge key={g.label} label={g.label} targetMinutes={g.target} achievedMinutes={g.achieved} noJob={g.noJob} atRisk={g.atRisk} />
         ))}
       </div>
       <dl className="details details--compact">

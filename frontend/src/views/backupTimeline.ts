@@ -44,8 +44,9 @@ export function dayWords(day: string): string {
 
 /**
  * `days` cells ending today (the viewer's today), oldest first; a run counts on the day it finished (or started).
- * `staleSuccessAt`: when the job's newest success finished, if readiness judged it stale (the job state's
- * `stale_success`); that run counts as stale, not as a good backup. The judgement is the server's, only placed here.
+ * `staleSuccessAt`: when the success readiness judged stale finished (the job state's `stale_success_at`,
+ * which names that run even after a newer one arrived); that run counts as stale, not as a good backup.
+ * The judgement is the server's, only placed here.
  */
 export function backupTimeline(runs: readonly RunLike[], days: number, now = new Date(), staleSuccessAt: string | null = null): TimelineDay[] {
   const staleAt = staleSuccessAt === null ? null : new Date(staleSuccessAt).getTime();

@@ -34,6 +34,7 @@ class JobFacts:
     baseline_bytes: float | None = None
     # The restore point of the newest successful run and of the successful run before it.
     newest_success_restore_point: datetime | None = None
+    newest_success_finished_at: datetime | None = None  # names the run a stale success judges
     previous_success_restore_point: datetime | None = None
 
 

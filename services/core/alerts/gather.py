@@ -35,7 +35,7 @@ SELECT j.id, j.practice_id, j.site_id, j.name, {OFFSITE_SQL}, j.expected_interva
 # finished_at) index from the newest end with a LIMIT per job: the evaluation runs inside every
 # telemetry batch, so it must never scan history.
 _LAST_TWO_SUCCESSES = """
-SELECT j.id, r.restore_point_at
+SELECT j.id, r.restore_point_at, r.finished_at
   FROM backup_job j
  CROSS JOIN LATERAL (
    SELECT b.restore_point_at, b.finished_at, b.run_at FROM backup_run b
@@ -91,13 +91,14 @@ async def load(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[
             f.baseline_duration_seconds, f.baseline_bytes = base_duration, base_size
         out[pid].jobs[job_id] = by_job[job_id] = f
     seen: set[uuid.UUID] = set()
-    for job_id, point in successes:  # newest first within each job
+    for job_id, point, finished in successes:  # newest first within each job
         if job_id not in by_job:
             continue
         if job_id in seen:
             by_job[job_id].previous_success_restore_point = point
         else:
             by_job[job_id].newest_success_restore_point = point
+            by_job[job_id].newest_success_finished_at = finished
             seen.add(job_id)
 
     by_system: dict[uuid.UUID, SystemFacts] = {}

@@ -42,7 +42,13 @@ from services.core.findings import (
 )
 from services.core.inventory.copies import jobs_by_copy
 from services.core.telemetry import liveness
-from services.core.telemetry.recovery import achieved_rpo_minutes, achieved_rto_minutes, copy_within_rpo, rto_compliant
+from services.core.telemetry.recovery import (
+    achieved_rpo_minutes,
+    achieved_rto_minutes,
+    copy_at_risk,
+    copy_within_rpo,
+    rto_compliant,
+)
 
 
 def _minutes(now: datetime, then: datetime) -> float:
@@ -50,8 +56,10 @@ def _minutes(now: datetime, then: datetime) -> float:
 
 
 def _f(rule_id: str, component: Component, severity: Severity, subject_type: str, subject_id: Any, title: str,
-       remediation: str, hipaa: str, measured: str | None = None, target: str | None = None) -> Finding:
-    return Finding(rule_id, component, severity, subject_type, str(subject_id), title, remediation, hipaa, measured, target)
+       remediation: str, hipaa: str, measured: str | None = None, target: str | None = None,
+       judged_run_finished_at: datetime | None = None) -> Finding:
+    return Finding(rule_id, component, severity, subject_type, str(subject_id), title, remediation, hipaa, measured, target,
+                   judged_run_finished_at)
 
 
 def _copies(p: PracticeFacts, system: SystemFacts) -> Iterator[tuple[str, list[JobFacts]]]:
@@ -80,7 +88,7 @@ def rpo_at_risk(p: PracticeFacts, params: dict[str, Any], now: datetime) -> Iter
     for s in p.systems:
         for copy, jobs in _copies(p, s):
             achieved = _achieved_rpo(jobs, now)
-            if achieved is not None and ratio * s.rpo_minutes <= achieved <= s.rpo_minutes:
+            if copy_at_risk(achieved, s.rpo_minutes, ratio):  # the Systems gauge's amber, by the same function
                 yield Hit(_f(RPO_AT_RISK, Component.backups, Severity.medium, "system", f"{s.id}:{copy}",
                              f"{s.name}: the {copy} backup will miss its recovery point objective soon",
                              f"Check that the {copy} backup of {s.name} runs before the target is reached.",
@@ -167,7 +175,7 @@ def stale_success(p: PracticeFacts, params: dict[str, Any], now: datetime) -> It
                          f"{j.name} reports success but its restore point did not move",
                          f"Check the backup target of {j.name}: the tool may be reporting an old snapshot.",
                          HIPAA_DATA_BACKUP, f"restore point {new.isoformat(timespec='minutes')}",
-                         f"newer than {old.isoformat(timespec='minutes')}"), j.site_id)
+                         f"newer than {old.isoformat(timespec='minutes')}", j.newest_success_finished_at), j.site_id)
 
 
 @rule(id=NO_RESTORE_TEST, title="No recent restore test", component=Component.testing, severity=Severity.medium,

@@ -22,7 +22,7 @@ from services.core.inventory.models import BackupJob, BackupJobSystem, Link, Sys
 from services.core.plans.models import Plan, PlanAcknowledgement, PlanVersion, RoleAssignment, VersionStatus
 from services.core.practices.models import Practice, Site
 from services.core.readiness import service
-from services.core.readiness.judged import stale_jobs
+from services.core.readiness.judged import newest_success_is_stale, stale_runs
 from services.core.readiness.portfolio import trends
 from services.core.telemetry import liveness
 from services.core.telemetry.models_ingest import Agent
@@ -92,7 +92,7 @@ async def _systems(session: AsyncSession, practice: Practice, now: datetime) -> 
 
 
 async def _backups(session: AsyncSession, practice: Practice, findings: list) -> list[dict]:
-    stale = stale_jobs(findings)  # the stored judgement, as the Backups view reads it
+    stale = stale_runs(findings)  # the stored judgement, as the Backups view reads it
     rows = (await session.execute(
         select(BackupJob, BackupJobState).outerjoin(BackupJobState, (BackupJobState.msp_id == BackupJob.msp_id)
                                                     & (BackupJobState.backup_job_id == BackupJob.id))
@@ -102,7 +102,9 @@ async def _backups(session: AsyncSession, practice: Practice, findings: list) ->
              "last_run_at": st.last_run_at if st else None, "last_status": st.last_status if st else None,
              "last_success_at": st.last_success_at if st else None,
              "last_restore_point_at": st.last_restore_point_at if st else None,
-             "consecutive_failures": st.consecutive_failures if st else 0, "stale_success": str(j.id) in stale,
+             "consecutive_failures": st.consecutive_failures if st else 0,
+             "stale_success": newest_success_is_stale(stale, j.id, st.last_success_at if st else None),
+             "stale_success_at": stale.get(str(j.id)),
              "running_since": st.running_since if st else None} for j, st in rows]
 
 

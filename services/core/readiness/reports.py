@@ -25,6 +25,7 @@ from services.core.errors import FieldError, NotFound, ValidationFailed
 from services.core.practices.models import Msp, Practice
 from services.core.readiness import service
 from services.core.readiness.dashboard import _plan
+from services.core.readiness.judged import run_is_stale, stale_runs
 from services.core.readiness.models import ReadinessReport, ReadinessSnapshot
 from services.core.telemetry.events import MAX_PAST
 
@@ -81,6 +82,12 @@ FROM backup_job j
 LEFT JOIN backup_run r ON r.msp_id = j.msp_id AND r.backup_job_id = j.id AND r.run_at >= :start AND r.run_at < :end
 WHERE j.msp_id = :msp AND j.practice_id = :practice GROUP BY j.id, j.name, j.location ORDER BY j.name
 """)
+# The month's successes of the jobs readiness holds a stale success for: the judgement itself is
+# judged.run_is_stale's, the one the Backups view and the dashboard read.
+_STALE_CANDIDATES = text("""
+SELECT backup_job_id, status, finished_at FROM backup_run
+WHERE msp_id = :msp AND backup_job_id = ANY(:jobs) AND status = 'success' AND run_at >= :start AND run_at < :end
+""")
 _LINKS = text("""
 SELECT l.id, l.name, l.role, s.name AS site, sum(a.samples)::bigint AS samples, sum(a.up_samples)::bigint AS up_samples,
        sum(a.latency_sum) / nullif(sum(a.latency_count), 0) AS latency_ms, sum(a.loss_sum) / nullif(sum(a.loss_count), 0) AS loss_pct,
@@ -125,6 +132,23 @@ def trend_svg(points: list[dict[str, Any]], start: date, end: date, width: int =
     return "".join(parts)
 
 
+async def _backups(session: AsyncSession, params: dict[str, Any], findings: list) -> list[dict[str, Any]]:
+    """Runs per job in the month; a success readiness judged to have saved nothing new is counted as
+    `stale`, not among `succeeded`."""
+    rows = [dict(r) for r in (await session.execute(_BACKUPS, params)).mappings()]
+    stale = stale_runs(findings)
+    for r in rows:
+        r["stale"] = 0
+    if judged := [uuid.UUID(j) for j, at in stale.items() if at is not None]:
+        by_id = {r["id"]: r for r in rows}
+        for run in (await session.execute(_STALE_CANDIDATES, {**params, "jobs": judged})).mappings():
+            row = by_id.get(run["backup_job_id"])
+            if row is not None and run_is_stale(stale, run["backup_job_id"], run["status"], run["finished_at"]):
+                row["stale"] += 1
+                row["succeeded"] -= 1
+    return rows
+
+
 async def gather(session: AsyncSession, practice: Practice, start: date, end: date, now: datetime) -> dict[str, Any]:
     params = {"msp": practice.msp_id, "practice": practice.id, "start": _at(start), "end": _at(end)}
     current = await service.current(session, practice.msp_id, practice.id)
@@ -143,7 +167,7 @@ async def gather(session: AsyncSession, practice: Practice, start: date, end: da
         "days_measured": len(snaps), "days_ready": sum(1 for s in snaps if s["status"] == "ready"),
         "average": round(sum(s["score"] for s in snaps) / len(snaps)) if snaps else None,
         "lowest": min((s["min_score"] for s in snaps), default=None),
-        "backups": [dict(r) for r in (await session.execute(_BACKUPS, params)).mappings()],
+        "backups": await _backups(session, params, current.findings),
         "links": links,
         "incidents": [dict(r) for r in (await session.execute(_INCIDENTS, params)).mappings()],
         "plan": await _plan(session, practice, now),

@@ -181,7 +181,8 @@ class DashboardBackupOut(BaseModel):
     last_success_at: datetime | None
     last_restore_point_at: datetime | None
     consecutive_failures: int
-    stale_success: bool = False  # readiness holds backup.stale_success for it (readiness/judged.py)
+    stale_success: bool = False  # readiness holds backup.stale_success for its newest success (readiness/judged.py)
+    stale_success_at: datetime | None = None  # when the success judged stale finished, even once a newer run came
     running_since: datetime | None
 
 

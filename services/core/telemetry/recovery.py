@@ -100,6 +100,11 @@ def copy_within_rpo(achieved_minutes: float | None, target_minutes: float) -> bo
     return achieved_minutes is not None and achieved_minutes <= target_minutes
 
 
+def copy_at_risk(achieved_minutes: float | None, target_minutes: float, ratio: float | None) -> bool:
+    """At least `ratio` of the target RPO old but not past it (backup.rpo_at_risk; None: the rule is off)."""
+    return ratio is not None and achieved_minutes is not None and ratio * target_minutes <= achieved_minutes <= target_minutes
+
+
 def achieved_rto_minutes(test: RestoreTestResult | None) -> float | None:
     """The newest test's duration; None if never tested or if the newest test failed."""
     return test.duration_seconds / 60 if test is not None and test.success else None
@@ -115,7 +120,7 @@ def rto_compliant(test: RestoreTestResult | None, target_minutes: float) -> bool
 
 _RECOVERY = text(f"""
 WITH jobs AS (
-  SELECT bjs.system_id, j.id AS job_id, {OFFSITE_SQL} AS offsite, s.last_restore_point_at AS point
+  SELECT bjs.system_id, j.id AS job_id, j.site_id, {OFFSITE_SQL} AS offsite, s.last_restore_point_at AS point
     FROM backup_job_system bjs
     JOIN backup_job j ON j.msp_id = bjs.msp_id AND j.id = bjs.backup_job_id
     LEFT JOIN backup_job_state s ON s.msp_id = j.msp_id AND s.backup_job_id = j.id
@@ -125,7 +130,10 @@ SELECT sys.id AS system_id, sys.name, sys.tier, sys.rpo_minutes AS target_rpo_mi
        (SELECT count(*) FROM jobs WHERE jobs.system_id = sys.id AND NOT jobs.offsite) AS onsite_jobs,
        (SELECT count(*) FROM jobs WHERE jobs.system_id = sys.id AND jobs.offsite) AS offsite_jobs,
        (SELECT max(point) FROM jobs WHERE jobs.system_id = sys.id AND NOT jobs.offsite) AS onsite_restore_point_at,
-       (SELECT max(point) FROM jobs WHERE jobs.system_id = sys.id AND jobs.offsite) AS offsite_restore_point_at
+       (SELECT max(point) FROM jobs WHERE jobs.system_id = sys.id AND jobs.offsite) AS offsite_restore_point_at,
+       -- The site whose thresholds judge each copy: that of its first job by id, as the rules take it.
+       (SELECT site_id FROM jobs WHERE jobs.system_id = sys.id AND NOT jobs.offsite ORDER BY job_id LIMIT 1) AS onsite_site_id,
+       (SELECT site_id FROM jobs WHERE jobs.system_id = sys.id AND jobs.offsite ORDER BY job_id LIMIT 1) AS offsite_site_id
   FROM system sys
  WHERE sys.msp_id = :m AND sys.practice_id = :p
  ORDER BY sys.tier, sys.name
@@ -133,11 +141,15 @@ SELECT sys.id AS system_id, sys.name, sys.tier, sys.rpo_minutes AS target_rpo_mi
 
 
 async def system_recovery(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID, now: datetime) -> list[SystemRecoveryOut]:
+    from services.core.alerts.gauges import rpo_at_risk_ratios  # the ratio is an alert-policy setting
+
     tests = await newest_tests(session, msp_id, [practice_id])
+    ratio = await rpo_at_risk_ratios(session, msp_id, practice_id)
     out = []
     for r in (await session.execute(_RECOVERY, {"m": msp_id, "p": practice_id})).mappings():
         onsite = achieved_rpo_minutes([r["onsite_restore_point_at"]], now)
         offsite = achieved_rpo_minutes([r["offsite_restore_point_at"]], now)
+        onsite_ratio, offsite_ratio = ratio(r["onsite_site_id"]), ratio(r["offsite_site_id"])
         target = r["target_rpo_minutes"]
         achieved_of = {ONSITE: onsite, OFFSITE: offsite}
         rpo_ok = all(copy_within_rpo(achieved_of[copy], target) for copy in required_copies(SimpleNamespace(**r)))
@@ -149,5 +161,8 @@ async def system_recovery(session: AsyncSession, msp_id: uuid.UUID, practice_id:
             last_restore_test_at=test.finished_at if test else None,
             last_restore_test_success=test.success if test else None,
             achieved_onsite_rpo_minutes=onsite, achieved_offsite_rpo_minutes=offsite, rpo_compliant=rpo_ok,
+            onsite_at_risk_ratio=onsite_ratio, offsite_at_risk_ratio=offsite_ratio,
+            onsite_rpo_at_risk=r["onsite_jobs"] > 0 and copy_at_risk(onsite, target, onsite_ratio),
+            offsite_rpo_at_risk=r["offsite_jobs"] > 0 and copy_at_risk(offsite, target, offsite_ratio),
             achieved_rto_minutes=achieved_rto_minutes(test), rto_compliant=rto_compliant(test, r["target_rto_minutes"])))
     return out

@@ -34,9 +34,12 @@ class BackupJobStateOut(_Out):
     baseline_duration_seconds: float | None = None
     baseline_bytes: int | None = None
     last_log_tail: str | None = None
-    # The practice's readiness holds backup.stale_success for this job: its newest success reported
+    # The practice's readiness holds backup.stale_success for this job's newest success: it reported
     # a restore point no newer than the success before it (the rule's judgement, not recomputed).
     stale_success: bool = False
+    # When the success readiness judged stale finished (the run to label "saved nothing new"), even
+    # once a newer run has arrived and readiness has not yet rescored; None: no run judged stale.
+    stale_success_at: datetime | None = None
 
 
 class LinkStateOut(_Out):
@@ -96,6 +99,12 @@ class SystemRecoveryOut(_Out):
     achieved_offsite_rpo_minutes: float | None
     # Every copy the plan requires is within the target RPO.
     rpo_compliant: bool
+    # backup.rpo_at_risk's effective at_risk_ratio for each copy (its site's, from the alert policy;
+    # None where the rule is disabled), and whether the copy is at risk by it: what the gauge's amber reads.
+    onsite_at_risk_ratio: float | None = None
+    offsite_at_risk_ratio: float | None = None
+    onsite_rpo_at_risk: bool = False
+    offsite_rpo_at_risk: bool = False
     last_restore_test_at: datetime | None
     last_restore_test_success: bool | None
     # The newest restore test's duration (None if never tested, or if the newest test failed).

@@ -51,11 +51,14 @@ SELECT a.id AS agent_id, a.site_id, a.hostname, a.agent_version, a.heartbeat_int
 
 
 async def backup_states(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID) -> list[BackupJobStateOut]:
-    from services.core.readiness.judged import stale_jobs, stored_findings  # readiness reads this module too
+    # Imported here: readiness reads this module too.
+    from services.core.readiness.judged import newest_success_is_stale, stale_runs, stored_findings
 
     rows = (await session.execute(_JOBS, {"m": msp_id, "p": practice_id})).mappings()
-    stale = stale_jobs(await stored_findings(session, msp_id, practice_id))
-    return [BackupJobStateOut.model_validate({**r, "stale_success": str(r["backup_job_id"]) in stale}) for r in rows]
+    stale = stale_runs(await stored_findings(session, msp_id, practice_id))
+    return [BackupJobStateOut.model_validate({
+        **r, "stale_success": newest_success_is_stale(stale, r["backup_job_id"], r["last_success_at"]),
+        "stale_success_at": stale.get(str(r["backup_job_id"]))}) for r in rows]
 
 
 async def link_states(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID) -> list[LinkStateOut]:

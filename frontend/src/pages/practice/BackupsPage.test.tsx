@@ -60,13 +60,13 @@ const state = {
   last_log_tail: "borgmatic starting\narchive nas-2026-03-01 created\nall done",
 };
 
-function api(jobState: Record<string, unknown>) {
+function api(jobState: Record<string, unknown>, runs: Record<string, unknown>[] = []) {
   fakeApi({
     "GET /api/v1/auth/session": json(SESSION_OK),
     [`GET ${practiceUrl("/backup-jobs")}`]: json([job]),
     [`GET ${practiceUrl("/sites")}`]: json([{ id: "s1", practice_id: PRACTICE_ID, name: "Main office", address: null, created_at: "2026-01-01T00:00:00Z" }]),
     [`GET ${practiceUrl("/telemetry/state")}`]: json({ generated_at: "2026-03-01T12:00:00Z", backup_jobs: [jobState], links: [], agents: [] }),
-    [`GET ${practiceUrl("/telemetry/backup-jobs/j1/runs")}`]: json({ items: [], next_cursor: null }),
+    [`GET ${practiceUrl("/telemetry/backup-jobs/j1/runs")}`]: json({ items: runs, next_cursor: null }),
   });
 }
 
@@ -97,6 +97,19 @@ describe("backups page, a stale success", () => {
     expect(within(card).getByText(/the backup tool may be reporting an old snapshot/)).toBeInTheDocument();
     expect(within(card).queryByText("✓")).not.toBeInTheDocument();
     expect(within(card).queryByText("Last good backup")).not.toBeInTheDocument();
+  });
+
+  it("labels the run readiness judged stale, not a good run that arrived before the next rescoring", async () => {
+    const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
+    const judged = hoursAgo(48);
+    const fresh = hoursAgo(1);
+    const runOf = (id: string, finished: string) => ({ id, backup_job_id: "j1", source: "agent", status: "success", started_at: finished, finished_at: finished });
+    // The stored finding still names the stale run; the newest success is a good one.
+    api({ ...state, last_run_at: fresh, last_success_at: fresh, stale_success: false, stale_success_at: judged }, [runOf("r-fresh", fresh), runOf("r-stale", judged)]);
+    renderApp("/backups", PAGES);
+    const card = await screen.findByRole("article", { name: "Nightly NAS backup" });
+    expect(within(card).getByText(/^Success/)).toBeInTheDocument();
+    expect(await within(card).findByText(/1 of 30 days had a good backup; nothing new saved on /)).toBeInTheDocument();
   });
 
   it("shows a success that moved the restore point as a success", async () => {
