@@ -20,9 +20,9 @@ from tests.factories_telemetry import create_agent
 from tests.factories_worker import at, run_event, send_and_process
 
 
-async def rescore(db, tenant) -> None:
+async def rescore(db, tenant, now=None) -> None:
     async with db.transaction(Scope(tenant.msp_id)) as s:
-        await service.recompute(s, tenant.msp_id, [tenant.practice.id])
+        await service.recompute(s, tenant.msp_id, [tenant.practice.id], now)
 
 
 async def stale_job(client, db, tenant):
@@ -58,17 +58,19 @@ async def test_a_good_run_arriving_before_the_next_rescoring_is_not_labelled_as_
     assert state["stale_success"] is board["stale_success"] is True
     assert same_instant(state["stale_success_at"], stale_finished) and same_instant(board["stale_success_at"], stale_finished)
 
-    # A fresh good run arrives; readiness has not rescored yet, so its finding still names the old run.
+    # A fresh good run arrives: the condition clears, but its incident and finding stay until the
+    # policy's hysteresis has passed (decision 0013), and the finding still names the old run.
     await send_and_process(client, db, agent, [run_event("nas", at(10), at(5), restore_point_at=at(10))])
     async with db.transaction(Scope(tenant.msp_id)) as s:
         stored = await service.current(s, tenant.msp_id, tenant.practice.id)
-    assert any(f["rule_id"] == STALE_SUCCESS for f in stored.findings)
+    (clearing,) = [f for f in stored.findings if f["rule_id"] == STALE_SUCCESS]
+    assert clearing["condition"]["clearing_since"] and clearing["points"] > 0
     state, board = await backup_screens(client, tenant, job)
     # The newest success is the good one: not stale; the run judged stale is still named for the timeline.
     assert state["stale_success"] is board["stale_success"] is False
     assert same_instant(state["stale_success_at"], stale_finished) and same_instant(board["stale_success_at"], stale_finished)
 
-    await rescore(db, tenant)
+    await rescore(db, tenant, utcnow() + timedelta(minutes=6))  # stayed clear: the incident resolves
     state, board = await backup_screens(client, tenant, job)
     assert state["stale_success"] is board["stale_success"] is False
     assert state["stale_success_at"] is None and board["stale_success_at"] is None

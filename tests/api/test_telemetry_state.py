@@ -170,6 +170,7 @@ async def test_other_msp_gets_404(client, db, tenant, other_tenant):
 async def test_a_success_whose_restore_point_did_not_move_is_shown_stale_exactly_where_readiness_charges_it(client, db, tenant,
                                                                                                               other_tenant):
     from services.core.alerts.rules import STALE_SUCCESS
+    from services.core.base import utcnow
     from services.core.db import Scope
     from services.core.readiness import service
 
@@ -184,9 +185,9 @@ async def test_a_success_whose_restore_point_did_not_move_is_shown_stale_exactly
         run_event("b2", at(70), at(65), restore_point_at=at(70)),
     ])
 
-    async def judged() -> tuple[dict[str, bool], dict[str, bool], set[str]]:
+    async def judged(now=None) -> tuple[dict[str, bool], dict[str, bool], set[str]]:
         async with db.transaction(Scope(tenant.msp_id)) as s:
-            await service.recompute(s, tenant.msp_id, [tenant.practice.id])
+            await service.recompute(s, tenant.msp_id, [tenant.practice.id], now)
         url = f"/api/v1/practices/{tenant.practice.id}"
         state = (await client.get(f"{base_url(tenant.practice.id)}/state")).json()
         board = (await client.get(f"{url}/dashboard")).json()
@@ -200,9 +201,12 @@ async def test_a_success_whose_restore_point_did_not_move_is_shown_stale_exactly
     assert charged == {str(stuck.id)}
     assert state == board == {str(stuck.id): True, str(moving.id): False}
 
-    # The next success moves the restore point: no longer stale, on every screen at once.
+    # The next success moves the restore point: its run is not stale on any screen, and the
+    # condition, clearing, leaves readiness with its incident once the hysteresis has passed.
     await send_and_process(client, db, agent, [run_event("nas", at(10), at(5), restore_point_at=at(10))])
     state, board, charged = await judged()
+    assert charged == {str(stuck.id)} and state == board == {str(stuck.id): False, str(moving.id): False}
+    state, board, charged = await judged(utcnow() + timedelta(minutes=6))
     assert charged == set() and state == board == {str(stuck.id): False, str(moving.id): False}
 
     assert (await client.get(f"{base_url(other_tenant.practice.id)}/state")).status_code == 404

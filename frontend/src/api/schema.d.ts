@@ -3025,6 +3025,38 @@ export interface components {
             /** Weight */
             weight: number;
         };
+        /**
+         * ConditionOut
+         * @description How the finding's condition stands: the incident it is (docs/decisions/0013-one-judgement.md).
+         */
+        ConditionOut: {
+            /**
+             * Clearing Since
+             * @description Set while the condition has cleared but not for long enough: it keeps costing its points until its incident resolves
+             */
+            clearing_since: string | null;
+            /**
+             * Incident Id
+             * Format: uuid
+             */
+            incident_id: string;
+            /**
+             * Since
+             * Format: date-time
+             * @description When the condition started (its incident opened)
+             */
+            since: string;
+            /**
+             * Suppressed By
+             * @description The maintenance window that silences its notifications now
+             */
+            suppressed_by: string | null;
+            /**
+             * Suppressed Until
+             * @description When that window's current occurrence ends
+             */
+            suppressed_until: string | null;
+        };
         /** ContactIn */
         ContactIn: {
             /**
@@ -5144,6 +5176,8 @@ export interface components {
             /** Capped */
             capped: boolean;
             component: components["schemas"]["Component"];
+            /** @description Its incident, when the finding is one (every live finding is; a plan or inventory finding once the worker has judged it) */
+            condition?: components["schemas"]["ConditionOut"] | null;
             /**
              * Counted Under
              * @description The finding this one restates (rule:subject_type:subject_id); it costs nothing

@@ -65,7 +65,7 @@ class Bulk:
 def shown(inc: Incident) -> tuple:
     """What readiness shows of a condition: a change to any of it is a change to the practice's readiness."""
     return (inc.resolved_at is None, inc.clear_since is None, inc.severity, inc.title, inc.measured, inc.target,
-            inc.remediation, inc.maintenance_window_id)
+            inc.remediation, inc.maintenance_window_id, inc.judged_run_finished_at)
 
 
 def _note(ctx: Ctx, inc: Incident, before: tuple | None) -> None:
@@ -140,6 +140,7 @@ def _copy_finding(inc: Incident, hit: Hit) -> None:
     f = hit.finding
     inc.title, inc.remediation, inc.hipaa = f.title[:500], f.remediation, f.hipaa[:200]
     inc.measured, inc.target = (f.measured or None), (f.target or None)
+    inc.judged_run_finished_at = f.judged_run_finished_at
     inc.component = f.component.value
     inc.site_id = hit.site_id if hit.site_id else inc.site_id
 

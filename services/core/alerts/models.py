@@ -115,6 +115,9 @@ class Incident(TenantMixin, Base):
     hipaa: Mapped[str] = mapped_column(String(200), default="")
     measured: Mapped[str | None] = mapped_column(String(200))
     target: Mapped[str | None] = mapped_column(String(200))
+    # The run the finding judged (Finding.judged_run_finished_at), so readiness read from the
+    # incident names it too (migration 0022).
+    judged_run_finished_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16), default=IncidentStatus.open.value)
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_fired_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -56,7 +56,7 @@ async def open_conditions(session: AsyncSession, msp_id: uuid.UUID, practice_ids
         if inc.rule_id in live_rules:
             live[inc.practice_id].append(Finding(
                 inc.rule_id, Component(inc.component), Severity(inc.severity), inc.subject_type, inc.subject_id,
-                inc.title, inc.remediation, inc.hipaa, inc.measured, inc.target))
+                inc.title, inc.remediation, inc.hipaa, inc.measured, inc.target, inc.judged_run_finished_at))
     return Conditions(live, state)
 
 

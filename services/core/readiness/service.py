@@ -116,8 +116,12 @@ def _written_from_stored(findings: Iterable[dict]) -> list[Sourced]:
     """The written findings a stored score was computed from (live ones are read from the incidents again)."""
     return [Sourced(Finding(f["rule_id"], Component(f["component"]), Severity(f["severity"]), f["subject_type"],
                             f["subject_id"], f["title"], f["remediation"], f.get("hipaa") or "", f.get("measured"),
-                            f.get("target")), f["source"])
+                            f.get("target"), _instant(f.get("judged_run_finished_at"))), f["source"])
             for f in findings if f.get("source") != LIVE]
+
+
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 async def rescore_judged(session: AsyncSession, msp_id: uuid.UUID, practice_ids: set[uuid.UUID], now: datetime) -> None:
