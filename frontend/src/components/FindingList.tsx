@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import { humanize } from "../lib/format";
+import { formatAgo, formatDateTime, humanize } from "../lib/format";
 
 export type Severity = "critical" | "high" | "medium" | "low";
 
@@ -16,6 +16,29 @@ export interface FindingLike {
   hipaa: string;
   measured: string | null;
   target: string | null;
+  /** Readiness only: the incident the finding is, and how it stands (docs/decisions/0013-one-judgement.md). */
+  condition?: Condition | null;
+}
+
+export interface Condition {
+  incident_id: string;
+  since: string;
+  clearing_since: string | null;
+  suppressed_by: string | null;
+  suppressed_until: string | null;
+}
+
+/** How a finding's condition stands, in words: since when, clearing, or silenced by a maintenance window. */
+export function conditionWords(c: Condition, now: Date = new Date()): string[] {
+  const words = [`Since ${formatDateTime(c.since)} (${formatAgo(c.since, now)}).`];
+  if (c.clearing_since) {
+    words.push(`Cleared ${formatAgo(c.clearing_since, now)}: it stops counting once it has stayed clear for a few minutes.`);
+  }
+  if (c.suppressed_by) {
+    const until = c.suppressed_until ? ` until ${formatDateTime(c.suppressed_until)}` : "";
+    words.push(`Notifications are paused by the maintenance window “${c.suppressed_by}”${until}; it still counts in the score.`);
+  }
+  return words;
 }
 
 const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
@@ -71,6 +94,7 @@ export function FindingList({ findings, empty, headingLevel = 3 }: FindingListPr
             <strong>What to do: </strong>
             {f.remediation}
           </p>
+          {f.condition && <p className="finding__condition muted">{conditionWords(f.condition).join(" ")}</p>}
           {f.hipaa && <p className="finding__hipaa">HIPAA: {f.hipaa}</p>}
         </li>
       ))}
