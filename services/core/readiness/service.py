@@ -137,7 +137,10 @@ async def rescore_judged(session: AsyncSession, msp_id: uuid.UUID, practice_ids:
         results |= await compute(session, msp_id, have, now, evaluate=False,
                                  written={pid: _written_from_stored(stored[pid]) for pid in have})
     if never := [pid for pid in ids if pid not in stored]:
+        # Never scored: scored now from what is known, and marked for the full computation (written
+        # findings and their incidents) within a minute — it cannot evaluate again from inside one.
         results |= await compute(session, msp_id, never, now, evaluate=False)
+        await mark_dirty_many(session, msp_id, never)
     await store(session, msp_id, results, now)
 
 
