@@ -47,12 +47,15 @@ class LinkFacts:
     loss_threshold_pct: float
     latency_threshold_ms: float
     jitter_threshold_ms: float
+    created_at: datetime  # a backup link never failed over to counts as untested from here
     up: bool | None = None  # None = never reported
     state_since: datetime | None = None
     loss_pct: float | None = None
     latency_ms: float | None = None
     jitter_ms: float | None = None
     on_backup_since: datetime | None = None
+    # The start of the newest failover onto this link: when it last carried the site's traffic.
+    last_failover_at: datetime | None = None
 
 
 @dataclass
