@@ -15,7 +15,7 @@ from services.core.db import Database, Scope
 from services.core.inventory.models import BackupJob, BackupJobSystem, Link, System
 from services.core.secrets import encrypt
 from services.core.telemetry.models_ingest import Agent
-from services.core.telemetry.models_state import BackupJobState, BackupRun, LinkState, RestoreTest
+from services.core.telemetry.models_state import BackupJobState, BackupRun, FailoverEvent, LinkState, RestoreTest
 from tests.factories import Tenant, unique
 
 T0 = datetime(2030, 1, 7, 9, 0, tzinfo=timezone.utc)  # a Monday morning
@@ -71,9 +71,13 @@ async def restore_test(db: Database, t: Tenant, j: BackupJob, finished: datetime
                                         report_event_id=uuid.uuid4().hex))
 
 
-async def link(db: Database, t: Tenant, *, role: str = "primary", site_id: uuid.UUID | None = None, **state: Any) -> Link:
+async def link(db: Database, t: Tenant, *, role: str = "primary", site_id: uuid.UUID | None = None,
+               created: datetime = T0, **state: Any) -> Link:
+    """Added at `created` (the scenario's T0, not the wall clock: a backup link added years
+    before the scenario would be untested, link.backup_not_exercised)."""
     site = site_id or t.site.id
-    li = Link(msp_id=t.msp_id, id=uuid.uuid4(), practice_id=t.practice.id, site_id=site, name=unique(role), role=role)
+    li = Link(msp_id=t.msp_id, id=uuid.uuid4(), practice_id=t.practice.id, site_id=site, name=unique(role), role=role,
+              created_at=created)
     await add(db, t.msp_id, li)
     if state:
         await link_state(db, t, li, **state)
@@ -84,6 +88,14 @@ async def link_state(db: Database, t: Tenant, li: Link, **values: Any) -> None:
     values = {"flaps_last_hour": 0, "transitions": [], **values}
     await add(db, t.msp_id, LinkState(msp_id=t.msp_id, link_id=li.id, practice_id=t.practice.id, site_id=li.site_id,
                                       **values))
+
+
+async def failover(db: Database, t: Tenant, from_link: Link, to_link: Link, started: datetime,
+                   ended: datetime | None = None) -> None:
+    """A failover as the telemetry worker stores it (failover_event)."""
+    await add(db, t.msp_id, FailoverEvent(msp_id=t.msp_id, id=uuid.uuid4(), site_id=to_link.site_id, practice_id=t.practice.id,
+                                          from_link_id=from_link.id, to_link_id=to_link.id, started_at=started,
+                                          ended_at=ended))
 
 
 async def agent(db: Database, t: Tenant, last_seen: datetime | None, site_id: uuid.UUID | None = None,

@@ -143,3 +143,23 @@ async def test_other_msp_gets_404(client, db, tenant, other_tenant):
         r = await client.put(f"/api/v1/practices/{other_tenant.practice.id}/alert-overrides/link.single_circuit", json=body)
         assert r.status_code == 404, body
     assert (await client.get(f"/api/v1/practices/{other_tenant.practice.id}/maintenance-windows")).status_code == 404
+
+
+async def test_the_rules_catalogue_lists_every_rule_with_the_untested_backup_link_rule_and_its_days(client, tenant):
+    from services.core.alerts import rules as R
+
+    await sign_in(client, tenant["msp_technician"])
+    r = await client.get("/api/v1/alert-rules")
+    assert r.status_code == 200
+    listed = {rule["id"]: rule for rule in r.json()}
+    assert set(listed) == {rule.id for rule in R.catalogue()}
+    untested = listed["link.backup_not_exercised"]
+    assert (untested["component"], untested["severity"], untested["time_based"], untested["follows_outage"]) == (
+        "connectivity", "low", True, False)
+    assert untested["hipaa"].startswith("164.308(a)(7)(ii)(C)") and untested["params"] == {"days": 30}
+    await sign_in(client, tenant["msp_admin"])
+    for days in (0, 3651):
+        r = await client.put("/api/v1/alert-policy", json={"rules": {"link.backup_not_exercised": {"params": {"days": days}}}})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "rules.link.backup_not_exercised.params.days"
+    r = await client.put("/api/v1/alert-policy", json={"rules": {"link.backup_not_exercised": {"params": {"days": 90}}}})
+    assert r.status_code == 200

@@ -155,6 +155,40 @@ async def test_running_on_the_backup_link_too_long_fires(db, tenant):
     await assert_resolved(db, tenant, R.ON_BACKUP_TOO_LONG, T0 + minutes(1))
 
 
+async def test_a_backup_link_never_failed_over_to_is_untested_30_days_after_it_was_added_until_a_failover(db, tenant):
+    primary = await fa.link(db, tenant, up=True, created=T0 - minutes(29 * 1440))
+    backup = await fa.link(db, tenant, role="backup", up=True, created=T0 - minutes(29 * 1440))
+    await fa.evaluate(db, tenant, T0)  # 29 days: still within the 30 it has
+    assert await fa.incidents(db, tenant.msp_id, R.BACKUP_NOT_EXERCISED) == []
+    inc = await assert_fires(db, tenant, R.BACKUP_NOT_EXERCISED, T0 + minutes(6 * 1440), backup.id)
+    assert (inc.severity, inc.measured, inc.target) == ("low", "never since it was added 35 days ago", "within 30 days")
+    assert inc.title == f"The backup link {backup.name} at {tenant.site.name} has not been tested in 30 days"
+    assert str(primary.id) not in {i.subject_id for i in await fa.incidents(db, tenant.msp_id, R.BACKUP_NOT_EXERCISED)}
+    await fa.failover(db, tenant, primary, backup, T0 + minutes(6 * 1440 + 1), T0 + minutes(6 * 1440 + 6))
+    await assert_resolved(db, tenant, R.BACKUP_NOT_EXERCISED, T0 + minutes(6 * 1440 + 10))
+
+
+async def test_a_hotspot_last_failed_over_to_41_days_ago_is_untested_and_a_failover_away_from_it_does_not_count(
+        db, tenant):
+    primary = await fa.link(db, tenant, up=True, created=T0 - minutes(400 * 1440))
+    hotspot = await fa.link(db, tenant, role="hotspot", up=True, created=T0 - minutes(400 * 1440))
+    await fa.failover(db, tenant, primary, hotspot, T0 - minutes(41 * 1440), T0 - minutes(41 * 1440 - 30))
+    await fa.failover(db, tenant, hotspot, primary, T0 - minutes(41 * 1440 - 30))  # back: carried by the primary
+    inc = await assert_fires(db, tenant, R.BACKUP_NOT_EXERCISED, T0, hotspot.id)
+    assert inc.measured == "last carried traffic 41 days ago" and inc.title.startswith(f"The hotspot {hotspot.name} at ")
+    assert inc.remediation == (f"Switch the site to {hotspot.name} for a few minutes (unplug the primary) and check that "
+                               "the practice keeps working.")
+
+
+async def test_a_backup_link_carrying_the_traffic_now_is_being_tested_whenever_the_failover_began(db, tenant):
+    primary = await fa.link(db, tenant, up=False, created=T0 - minutes(90 * 1440))
+    backup = await fa.link(db, tenant, role="backup", up=True, created=T0 - minutes(90 * 1440),
+                           on_backup_since=T0 - minutes(40 * 1440))
+    await fa.failover(db, tenant, primary, backup, T0 - minutes(40 * 1440))
+    await fa.evaluate(db, tenant, T0)
+    assert await fa.incidents(db, tenant.msp_id, R.BACKUP_NOT_EXERCISED) == []
+
+
 async def test_a_site_with_a_single_circuit_fires_until_a_backup_link_is_added(db, tenant):
     await fa.link(db, tenant, up=True)
     await assert_fires(db, tenant, R.SINGLE_CIRCUIT, T0, tenant.site.id)
@@ -179,3 +213,29 @@ async def test_every_catalogue_rule_is_documented_in_rules_md():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "rules.md").read_text()
     missing = [r.id for r in R.catalogue() if f"`{r.id}`" not in doc]
     assert missing == []
+
+
+async def test_the_newest_failover_onto_each_backup_link_is_read_from_the_sites_failover_index(db, tenant):
+    """The query runs inside telemetry batches: it must walk ix_failover_event_site, never the
+    MSP's failover history (seq scans are switched off so a tiny table cannot hide a missing index)."""
+    import json
+
+    from services.core.alerts import gather
+    from services.core.db import Scope, driver_connection
+    from tests.explain import plan_nodes
+
+    primary = await fa.link(db, tenant, up=True)
+    backup = await fa.link(db, tenant, role="backup", up=True)
+    for day in range(1, 40):
+        await fa.failover(db, tenant, primary, backup, T0 - minutes(day * 1440), T0 - minutes(day * 1440 - 5))
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        pg = await driver_connection(s)
+        await pg.execute("SET LOCAL enable_seqscan = off")
+        params = {"msp": tenant.msp_id, "practices": [tenant.practice.id]}
+        rows = await (await pg.execute(gather._LAST_FAILOVERS, params)).fetchall()
+        plan = (await (await pg.execute("EXPLAIN (FORMAT JSON) " + gather._LAST_FAILOVERS, params)).fetchone())[0]
+    assert rows == [(backup.id, T0 - minutes(1440))]
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    scans = [n for n in plan_nodes(plan[0]["Plan"]) if n.get("Relation Name") == "failover_event"]
+    assert scans and {n["Node Type"] for n in scans} <= {"Index Scan", "Index Only Scan"}
+    assert {n["Index Name"] for n in scans} == {"ix_failover_event_site"}

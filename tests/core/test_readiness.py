@@ -60,6 +60,11 @@ FAULTS = [
      "DELETE FROM plan_export WHERE msp_id = :m AND plan_version_id = :version",
      "INSERT INTO plan_export (msp_id, id, created_at, practice_id, plan_version_id, format, exported_at, exported_by_label,"
      " sha256, size_bytes) VALUES (:m, gen_random_uuid(), now(), :p, :version, 'pdf', now(), 'Owner', repeat('0', 64), 1)"),
+    ("backup link added 31 days ago and never failed over to", "link.backup_not_exercised",
+     "UPDATE link SET created_at = now() - interval '31 days' WHERE msp_id = :m AND id = :backup",
+     "INSERT INTO failover_event (msp_id, id, created_at, site_id, practice_id, from_link_id, to_link_id, started_at, ended_at)"
+     " VALUES (:m, gen_random_uuid(), now(), :site, :p, :primary, :backup, now() - interval '1 hour',"
+     " now() - interval '50 minutes')"),
     ("off-site restore point older than the RPO", "backup.rpo_breached",
      "UPDATE backup_job_state SET last_restore_point_at = now() - interval '3 days' WHERE msp_id = :m AND backup_job_id = :offsite",
      "UPDATE backup_job_state SET last_restore_point_at = now() - interval '1 hour' WHERE msp_id = :m AND backup_job_id = :offsite"),
@@ -70,7 +75,8 @@ FAULTS = [
 async def test_each_finding_lowers_the_score_by_its_documented_weight_and_fixing_it_restores_100(db, owner_db, perfect, label,
                                                                                                   rule_id, breaks, fixes):
     ids = {"m": perfect.practice.msp_id, "p": perfect.practice.id, "offsite": perfect.offsite.id, "backup": perfect.backup.id,
-           "ehr": perfect.ehr.id, "version": perfect.plan_version_id}
+           "ehr": perfect.ehr.id, "version": perfect.plan_version_id, "primary": perfect.primary.id,
+           "site": perfect.backup.site_id}
     assert (await readiness(db, perfect.practice)).score == 100
     # As the owner: plan exports are append-only for the application role.
     await execute(owner_db, perfect.practice.msp_id, breaks, **{k: v for k, v in ids.items() if f":{k}" in breaks})

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from sqlalchemy import text
 
+from services.core.alerts import gather
+from services.core.alerts import rules as R
 from services.core.alerts.rules import AGENT_SILENT
+from services.core.base import utcnow
 from services.core.db import Scope
 from services.core.readiness import service as readiness
 from services.core.telemetry import agents as agent_list
@@ -44,6 +48,7 @@ async def test_demo_agents_show_healthy_failing_flapping_and_silent_practices(li
                         " WHERE a.msp_id = :m AND p.name = 'Willow Creek Chiropractic'")
     assert silent == [{"last_seen_at": None}]
     await _willow_creek_is_shown_silent_once_its_heartbeat_and_grace_have_passed(db, msp_id)
+    await _no_backup_link_counts_as_untested_on_the_first_day(db, msp_id)
 
     # A restart reuses the same agents instead of enrolling new ones.
     again = DemoAgents(db, live_server.url, tmp_path / "demo-agents.json")
@@ -79,3 +84,19 @@ async def _willow_creek_is_shown_silent_once_its_heartbeat_and_grace_have_passed
     spent = current.components["backups"]["score"] == 0
     assert [(f["subject_id"], f["points"] > 0 or (f["capped"] and spent)) for f in charged] == [(str(agent_id), True)]
     assert [(a.id, a.silent) for a in listed] == [(agent_id, True)]
+
+
+async def _no_backup_link_counts_as_untested_on_the_first_day(db, msp_id):
+    """The demo's links were just added, so each backup link has its 30 days to be failed over to;
+    a month on, every one still never failed over to would be flagged."""
+    async with db.transaction(Scope(msp_id)) as s:
+        ids = list((await s.execute(text("SELECT id FROM practice WHERE msp_id = :m AND active"), {"m": msp_id})).scalars())
+        scored = await readiness.recompute(s, msp_id, ids)
+        facts = await gather.load(s, msp_id, ids)
+    assert [f for r in scored.values() for f in r.findings if f["rule_id"] == R.BACKUP_NOT_EXERCISED] == []
+    backups = {link.id for p in facts.values() for link in p.links
+               if link.role in ("backup", "hotspot") and link.on_backup_since is None}
+    later = utcnow() + timedelta(days=31)
+    check = R.get(R.BACKUP_NOT_EXERCISED).check
+    flagged = {h.finding.subject_id for p in facts.values() for h in check(p, {"days": 30}, later)}
+    assert backups and flagged == {str(i) for i in backups}

@@ -48,6 +48,7 @@ class LinkFacts:
     loss_threshold_pct: float
     latency_threshold_ms: float
     jitter_threshold_ms: float
+    created_at: datetime  # a backup link never failed over to counts as untested from here
     up: bool | None = None  # None = never reported
     state_since: datetime | None = None
     loss_pct: float | None = None
@@ -56,6 +57,8 @@ class LinkFacts:
     on_backup_since: datetime | None = None
     # Up/down changes of the hour before the newest sample (link_state.transitions): flapping.
     transitions: list[datetime] = field(default_factory=list)
+    # The start of the newest failover onto this link: when it last carried the site's traffic.
+    last_failover_at: datetime | None = None
 
 
 @dataclass

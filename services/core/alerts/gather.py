@@ -52,14 +52,27 @@ _JOB_SYSTEMS = f"SELECT system_id, backup_job_id FROM backup_job_system WHERE {_
 _NEWEST_TESTS = re.sub(r"(?<!:):practices\b", "%(practices)b", re.sub(r"(?<!:):msp\b", "%(msp)s", NEWEST_TESTS.text))
 _LINKS = """
 SELECT l.id, l.practice_id, l.site_id, l.name, l.role, l.loss_threshold_pct, l.latency_threshold_ms, l.jitter_threshold_ms,
-       s.link_id IS NOT NULL, s.up, s.state_since, s.on_backup_since, s.loss_pct, s.latency_ms, s.jitter_ms,
+       l.created_at, s.link_id IS NOT NULL, s.up, s.state_since, s.on_backup_since, s.loss_pct, s.latency_ms, s.jitter_ms,
        s.transitions
   FROM link l LEFT JOIN link_state s ON s.msp_id = l.msp_id AND s.link_id = l.id
  WHERE l.msp_id = %(msp)s AND l.practice_id = ANY(%(practices)b) ORDER BY l.id"""
+# When each backup or hotspot link last carried the site's traffic: the newest failover onto it.
+# It walks the site's failovers on the (msp_id, site_id, started_at) index from the newest end and
+# stops at the first onto the link; failovers are rare (a few a month per site), so even a link
+# never failed over to reads only its site's few rows, never the MSP's history.
+_LAST_FAILOVERS = """
+SELECT l.id, f.started_at
+  FROM link l
+ CROSS JOIN LATERAL (
+   SELECT fe.started_at FROM failover_event fe
+    WHERE fe.msp_id = l.msp_id AND fe.site_id = l.site_id AND fe.to_link_id = l.id
+    ORDER BY fe.started_at DESC LIMIT 1) f
+ WHERE l.msp_id = %(msp)s AND l.practice_id = ANY(%(practices)b) AND l.role IN ('backup', 'hotspot')"""
 _AGENTS = f"""SELECT id, practice_id, site_id, hostname, last_seen_at, heartbeat_interval_seconds, created_at
   FROM agent WHERE {_WHERE} AND revoked_at IS NULL ORDER BY id"""
 
-_QUERIES = (_PRACTICES, _SITES, _JOBS, _LAST_TWO_SUCCESSES, _SYSTEMS, _JOB_SYSTEMS, _NEWEST_TESTS, _LINKS, _AGENTS)
+_QUERIES = (_PRACTICES, _SITES, _JOBS, _LAST_TWO_SUCCESSES, _SYSTEMS, _JOB_SYSTEMS, _NEWEST_TESTS, _LINKS, _LAST_FAILOVERS,
+            _AGENTS)
 
 
 async def load(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, PracticeFacts]:
@@ -71,7 +84,8 @@ async def load(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[
     params = {"msp": msp_id, "practices": ids}
     async with pg.pipeline():
         cursors = [await pg.execute(sql, params) for sql in _QUERIES]
-    practices, sites, jobs, successes, systems, job_systems, tests, links, agents = [await c.fetchall() for c in cursors]
+    (practices, sites, jobs, successes, systems, job_systems, tests, links, failovers,
+     agents) = [await c.fetchall() for c in cursors]
 
     out = {pid: PracticeFacts(pid, name) for pid, name in practices}
     for site_id, pid, name in sites:
@@ -113,11 +127,13 @@ async def load(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[
         if system_id in by_system:
             by_system[system_id].last_test = RestoreTestResult(*test)
 
-    for (link_id, pid, site_id, name, role, loss_limit, latency_limit, jitter_limit, has_state, up, since, on_backup,
-         loss, latency, jitter, transitions) in links:
+    last_failover = dict(failovers)
+    for (link_id, pid, site_id, name, role, loss_limit, latency_limit, jitter_limit, created_at, has_state, up, since,
+         on_backup, loss, latency, jitter, transitions) in links:
         if pid not in out:
             continue
-        f = LinkFacts(link_id, pid, site_id, name, role, loss_limit, latency_limit, jitter_limit)
+        f = LinkFacts(link_id, pid, site_id, name, role, loss_limit, latency_limit, jitter_limit, created_at,
+                      last_failover_at=last_failover.get(link_id))
         if has_state:
             f.up, f.state_since, f.on_backup_since = up, since, on_backup
             f.loss_pct, f.latency_ms, f.jitter_ms = loss, latency, jitter

@@ -10,6 +10,7 @@ from services.core import units
 from services.core.alerts.facts import JobFacts, LinkFacts, PracticeFacts, SystemFacts
 from services.core.alerts.rules import (
     AGENT_SILENT,
+    BACKUP_NOT_EXERCISED,
     FAILED_IN_A_ROW,
     INTERNET_OUTAGE,
     LINK_DOWN,
@@ -330,6 +331,32 @@ def on_backup_too_long(p: PracticeFacts, params: dict[str, Any], now: datetime) 
                          f"{p.site_name(link.site_id) or 'A site'} has been running on its backup link for a long time",
                          f"Get the primary link repaired: {link.name} may be metered or slower.", HIPAA_EMERGENCY_MODE,
                          ago(_minutes(now, link.on_backup_since)), ago(limit)), link.site_id)
+
+
+@rule(id=BACKUP_NOT_EXERCISED, title="Backup link not tested", component=Component.connectivity, severity=Severity.low,
+      hipaa=HIPAA_EMERGENCY_MODE,
+      meaning="A backup or hotspot link has not carried the site's traffic (a failover onto it started) within N days, "
+              "counted from the link's creation when it never has.",
+      params={"days": Param(30, "days since the link last carried the site's traffic", 1, 3650)}, time_based=True)
+def backup_not_exercised(p: PracticeFacts, params: dict[str, Any], now: datetime) -> Iterator[Hit]:
+    # A backup link only proves itself by carrying the practice's traffic: a probe through it says
+    # the modem answers, not that the router fails over to it or that the practice can work on it.
+    days = float(params["days"])
+    for link in p.links:
+        if link.role not in ("backup", "hotspot") or link.on_backup_since is not None:
+            continue  # carrying the traffic right now is the test under way
+        since = link.last_failover_at or link.created_at
+        if _minutes(now, since) <= days * 1440:
+            continue
+        kind = "hotspot" if link.role == "hotspot" else "backup link"
+        measured = (f"last carried traffic {ago(_minutes(now, since))} ago" if link.last_failover_at else
+                    f"never since it was added {ago(_minutes(now, since))} ago")
+        yield Hit(_f(BACKUP_NOT_EXERCISED, Component.connectivity, Severity.low, "link", link.id,
+                     f"The {kind} {link.name} at {p.site_name(link.site_id) or 'the site'} has not been tested in "
+                     f"{round(days)} days",
+                     f"Switch the site to {link.name} for a few minutes (unplug the primary) and check that the "
+                     "practice keeps working.", HIPAA_EMERGENCY_MODE, measured, f"within {round(days)} days"),
+                  link.site_id)
 
 
 @rule(id=SINGLE_CIRCUIT, title="Single circuit", component=Component.connectivity, severity=Severity.medium,
