@@ -9,13 +9,13 @@ FRONTEND_STAMP := frontend/node_modules/.installed-stamp
 FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config.* frontend/package.json -type f 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: run test test-python test-frontend frontend openapi bench clean
+.PHONY: run test lint test-python test-frontend frontend openapi bench clean
 
 $(PY_STAMP): pyproject.toml $(wildcard services/agent/pyproject.toml)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]' $(if $(wildcard services/agent/pyproject.toml),-e services/agent)
+	$(PY) -m pip install --quiet -e '.[test,dev]' $(if $(wildcard services/agent/pyproject.toml),-e services/agent)
 	touch $@
 
 $(FRONTEND_STAMP): frontend/package-lock.json
@@ -31,8 +31,15 @@ frontend: frontend/dist/index.html
 run: $(PY_STAMP) frontend
 	$(VENV)/bin/seawall run
 
-## make test: the whole suite (Python on a real PostgreSQL, frontend unit tests, browser tests)
-test: $(PY_STAMP) frontend test-frontend test-python
+## make test: the whole suite (lint and type checks first, then Python on a real PostgreSQL, frontend unit tests, browser tests)
+# `lint` is listed first so that a lint or type error fails in seconds, before the long test runs.
+test: lint $(PY_STAMP) frontend test-frontend test-python
+
+## make lint: ruff and mypy (configured in pyproject.toml), and the frontend's TypeScript check
+lint: $(PY_STAMP) $(FRONTEND_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	cd frontend && npx tsc -b
 
 test-frontend: $(FRONTEND_STAMP)
 	cd frontend && npm run check:api && npm test

@@ -27,6 +27,11 @@ from services.core.database_server import app_url_for, libpq, to_psycopg  # noqa
 from services.core.db import Database  # noqa: E402
 from services.core.settings import get_settings  # noqa: E402
 
+# The SMTP fixtures (`smtp_server`, `mailbox`) are shared through pytest's plugin mechanism rather than
+# imported by each test module: an imported fixture that is then requested as a parameter reads to pyflakes
+# as a redefined, unused import (F811), and a session fixture imported into two modules is two fixtures.
+pytest_plugins = ["tests.factories_identity"]
+
 REQUIRE_ALL = os.environ.get("SEAWALL_REQUIRE_ALL") == "1"
 
 

@@ -1,6 +1,7 @@
 """Identity test helpers: a real SMTP server (aiosmtpd), links from emails, memberships, audit reads.
 
-Test modules import the `smtp_server` and `mailbox` fixtures from here.
+The `smtp_server` and `mailbox` fixtures are defined here and registered for every test by
+`pytest_plugins` in tests/conftest.py; helpers are imported as usual.
 """
 
 from __future__ import annotations

@@ -3,14 +3,12 @@ import uuid
 import pyotp
 
 from tests.factories import PASSWORD, sign_in, unique
-from tests.factories_identity import (  # noqa: F401 (fixtures)
+from tests.factories_identity import (
     anonymous,
     audit_events,
     link_token,
-    mailbox,
     owner_execute,
     plain_body,
-    smtp_server,
 )
 
 NEW_PASSWORD = "a brand new long passphrase"

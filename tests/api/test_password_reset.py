@@ -1,14 +1,12 @@
 import asyncio
 
 from tests.factories import sign_in, unique
-from tests.factories_identity import (  # noqa: F401 (fixtures)
+from tests.factories_identity import (
     anonymous,
     audit_events,
     link_token,
-    mailbox,
     owner_execute,
     plain_body,
-    smtp_server,
 )
 
 NEW_PASSWORD = "a completely different passphrase"

@@ -11,7 +11,7 @@ from services.core.db import Scope
 from services.core.plans.service import add_months
 from tests.factories import sign_in
 from tests.factories_inventory import create_contact, create_link
-from tests.factories_plans import acknowledge, assign_role, create_plan, filled_sections
+from tests.factories_plans import assign_role, create_plan, filled_sections
 
 
 def plan_url(practice) -> str:

@@ -73,7 +73,7 @@ async def test_pdf_binder_holds_the_call_tree_every_system_with_its_targets_and_
         assert heading in text
     # The inventory speaks in the scenarios: which link takes over.
     assert "Traffic fails over to LTE (Cellular Co" in text
-    assert f"Approved by owner@example.test" in text and "Version 1" in text
+    assert "Approved by owner@example.test" in text and "Version 1" in text
     assert "not yet" in text and "yes," in text  # staff has not acknowledged, the owner has
 
 

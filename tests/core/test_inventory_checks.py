@@ -75,7 +75,7 @@ async def test_a_tier_two_ephi_system_with_only_an_onsite_job_lacks_the_offsite_
 
 
 async def test_a_system_with_only_a_cloud_job_lacks_the_onsite_copy_its_plan_requires(db, tenant):
-    inv = await well_prepared(db, tenant.practice, tenant.site)
+    await well_prepared(db, tenant.practice, tenant.site)
     scheduling = await create_system(db, tenant.practice, "Scheduling", tier=3)
     await create_job(db, tenant.practice, "Scheduling to B2", systems=[scheduling], location="cloud")
     (f,) = await findings(db, tenant)

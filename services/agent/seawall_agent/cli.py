@@ -36,7 +36,7 @@ from seawall_agent.daemon import run_daemon
 from seawall_agent.delivery import Delivery, FlushResult, forget_backoff, reason
 from seawall_agent.files import check_writable, ensure_private_dir
 from seawall_agent.links import probe_links
-from seawall_agent.outcome import EX_CONFIG, EX_FAILED, EX_IOERR, EX_NOPERM, EX_OK, EX_TEMPFAIL, EX_USAGE
+from seawall_agent.outcome import EX_CONFIG, EX_FAILED, EX_IOERR, EX_OK, EX_USAGE
 from seawall_agent.restic import is_restic
 from seawall_agent.runner import backup_run_event, run_command
 from seawall_agent.spool import Spool

@@ -70,7 +70,7 @@ async def rotate_agent_credential(agent_id: uuid.UUID, access: PracticeOperator,
     """Issue a new agent credential (shown once); the old one keeps working for the overlap window."""
     agent = await agents.get_agent(db, access.msp_id, access.practice_id, agent_id)
     credential = await agents.rotate_credential(db, agent, access.actor)
-    return RotatedOut(agent_id=agent.id, credential=credential, previous_valid_until=agent.previous_valid_until)  # type: ignore[arg-type]
+    return RotatedOut(agent_id=agent.id, credential=credential, previous_valid_until=agent.previous_valid_until)
 
 
 @router.post("/api/v1/practices/{practice_id}/agents/{agent_id}/revoke", operation_id="revoke_agent", response_model=AgentOut)

@@ -35,7 +35,7 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
     return walk(schema)
 
 
-_PROBLEMS = {status: {"description": words, "content": {"application/problem+json": {}}} for status, words in (
+_PROBLEMS: dict[int | str, dict[str, Any]] = {status: {"description": words, "content": {"application/problem+json": {}}} for status, words in (
     (401, "Missing, unknown or revoked agent credential"), (413, "Body over 1 MiB, or over 8 MiB decompressed"),
     (415, "Content-Type other than application/json, or Content-Encoding other than gzip"),
     (422, f"An event is invalid, or the body nests deeper than {MAX_DEPTH} levels; nothing was stored"),

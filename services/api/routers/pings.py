@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
@@ -65,15 +66,15 @@ async def _ping(request: Request, key: str, signal: str | None) -> PlainTextResp
                                                request.stream(), request.headers.get("user-agent", ""), client_ip(request)))
 
 
-_PROBLEM = {"content": {"application/problem+json": {}}}
-_DOC = {"responses": {"200": {"description": "OK", "content": {"text/plain": {}}},
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+_DOC: dict[str, Any] = {"responses": {"200": {"description": "OK", "content": {"text/plain": {}}},
                       "400": {"description": "The run id (rid) is not a UUID", **_PROBLEM},
                       "404": {"description": "No backup job has this key, or the signal is not one of the protocol's",
                               **_PROBLEM},
                       "413": {"description": "The body is larger than 10 MiB", **_PROBLEM},
                       "429": {"description": "Too many pings for this job; retry after Retry-After seconds", **_PROBLEM}}}
 # curl -fsS "$URL/" must not get a redirect (curl exits 0 on a 307 and the ping is lost).
-_SLASH = {"include_in_schema": False, "response_class": PlainTextResponse}
+_SLASH: dict[str, Any] = {"include_in_schema": False, "response_class": PlainTextResponse}
 
 
 @router.get("/ping/{key}/", **_SLASH)

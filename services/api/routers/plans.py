@@ -239,12 +239,10 @@ async def acknowledge_plan(access: PlanAcknowledger, db: DbSession) -> Any:
 @router.get("/plan/acknowledgements", operation_id="list_plan_acknowledgements", response_model=list[AcknowledgementOut])
 async def list_plan_acknowledgements(access: PracticeReader, db: DbSession, version_id: uuid.UUID | None = None) -> list:
     """Acknowledgements of one version (the approved version when none is named)."""
-    if version_id is not None:
-        version = await service.get_version(db, access.practice, version_id)
-    else:
-        version = await service.current_version(db, access.msp_id, access.practice_id)
-        if version is None:
-            raise NotFound("This practice has no approved plan yet.")
+    version = (await service.get_version(db, access.practice, version_id) if version_id is not None
+               else await service.current_version(db, access.msp_id, access.practice_id))
+    if version is None:
+        raise NotFound("This practice has no approved plan yet.")
     return await people.list_acknowledgements(db, version)
 
 

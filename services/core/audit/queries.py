@@ -10,7 +10,7 @@ from services.core.audit.models import AuditEvent
 from services.core.audit.schemas import AuditFilter
 
 
-def filtered(msp_id: uuid.UUID, f: AuditFilter) -> Select[tuple[AuditEvent]]:
+def filtered(msp_id: uuid.UUID, f: AuditFilter) -> Select[AuditEvent]:
     q = select(AuditEvent).where(AuditEvent.msp_id == msp_id)
     if f.action:
         q = q.where(AuditEvent.action.startswith(f.action, autoescape=True))
@@ -32,7 +32,7 @@ def filtered(msp_id: uuid.UUID, f: AuditFilter) -> Select[tuple[AuditEvent]]:
     return q
 
 
-def page(msp_id: uuid.UUID, f: AuditFilter, before_seq: int | None, limit: int) -> Select[tuple[AuditEvent]]:
+def page(msp_id: uuid.UUID, f: AuditFilter, before_seq: int | None, limit: int) -> Select[AuditEvent]:
     """Newest first; `before_seq` is the cursor (the last seq of the previous page)."""
     q = filtered(msp_id, f)
     if before_seq is not None:

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from services.core.findings import Component, FindingOut, Severity
+from services.core.findings import FindingOut
 from services.core.inventory.models import BackupLocation, BackupTool, ContactKind, LinkMedium, LinkRole, SystemCategory
 
 # A year and a day: any recovery target beyond that is a typing mistake, not a plan.

@@ -36,7 +36,10 @@ def offline_fetcher() -> Any:
     """A WeasyPrint URL fetcher that serves data: URIs only; anything else is refused and remembered."""
     wp = _weasyprint()
 
-    class OfflineFetcher(wp.urls.URLFetcher):
+    # WeasyPrint is imported lazily (it needs system libraries), so its class reaches here as a value.
+    url_fetcher: Any = wp.urls.URLFetcher
+
+    class OfflineFetcher(url_fetcher):
         def __init__(self) -> None:
             super().__init__(allowed_protocols=("data",))
             self.refused: list[str] = []

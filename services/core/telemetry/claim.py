@@ -26,7 +26,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import psycopg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.config_version import VERSION_SQL

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import uuid
 from datetime import timedelta
 
 from sqlalchemy import text

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.db import driver_connection
-from services.core.telemetry.history import Claimed, Sample
+from services.core.telemetry.history import Sample
 from services.core.telemetry.hooks import LinkChange
 
 FLAP_WINDOW = timedelta(hours=1)
