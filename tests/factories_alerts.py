@@ -81,6 +81,11 @@ async def link(db: Database, t: Tenant, *, role: str = "primary", site_id: uuid.
 
 
 async def link_state(db: Database, t: Tenant, li: Link, **values: Any) -> None:
+    """A state as samples leave it: a link that reports up or down was last sampled at T0, or when
+    its state began if that is later (unless `last_sample_at` says otherwise); five minutes after
+    that it has no data (link.no_data)."""
+    if values.get("up") is not None:
+        values.setdefault("last_sample_at", max(T0, values.get("state_since") or T0))
     await add(db, t.msp_id, LinkState(msp_id=t.msp_id, link_id=li.id, practice_id=t.practice.id, site_id=li.site_id,
                                       flaps_last_hour=0, transitions=[], **values))
 

@@ -26,7 +26,9 @@ async def _policy(db, t, **values):
 async def test_a_link_flapping_50_times_in_10_minutes_makes_one_incident_and_two_notifications(db, tenant):
     c = await fa.channel(db, tenant.msp_id, "pagerduty", secret="k" * 32)
     await fa.route(db, tenant.msp_id, c)
-    await fa.link(db, tenant, role="backup", up=True)
+    # The backup link samples up all along (its newest sample is never older than the evaluation), so
+    # the site is not in an outage while the primary flaps.
+    await fa.link(db, tenant, role="backup", up=True, last_sample_at=T0 + minutes(60))
     li = await fa.link(db, tenant, up=True)
     now = T0
     for _ in range(50):  # down 6 s, up 6 s: 50 flaps in 10 minutes
@@ -37,7 +39,9 @@ async def test_a_link_flapping_50_times_in_10_minutes_makes_one_incident_and_two
         await fa.evaluate(db, tenant, now)
         now += timedelta(seconds=6)
     assert now - T0 == minutes(10)
-    await fa.evaluate(db, tenant, now + minutes(6))  # stays up: resolves
+    # Stays up (and keeps sampling, so it never reads "no data"): resolves.
+    await fa.link_state(db, tenant, li, up=True, state_since=now - timedelta(seconds=6), last_sample_at=now + minutes(6))
+    await fa.evaluate(db, tenant, now + minutes(6))
     found = await fa.incidents(db, tenant.msp_id, R.LINK_DOWN)
     assert len(found) == 1 and found[0].resolved_at is not None and found[0].reopen_count == 0
     assert [o.action for o in await fa.outbox(db, tenant.msp_id)] == ["trigger", "resolve"]
@@ -47,7 +51,9 @@ async def test_flapping_past_the_hysteresis_reopens_the_same_incident_and_respec
     await _policy(db, tenant, resolve_after_minutes=0, resolve_after_evaluations=1, max_notifications_per_hour=3)
     c = await fa.channel(db, tenant.msp_id, "pagerduty", secret="k" * 32)
     await fa.route(db, tenant.msp_id, c)
-    await fa.link(db, tenant, role="backup", up=True)
+    # The backup link samples up all along (its newest sample is never older than the evaluation), so
+    # the site is not in an outage while the primary flaps.
+    await fa.link(db, tenant, role="backup", up=True, last_sample_at=T0 + minutes(60))
     li = await fa.link(db, tenant, up=True)
     now = T0
     for _ in range(50):

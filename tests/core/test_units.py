@@ -22,7 +22,7 @@ def test_a_finding_about_packet_loss_says_2_19_percent_not_2_19178():
     pid, site = uuid.uuid4(), uuid.uuid4()
     link = LinkFacts(id=uuid.uuid4(), practice_id=pid, site_id=site, name="Fiber", role="primary", loss_threshold_pct=2,
                      latency_threshold_ms=150, jitter_threshold_ms=30, up=True, loss_pct=2.19178, latency_ms=151.2649,
-                     jitter_ms=30.46)
+                     jitter_ms=30.46, last_sample_at=datetime(2026, 3, 1, tzinfo=timezone.utc))
     facts = PracticeFacts(practice_id=pid, name="Clinic", links=[link])
     now = datetime(2026, 3, 1, tzinfo=timezone.utc)
     measured = {rule_id: [h.finding.measured for h in R.get(rule_id).check(facts, {"threshold": None}, now)]

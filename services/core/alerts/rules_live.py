@@ -16,6 +16,7 @@ from services.core.alerts.rules import (
     LINK_JITTER,
     LINK_LATENCY,
     LINK_LOSS,
+    LINK_NO_DATA,
     NO_OFFSITE_WITHIN,
     NO_RESTORE_TEST,
     ON_BACKUP_TOO_LONG,
@@ -46,6 +47,11 @@ from services.core.telemetry.recovery import achieved_rpo_minutes, achieved_rto_
 
 def _minutes(now: datetime, then: datetime) -> float:
     return (now - then).total_seconds() / 60
+
+
+def _every(seconds: int) -> str:
+    """An interval in words; seconds while a minute would round it ('every 10 s', 'every 1 min')."""
+    return f"{seconds} s" if seconds < 120 and seconds % 60 else ago(seconds / 60)
 
 
 def _f(rule_id: str, component: Component, severity: Severity, subject_type: str, subject_id: Any, title: str,
@@ -244,8 +250,10 @@ def _sites_links(p: PracticeFacts) -> dict[Any, list[LinkFacts]]:
       meaning="Every internet link of a site is down. Link-down, agent-silent and off-site-backup incidents of the "
               "site are grouped under this one while it lasts.")
 def internet_outage(p: PracticeFacts, params: dict[str, Any], now: datetime) -> Iterator[Hit]:
-    for site_id, links in _sites_links(p).items():
-        if links and all(link.up is False for link in links):
+    for site_id, all_links in _sites_links(p).items():
+        # A link with no data is neither up nor down: the outage is judged by the links with data.
+        links = [link for link in all_links if link.fresh_up(now) is not None]
+        if links and all(link.fresh_up(now) is False for link in links):
             since = max(link.state_since for link in links if link.state_since) if any(l.state_since for l in links) else None
             yield Hit(_f(INTERNET_OUTAGE, Component.connectivity, Severity.critical, "site", site_id,
                          f"{p.site_name(site_id) or 'A site'} has no internet: every link is down",
@@ -259,13 +267,45 @@ def internet_outage(p: PracticeFacts, params: dict[str, Any], now: datetime) -> 
       follows_outage=True)
 def link_down(p: PracticeFacts, params: dict[str, Any], now: datetime) -> Iterator[Hit]:
     for link in p.links:
-        if link.up is False:
+        if link.fresh_up(now) is False:
             severity = Severity.high if link.role == "primary" else Severity.medium
             yield Hit(_f(LINK_DOWN, Component.connectivity, severity, "link", link.id,
                          f"Internet link {link.name} at {p.site_name(link.site_id) or 'the site'} is down",
                          f"Call the ISP of {link.name}; check the modem and router.", HIPAA_EMERGENCY_MODE,
                          f"down for {ago(_minutes(now, link.state_since))}" if link.state_since else "down", "up"),
                       link.site_id)
+
+
+@rule(id=LINK_NO_DATA, title="Link has no data", component=Component.connectivity, severity=Severity.medium,
+      hipaa=HIPAA_EMERGENCY_MODE,
+      meaning="No sample of an internet link for N of its sample intervals (the smallest probe interval its site's "
+              "agents state), or none since the site's agent enrolled that long ago: its state is unknown, not its "
+              "last one. Link-down, outage and quality rules do not judge it meanwhile.",
+      params={"intervals": Param(liveness.DEFAULT_NO_DATA_INTERVALS, "sample intervals without a sample",
+                                 liveness.MIN_NO_DATA_INTERVALS, liveness.MAX_NO_DATA_INTERVALS)},
+      time_based=True, follows_outage=True)
+def link_no_data(p: PracticeFacts, params: dict[str, Any], now: datetime) -> Iterator[Hit]:
+    for link in p.links:
+        # The link's own threshold (alerts/liveness.judge_links) is this rule's `intervals` at its
+        # site, so this finding and the other rules' silence about the link always agree.
+        since = liveness.link_no_data_from(link.last_sample_at, link.sampling)
+        if since is None or link.reading(now) != "no_data":
+            continue
+        quiet = ago(_minutes(now, since))
+        where = p.site_name(link.site_id) or "the site"
+        if link.last_sample_at is None:
+            title = f"Internet link {link.name} at {where} has never been sampled"
+            measured = f"no sample since the agent enrolled {quiet} ago"
+            remediation = (f"Give {link.name} a probe (and source or interface) in the seawall-agent config at {where} "
+                           "and restart the agent.")
+        else:
+            title = f"No data from internet link {link.name} at {where}"
+            measured = f"no sample for {quiet}"
+            remediation = (f"Check that the seawall-agent at {where} runs and still probes {link.name}; "
+                           "its state is unknown until a sample arrives.")
+        yield Hit(_f(LINK_NO_DATA, Component.connectivity, Severity.medium, "link", link.id, title, remediation,
+                     HIPAA_EMERGENCY_MODE, measured, f"a sample every {_every(link.sampling.interval_seconds)}"),
+                  link.site_id)
 
 
 @rule(id=ON_BACKUP_TOO_LONG, title="On backup link too long", component=Component.connectivity, severity=Severity.medium,
@@ -298,7 +338,7 @@ def _quality(rule_id: str, attr: str, threshold_attr: str, unit: str, words: str
             value = getattr(link, attr)
             # The policy may override every link's own threshold; otherwise each link keeps its own.
             limit = params["threshold"] if params.get("threshold") is not None else getattr(link, threshold_attr)
-            if link.up is not False and value is not None and value > float(limit):
+            if link.fresh_up(now) is True and value is not None and value > float(limit):
                 yield Hit(_f(rule_id, Component.connectivity, Severity.medium, "link", link.id,
                              f"{words.capitalize()} on {link.name} is above its threshold",
                              f"Report the {words} to the ISP of {link.name}; check the local network for saturation.",
