@@ -2486,6 +2486,8 @@ export interface components {
              * Format: uuid
              */
             practice_id: string;
+            /** Probe Interval Seconds */
+            probe_interval_seconds: number;
             /**
              * Site Id
              * Format: uuid
@@ -2521,6 +2523,8 @@ export interface components {
             practice_id: string;
             /** Previous Valid Until */
             previous_valid_until: string | null;
+            /** Probe Interval Seconds */
+            probe_interval_seconds: number;
             /** Revoked At */
             revoked_at: string | null;
             /**
@@ -3296,6 +3300,11 @@ export interface components {
             medium: string;
             /** Name */
             name: string;
+            /**
+             * No Data Since
+             * @description When state is no_data: the newest sample, or the enrollment if none
+             */
+            no_data_since: string | null;
             /** On Backup Since */
             on_backup_since: string | null;
             /** Role */
@@ -3307,6 +3316,11 @@ export interface components {
             site_id: string;
             /** Site Name */
             site_name: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "up" | "down" | "no_data" | "unknown";
             /** State Since */
             state_since: string | null;
             thresholds: components["schemas"]["LinkThresholdsOut"];
@@ -3553,6 +3567,8 @@ export interface components {
              * Format: uuid
              */
             practice_id: string;
+            /** Probe Interval Seconds */
+            probe_interval_seconds: number;
             /**
              * Site Id
              * Format: uuid
@@ -4213,6 +4229,8 @@ export interface components {
             medium: string;
             /** Name */
             name: string;
+            /** No Data Since */
+            no_data_since?: string | null;
             /** On Backup Since */
             on_backup_since?: string | null;
             /** Role */
@@ -4222,6 +4240,12 @@ export interface components {
              * Format: uuid
              */
             site_id: string;
+            /**
+             * State
+             * @default unknown
+             * @enum {string}
+             */
+            state: "up" | "down" | "no_data" | "unknown";
             /** State Since */
             state_since?: string | null;
             /** Up */
@@ -8110,6 +8134,8 @@ export interface operations {
                          * Format: date-time
                          */
                         occurred_at: string;
+                        /** Probe Interval Seconds */
+                        probe_interval_seconds?: number | null;
                         /**
                          * Type
                          * @constant
