@@ -12,8 +12,8 @@ start at the default, which is what every agent sent before the field. `agent` a
 msp_id and its row-level security policy; a column adds nothing to either.
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0022"
 down_revision = "0021"

@@ -125,13 +125,13 @@ async def load(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[
          loss, latency, jitter, last_sample) in links:
         if pid not in out:
             continue
-        f = LinkFacts(link_id, pid, site_id, name, role, loss_limit, latency_limit, jitter_limit)
+        lf = LinkFacts(link_id, pid, site_id, name, role, loss_limit, latency_limit, jitter_limit)
         if has_state:
-            f.up, f.state_since, f.on_backup_since = up, since, on_backup
-            f.loss_pct, f.latency_ms, f.jitter_ms = loss, latency, jitter
-            f.last_sample_at = last_sample
-        f.sampling = sampling.get(site_id, liveness.SiteSampling())
-        out[pid].links.append(f)
+            lf.up, lf.state_since, lf.on_backup_since = up, since, on_backup
+            lf.loss_pct, lf.latency_ms, lf.jitter_ms = loss, latency, jitter
+            lf.last_sample_at = last_sample
+        lf.sampling = sampling.get(site_id, liveness.SiteSampling())
+        out[pid].links.append(lf)
     return out
 
 

@@ -60,7 +60,7 @@ async def backup_states(session: AsyncSession, msp_id: uuid.UUID, practice_id: u
 
 async def link_states(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID,
                       now: datetime | None = None) -> list[LinkStateOut]:
-    from services.core.alerts.liveness import link_screen  # no data is judged with the alert policy's threshold
+    from services.core.alerts.liveness import link_screen  # the threshold is an alert-policy setting
 
     rows = [dict(r) for r in (await session.execute(_LINKS, {"m": msp_id, "p": practice_id})).mappings()]
     if not rows:
