@@ -1,7 +1,7 @@
 """Agents say how often they probe their site's links
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 
 A link that stops sending samples kept its last state for ever ("down for 13 min" after 13
 minutes without a sample). Each heartbeat now states the agent's `probe_interval_seconds`, kept
@@ -15,8 +15,8 @@ msp_id and its row-level security policy; a column adds nothing to either.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022"
-down_revision = "0021"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
