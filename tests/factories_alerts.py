@@ -85,6 +85,11 @@ async def link(db: Database, t: Tenant, *, role: str = "primary", site_id: uuid.
 
 
 async def link_state(db: Database, t: Tenant, li: Link, **values: Any) -> None:
+    """A state as samples leave it: a link that reports up or down was last sampled at T0, or when
+    its state began if that is later (unless `last_sample_at` says otherwise); five minutes after
+    that it has no data (link.no_data)."""
+    if values.get("up") is not None:
+        values.setdefault("last_sample_at", max(T0, values.get("state_since") or T0))
     values = {"flaps_last_hour": 0, "transitions": [], **values}
     await add(db, t.msp_id, LinkState(msp_id=t.msp_id, link_id=li.id, practice_id=t.practice.id, site_id=li.site_id,
                                       **values))
@@ -99,12 +104,12 @@ async def failover(db: Database, t: Tenant, from_link: Link, to_link: Link, star
 
 
 async def agent(db: Database, t: Tenant, last_seen: datetime | None, site_id: uuid.UUID | None = None,
-                enrolled: datetime | None = None, interval_seconds: int = 60) -> Agent:
+                enrolled: datetime | None = None, interval_seconds: int = 60, probe_interval_seconds: int = 60) -> Agent:
     """Enrolled at `enrolled`, else a minute before it was last seen, else at T0."""
     enrolled = enrolled or (last_seen - minutes(1) if last_seen else T0)
     a = Agent(msp_id=t.msp_id, id=uuid.uuid4(), practice_id=t.practice.id, site_id=site_id or t.site.id, hostname=unique("pc"),
               agent_version="0.1.0", credential_hash=uuid.uuid4().bytes, last_seen_at=last_seen,
-              heartbeat_interval_seconds=interval_seconds, created_at=enrolled)
+              heartbeat_interval_seconds=interval_seconds, probe_interval_seconds=probe_interval_seconds, created_at=enrolled)
     await add(db, t.msp_id, a)
     return a
 

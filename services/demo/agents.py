@@ -238,9 +238,11 @@ class DemoAgents:
                 site.pending_pings.remove((due, url, body))
             events = []
             if clock >= site.next_heartbeat:
-                # Like the reference agent, each heartbeat says the interval silence is judged by.
+                # Like the reference agent, each heartbeat says the interval silence is judged by,
+                # and the one its links are sampled at (a link is "no data" after N of those).
                 events.append(_event("heartbeat", now, agent_version=VERSION, hostname=site.hostname,
-                                     heartbeat_interval_seconds=int(HEARTBEAT_EVERY)))
+                                     heartbeat_interval_seconds=int(HEARTBEAT_EVERY),
+                                     probe_interval_seconds=int(SAMPLE_EVERY)))
                 site.next_heartbeat = clock + HEARTBEAT_EVERY
             if clock >= site.next_sample:
                 events += self.links_events(site, now, clock)

@@ -31,7 +31,7 @@ CREDENTIAL = "swa_" + secrets.token_urlsafe(32)[:43]
 
 COMMON = {"id", "type", "occurred_at"}
 FIELDS: dict[str, tuple[set[str], set[str]]] = {  # type -> (required, optional)
-    "heartbeat": (set(), {"agent_version", "hostname", "heartbeat_interval_seconds"}),
+    "heartbeat": (set(), {"agent_version", "hostname", "heartbeat_interval_seconds", "probe_interval_seconds"}),
     "backup_run": ({"job", "status", "started_at"},
                    {"finished_at", "bytes", "files", "restore_point_at", "snapshot_id", "verified",
                     "exit_code", "log_tail"}),
@@ -99,6 +99,7 @@ class FakeSeawall:
             "practice_id": "7d1c1f0e-0000-4000-8000-0000000000bb",
             "site_id": "7d1c1f0e-0000-4000-8000-0000000000cc",
             "heartbeat_interval_seconds": 60,
+            "probe_interval_seconds": 60,
             "links": [
                 {"id": "7d1c1f0e-0000-4000-8000-00000000011a", "name": "Comcast fiber", "role": "primary"},
                 {"id": "7d1c1f0e-0000-4000-8000-00000000011b", "name": "T-Mobile LTE", "role": "backup"},

@@ -126,6 +126,27 @@ def test_the_heartbeat_interval_set_in_the_config_goes_with_every_heartbeat_and_
     assert [(e["type"], e["heartbeat_interval_seconds"]) for e in seawall.events] == [("heartbeat", 300)]
 
 
+def test_the_probe_interval_set_in_the_config_goes_with_every_heartbeat_and_survives_refresh(
+    config_path: Path, seawall: FakeSeawall
+) -> None:
+    """Seawall judges a link "no data" after N of the probe interval its site's agents state, so
+    each heartbeat says this machine's; a refresh keeps it."""
+    config_path.write_text(config_path.read_text().replace("probe_interval_seconds = 60", "probe_interval_seconds = 120"))
+
+    assert main(["refresh", "--config", str(config_path)]) == 0
+    assert load_config(config_path).probe_interval_seconds == 120
+    assert main(["heartbeat", "--config", str(config_path)]) == 0
+
+    assert [(e["type"], e["probe_interval_seconds"]) for e in seawall.events] == [("heartbeat", 120)]
+
+
+def test_a_probe_interval_longer_than_a_day_is_a_config_error_naming_it(config_path: Path) -> None:
+    config_path.write_text(config_path.read_text().replace("probe_interval_seconds = 60", "probe_interval_seconds = 86401"))
+
+    with pytest.raises(ConfigError, match="probe_interval_seconds: must be at most 86400"):
+        load_config(config_path)
+
+
 def test_a_heartbeat_interval_longer_than_a_day_is_a_config_error_naming_it(config_path: Path) -> None:
     config_path.write_text(config_path.read_text().replace("heartbeat_interval_seconds = 60", "heartbeat_interval_seconds = 86401"))
 

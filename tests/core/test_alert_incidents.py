@@ -28,7 +28,9 @@ async def test_a_link_flapping_50_times_in_10_minutes_is_one_flapping_incident_w
     makes one incident, notified once, that resolves once the hour of flaps has passed."""
     c = await fa.channel(db, tenant.msp_id, "pagerduty", secret="k" * 32)
     await fa.route(db, tenant.msp_id, c)
-    await fa.link(db, tenant, role="backup", up=True)
+    # The backup link samples up all along (its newest sample is never older than the evaluation), so
+    # the site is not in an outage while the primary flaps.
+    await fa.link(db, tenant, role="backup", up=True, last_sample_at=T0 + minutes(60))
     li = await fa.link(db, tenant, up=True)
     now, changes = T0, []
     for _ in range(50):  # down 6 s, up 6 s: 50 flaps in 10 minutes
@@ -44,10 +46,16 @@ async def test_a_link_flapping_50_times_in_10_minutes_is_one_flapping_incident_w
     assert await fa.incidents(db, tenant.msp_id, R.LINK_DOWN) == []
     (flapping,) = await fa.incidents(db, tenant.msp_id, R.LINK_FLAPPING)
     assert flapping.resolved_at is None and flapping.measured == "50 times in the last hour"
-    await fa.evaluate(db, tenant, now + minutes(55))  # half the flaps are still within the hour
+    # It stays up and keeps sampling (so it never reads "no data").
+    later = now + minutes(55)
+    await fa.link_state(db, tenant, li, up=True, state_since=now - timedelta(seconds=6), transitions=changes,
+                        last_sample_at=later)
+    await fa.evaluate(db, tenant, later)  # half the flaps are still within the hour
     assert (await fa.incidents(db, tenant.msp_id, R.LINK_FLAPPING))[0].measured == "25 times in the last hour"
-    await fa.evaluate(db, tenant, now + minutes(61))  # the last flaps left the hour: clearing
-    await fa.evaluate(db, tenant, now + minutes(67))  # stays up: resolves
+    for later, _ in ((now + minutes(61), "the last flaps left the hour: clearing"), (now + minutes(67), "resolves")):
+        await fa.link_state(db, tenant, li, up=True, state_since=now - timedelta(seconds=6), transitions=changes,
+                            last_sample_at=later)
+        await fa.evaluate(db, tenant, later)
     (flapping,) = await fa.incidents(db, tenant.msp_id, R.LINK_FLAPPING)
     assert flapping.resolved_at is not None and flapping.reopen_count == 0
     assert [o.action for o in await fa.outbox(db, tenant.msp_id)] == ["trigger", "resolve"]
@@ -59,7 +67,9 @@ async def test_flapping_past_the_hysteresis_reopens_the_same_incident_and_respec
                   rules={R.LINK_DOWN: {"params": {"hold_minutes": 0}}, R.LINK_FLAPPING: {"enabled": False}})
     c = await fa.channel(db, tenant.msp_id, "pagerduty", secret="k" * 32)
     await fa.route(db, tenant.msp_id, c)
-    await fa.link(db, tenant, role="backup", up=True)
+    # The backup link samples up all along (its newest sample is never older than the evaluation), so
+    # the site is not in an outage while the primary flaps.
+    await fa.link(db, tenant, role="backup", up=True, last_sample_at=T0 + minutes(60))
     li = await fa.link(db, tenant, up=True)
     now = T0
     for _ in range(50):

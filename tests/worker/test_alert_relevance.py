@@ -252,6 +252,18 @@ async def test_a_heartbeat_after_a_gap_longer_than_interval_plus_the_smallest_gr
     assert len(evaluated) == 2
 
 
+async def test_a_heartbeat_that_lengthens_its_interval_after_a_gap_the_old_one_called_silence_is_evaluated(
+        client, db, tenant, evaluated):
+    agent = await create_agent(db, tenant.site)
+    await send_and_process(client, db, agent, [heartbeat(20)])
+    await send_and_process(client, db, agent, [heartbeat(19.5)])
+    assert len(evaluated) == 1
+    # 2 min 6 s after the last one, judged until now by 60 s (+ a grace a policy may set to 1 min): the
+    # last evaluation may have seen the agent silent, whatever interval this heartbeat states.
+    await send_and_process(client, db, agent, [ev("heartbeat", at(17.4), heartbeat_interval_seconds=3600)])
+    assert len(evaluated) == 2
+
+
 async def test_the_minute_pass_leaves_out_what_a_batch_just_evaluated_but_not_for_long(client, db, tenant, evaluated, monkeypatch):
     """recent.py: the time-based pass skips a practice this process evaluated, committed, within
     recent.RECENT; the pass that brings in plan findings skips nothing."""

@@ -162,8 +162,9 @@ async def test_the_rescoring_pass_reads_the_policy_from_the_kept_copy_and_sees_a
 
     agent = await create_agent(db, tenant.site)
     await create_link(db, tenant.site, "Fiber")
-    heartbeat = ev("heartbeat", at(5), agent_version="0.1.0", hostname="frontdesk-pc")
-    await send_and_process(client, db, agent, [heartbeat, sample_event("Fiber", at(5), up=False)])
+    # Sampled a minute ago: five minutes without a sample (5 × the default 60 s) would be no data, not down.
+    heartbeat = ev("heartbeat", at(1), agent_version="0.1.0", hostname="frontdesk-pc")
+    await send_and_process(client, db, agent, [heartbeat, sample_event("Fiber", at(1), up=False)])
     await readiness.recompute_dirty(db)
     assert R.LINK_DOWN in await _scored_rules(db, tenant)
     loads = fresh_cache.loads

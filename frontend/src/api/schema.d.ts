@@ -2486,6 +2486,8 @@ export interface components {
              * Format: uuid
              */
             practice_id: string;
+            /** Probe Interval Seconds */
+            probe_interval_seconds: number;
             /**
              * Site Id
              * Format: uuid
@@ -2521,6 +2523,8 @@ export interface components {
             practice_id: string;
             /** Previous Valid Until */
             previous_valid_until: string | null;
+            /** Probe Interval Seconds */
+            probe_interval_seconds: number;
             /** Revoked At */
             revoked_at: string | null;
             /**
@@ -3332,6 +3336,11 @@ export interface components {
             medium: string;
             /** Name */
             name: string;
+            /**
+             * No Data Since
+             * @description When state is no_data: the newest sample, or the enrollment if none
+             */
+            no_data_since: string | null;
             /** On Backup Since */
             on_backup_since: string | null;
             /** Role */
@@ -3343,6 +3352,11 @@ export interface components {
             site_id: string;
             /** Site Name */
             site_name: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "up" | "down" | "no_data" | "unknown";
             /** State Since */
             state_since: string | null;
             thresholds: components["schemas"]["LinkThresholdsOut"];
@@ -3589,6 +3603,8 @@ export interface components {
              * Format: uuid
              */
             practice_id: string;
+            /** Probe Interval Seconds */
+            probe_interval_seconds: number;
             /**
              * Site Id
              * Format: uuid
@@ -4249,6 +4265,8 @@ export interface components {
             medium: string;
             /** Name */
             name: string;
+            /** No Data Since */
+            no_data_since?: string | null;
             /** On Backup Since */
             on_backup_since?: string | null;
             /** Role */
@@ -4258,6 +4276,12 @@ export interface components {
              * Format: uuid
              */
             site_id: string;
+            /**
+             * State
+             * @default unknown
+             * @enum {string}
+             */
+            state: "up" | "down" | "no_data" | "unknown";
             /** State Since */
             state_since?: string | null;
             /** Up */
@@ -8162,6 +8186,8 @@ export interface operations {
                          * Format: date-time
                          */
                         occurred_at: string;
+                        /** Probe Interval Seconds */
+                        probe_interval_seconds?: number | null;
                         /**
                          * Type
                          * @constant

@@ -10,11 +10,16 @@ import { ProblemMessage } from "../components/ProblemMessage";
 import { formatAgo, formatDateTime, formatMinutes, humanize } from "../lib/format";
 import { usePracticeId } from "../practice/PracticeContext";
 
-type LinkHealth = "up" | "degraded" | "down" | "unknown";
+type LinkHealth = "up" | "degraded" | "down" | "no_data" | "unknown";
 
-/** Up and within thresholds, up but over a threshold, down, or never reported. */
-export function linkHealth(s: Pick<LinkState, "up" | "loss_pct" | "latency_ms" | "loss_threshold_pct" | "latency_threshold_ms">): LinkHealth {
-  if (s.up === null || s.up === undefined) return "unknown";
+type HealthInput = Pick<LinkState, "up" | "loss_pct" | "latency_ms" | "loss_threshold_pct" | "latency_threshold_ms"> & Partial<Pick<LinkState, "state">>;
+
+/** Up and within thresholds, up but over a threshold, down, no data (nothing heard for several of
+ * its sample intervals: the server's reading, the one its rules use), or never reported. */
+export function linkHealth(s: HealthInput): LinkHealth {
+  // The server says whether the last state still holds; a stale "down" is no data, not down.
+  if (s.state === "no_data") return "no_data";
+  if (s.state === "unknown" || s.up === null || s.up === undefined) return "unknown";
   if (!s.up) return "down";
   const over = (v: number | null | undefined, limit: number) => v !== null && v !== undefined && v > limit;
   return over(s.loss_pct, s.loss_threshold_pct) || over(s.latency_ms, s.latency_threshold_ms) ? "degraded" : "up";
@@ -24,6 +29,7 @@ const HEALTH = {
   up: { icon: "✓", words: "Up" },
   degraded: { icon: "!", words: "Up, but slow or losing packets" },
   down: { icon: "✕", words: "Down" },
+  no_data: { icon: "?", words: "No data" },
   unknown: { icon: "?", words: "No reports yet" },
 } as const;
 
@@ -99,9 +105,16 @@ function LinkCard({ practiceId, linkId, name, meta, state, from }: { practiceId:
       <p className={`link-health link-health--${health}`}>
         <span aria-hidden="true">{HEALTH[health].icon} </span>
         <strong>{HEALTH[health].words}</strong>
-        {state?.state_since && <> since {formatDateTime(state.state_since)}</>}
+        {health === "no_data" ? (
+          state?.no_data_since && <> since {formatDateTime(state.no_data_since)} ({formatAgo(state.no_data_since)})</>
+        ) : (
+          state?.state_since && <> since {formatDateTime(state.state_since)}</>
+        )}
       </p>
-      {state && state.up !== null && (
+      {health === "no_data" && (
+        <p className="card__meta">Its last readings are too old to say whether it is up. Check that the Seawall agent at the site is running and probes this link.</p>
+      )}
+      {state && state.up !== null && health !== "no_data" && (
         <dl className="details details--compact">
           <dt>Latency</dt>
           <dd>

@@ -188,7 +188,7 @@ def cmd_enroll(args: argparse.Namespace, config_path: Path) -> int:
 
 def cmd_heartbeat(args: argparse.Namespace, config: AgentConfig, _path: Path) -> int:
     spool = Spool(config.state_dir)
-    event = events.heartbeat(config.heartbeat_interval_seconds)
+    event = events.heartbeat(config.heartbeat_interval_seconds, config.probe_interval_seconds)
     spool.append(event)
     return outcome.for_own_events([event["id"]], _deliver(config, spool))
 

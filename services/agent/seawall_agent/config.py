@@ -177,8 +177,9 @@ def _parse(path: Path, data: Mapping[str, Any]) -> AgentConfig:
         msp_id=text(data, "msp_id", ""),
         practice_id=text(data, "practice_id", ""),
         site_id=text(data, "site_id", ""),
-        heartbeat_interval_seconds=_heartbeat_interval(number("heartbeat_interval_seconds", 60, int), fail),
-        probe_interval_seconds=number("probe_interval_seconds", 60, int),
+        heartbeat_interval_seconds=_at_most_a_day(number("heartbeat_interval_seconds", 60, int), "heartbeat_interval_seconds",
+                                                  fail),
+        probe_interval_seconds=_at_most_a_day(number("probe_interval_seconds", 60, int), "probe_interval_seconds", fail),
         probe_attempts=number("probe_attempts", 5, int),
         probe_timeout_seconds=number("probe_timeout_seconds", 2.0, float),
         links=tuple(links),
@@ -186,12 +187,14 @@ def _parse(path: Path, data: Mapping[str, Any]) -> AgentConfig:
     )
 
 
-MAX_HEARTBEAT_INTERVAL_SECONDS = 86_400  # what Seawall accepts in a heartbeat (docs/api/agent-protocol.md)
+# What Seawall accepts in a heartbeat for either interval (docs/api/agent-protocol.md): a config
+# past it would have every heartbeat refused.
+MAX_INTERVAL_SECONDS = 86_400
 
 
-def _heartbeat_interval(value: int, fail: Callable[[str, str], ConfigError]) -> int:
-    if value > MAX_HEARTBEAT_INTERVAL_SECONDS:
-        raise fail("heartbeat_interval_seconds", "must be at most 86400 (a day)")
+def _at_most_a_day(value: int, key: str, fail: Callable[[str, str], ConfigError]) -> int:
+    if value > MAX_INTERVAL_SECONDS:
+        raise fail(key, "must be at most 86400 (a day)")
     return value
 
 

@@ -42,7 +42,7 @@ def run_daemon(config: AgentConfig, delivery: Delivery, stop: threading.Event,
     while not stop.is_set():
         now = time.monotonic()
         if now >= next_heartbeat:
-            spool.append(events.heartbeat(config.heartbeat_interval_seconds))
+            spool.append(events.heartbeat(config.heartbeat_interval_seconds, config.probe_interval_seconds))
             next_heartbeat = now + config.heartbeat_interval_seconds
         if probing and now >= next_probe:
             reports = probe_links(config)

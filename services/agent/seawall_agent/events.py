@@ -36,11 +36,12 @@ def new_event(event_type: str, occurred_at: datetime | None = None, **fields: An
     return event
 
 
-def heartbeat(interval_seconds: int) -> Event:
-    # The interval goes with every heartbeat: Seawall judges this agent silent by it, so a changed
-    # setting counts from the first heartbeat sent with it.
+def heartbeat(interval_seconds: int, probe_interval_seconds: int) -> Event:
+    # The intervals go with every heartbeat: Seawall judges this agent silent by the first and its
+    # site's links "no data" by the second, so a changed setting counts from the first heartbeat
+    # sent with it.
     return new_event("heartbeat", agent_version=__version__, hostname=socket.gethostname(),
-                     heartbeat_interval_seconds=interval_seconds)
+                     heartbeat_interval_seconds=interval_seconds, probe_interval_seconds=probe_interval_seconds)
 
 
 def link_sample(link_ref: str, result: ProbeResult, occurred_at: datetime | None = None) -> Event:

@@ -47,7 +47,7 @@ async def get_telemetry_state(access: PracticeReader, db: DbSession) -> Telemetr
     now = utcnow()
     m, p = access.msp_id, access.practice_id
     return TelemetryStateOut(generated_at=now, backup_jobs=await state.backup_states(db, m, p),
-                             links=await state.link_states(db, m, p), agents=await state.agents(db, m, p, now))
+                             links=await state.link_states(db, m, p, now), agents=await state.agents(db, m, p, now))
 
 
 @router.get("/systems/recovery", operation_id="list_system_recovery", response_model=list[SystemRecoveryOut])

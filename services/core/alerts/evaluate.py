@@ -26,6 +26,7 @@ from services.core import locks
 from services.core.alerts import config as alert_config
 from services.core.alerts import gather, incidents, policy, recent, relevance
 from services.core.alerts.facts import PracticeFacts
+from services.core.alerts.liveness import judge_links
 from services.core.alerts.models import Incident, IncidentStatus, Urgency
 from services.core.alerts.rules import AGENT_SILENT, INTERNET_OUTAGE, SINGLE_CIRCUIT, Hit, catalogue, get
 from services.core.alerts.outbox import enqueue
@@ -56,6 +57,7 @@ async def judged(session: AsyncSession, msp_id: uuid.UUID, practice_ids: set[uui
 def live_hits(p: PracticeFacts, view: policy.PolicyView, now: datetime) -> list[Hit]:
     """Every live rule's hits for one practice, each judged with the thresholds of its own site."""
     hits: list[Hit] = []
+    judge_links(p, view)  # each link's no-data threshold, which link.down and the others also read
     site_ids: list[uuid.UUID | None] = [None, *p.sites]
     for rule in catalogue():
         groups: dict[tuple, tuple[policy.Effective, set]] = {}

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.core.findings import Finding
+from services.core.telemetry import liveness
 from services.core.telemetry.recovery import RestoreTestResult
 
 
@@ -49,7 +50,7 @@ class LinkFacts:
     latency_threshold_ms: float
     jitter_threshold_ms: float
     created_at: datetime  # a backup link never failed over to counts as untested from here
-    up: bool | None = None  # None = never reported
+    up: bool | None = None  # None = never reported; judge by fresh_up(now), never by this alone
     state_since: datetime | None = None
     loss_pct: float | None = None
     latency_ms: float | None = None
@@ -59,6 +60,21 @@ class LinkFacts:
     transitions: list[datetime] = field(default_factory=list)
     # The start of the newest failover onto this link: when it last carried the site's traffic.
     last_failover_at: datetime | None = None
+    last_sample_at: datetime | None = None
+    # How often its site's agents sample it, and after how many of those intervals without a
+    # sample it is "no data": link.no_data's `intervals` at its site (set from the policy by
+    # alerts/liveness.judge_links, before any rule runs).
+    sampling: liveness.SiteSampling = field(default_factory=liveness.SiteSampling)
+    no_data_intervals: float = liveness.DEFAULT_NO_DATA_INTERVALS
+
+    def reading(self, now: datetime) -> liveness.LinkReading:
+        """up / down / no_data / unknown: the one reading of its state (telemetry/liveness.py)."""
+        return liveness.link_reading(self.up, self.last_sample_at, self.sampling, self.no_data_intervals, now)
+
+    def fresh_up(self, now: datetime) -> bool | None:
+        """Up or down by samples recent enough to judge it; None while it has no data (or never had
+        any). Every rule that judges a link by its samples asks this rather than `up`."""
+        return liveness.fresh_up(self.reading(now))
 
 
 @dataclass
@@ -70,6 +86,7 @@ class AgentFacts:
     last_seen_at: datetime | None
     heartbeat_interval_seconds: int
     enrolled_at: datetime  # silence of an agent that never reported counts from here (liveness.py)
+    probe_interval_seconds: int = liveness.DEFAULT_PROBE_INTERVAL_SECONDS
 
 
 @dataclass

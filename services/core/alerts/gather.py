@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.core.alerts.facts import AgentFacts, JobFacts, LinkFacts, PracticeFacts, SiteFacts, SystemFacts
 from services.core.db import driver_connection
 from services.core.inventory.copies import OFFSITE_SQL
+from services.core.telemetry import liveness
 from services.core.telemetry.recovery import NEWEST_TESTS, RestoreTestResult
 
 # The practices go as a binary array (`%(…)b`): every query here takes the list, and psycopg builds
@@ -53,7 +54,7 @@ _NEWEST_TESTS = re.sub(r"(?<!:):practices\b", "%(practices)b", re.sub(r"(?<!:):m
 _LINKS = """
 SELECT l.id, l.practice_id, l.site_id, l.name, l.role, l.loss_threshold_pct, l.latency_threshold_ms, l.jitter_threshold_ms,
        l.created_at, s.link_id IS NOT NULL, s.up, s.state_since, s.on_backup_since, s.loss_pct, s.latency_ms, s.jitter_ms,
-       s.transitions
+       s.transitions, s.last_sample_at
   FROM link l LEFT JOIN link_state s ON s.msp_id = l.msp_id AND s.link_id = l.id
  WHERE l.msp_id = %(msp)s AND l.practice_id = ANY(%(practices)b) ORDER BY l.id"""
 # When each backup or hotspot link last carried the site's traffic: the newest failover onto it.
@@ -68,7 +69,8 @@ SELECT l.id, f.started_at
     WHERE fe.msp_id = l.msp_id AND fe.site_id = l.site_id AND fe.to_link_id = l.id
     ORDER BY fe.started_at DESC LIMIT 1) f
  WHERE l.msp_id = %(msp)s AND l.practice_id = ANY(%(practices)b) AND l.role IN ('backup', 'hotspot')"""
-_AGENTS = f"""SELECT id, practice_id, site_id, hostname, last_seen_at, heartbeat_interval_seconds, created_at
+_AGENTS = f"""SELECT id, practice_id, site_id, hostname, last_seen_at, heartbeat_interval_seconds, created_at,
+       probe_interval_seconds
   FROM agent WHERE {_WHERE} AND revoked_at IS NULL ORDER BY id"""
 
 _QUERIES = (_PRACTICES, _SITES, _JOBS, _LAST_TWO_SUCCESSES, _SYSTEMS, _JOB_SYSTEMS, _NEWEST_TESTS, _LINKS, _LAST_FAILOVERS,
@@ -127,23 +129,28 @@ async def load(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[
         if system_id in by_system:
             by_system[system_id].last_test = RestoreTestResult(*test)
 
-    last_failover = dict(failovers)
-    for (link_id, pid, site_id, name, role, loss_limit, latency_limit, jitter_limit, created_at, has_state, up, since,
-         on_backup, loss, latency, jitter, transitions) in links:
-        if pid not in out:
-            continue
-        f = LinkFacts(link_id, pid, site_id, name, role, loss_limit, latency_limit, jitter_limit, created_at,
-                      last_failover_at=last_failover.get(link_id))
-        if has_state:
-            f.up, f.state_since, f.on_backup_since = up, since, on_backup
-            f.loss_pct, f.latency_ms, f.jitter_ms = loss, latency, jitter
-            f.transitions = list(transitions or [])
-        out[pid].links.append(f)
-
-    for agent_id, pid, site_id, hostname, last_seen, interval, enrolled_at in agents:
+    for agent_id, pid, site_id, hostname, last_seen, interval, enrolled_at, probe_interval in agents:
         if pid in out:
             out[pid].agents.append(AgentFacts(agent_id, pid, site_id, hostname or str(agent_id)[:8], last_seen, interval,
-                                              enrolled_at))
+                                              enrolled_at, probe_interval))
+    # The agents are the non-revoked ones (_AGENTS): how often each site's links are sampled.
+    sampling = liveness.site_sampling((a.site_id, a.probe_interval_seconds, a.enrolled_at)
+                                      for p in out.values() for a in p.agents if a.site_id is not None)
+
+    last_failover = dict(failovers)
+    for (link_id, pid, site_id, name, role, loss_limit, latency_limit, jitter_limit, created_at, has_state, up, since,
+         on_backup, loss, latency, jitter, transitions, last_sample) in links:
+        if pid not in out:
+            continue
+        lf = LinkFacts(link_id, pid, site_id, name, role, loss_limit, latency_limit, jitter_limit, created_at,
+                       last_failover_at=last_failover.get(link_id))
+        if has_state:
+            lf.up, lf.state_since, lf.on_backup_since = up, since, on_backup
+            lf.loss_pct, lf.latency_ms, lf.jitter_ms = loss, latency, jitter
+            lf.transitions = list(transitions or [])
+            lf.last_sample_at = last_sample
+        lf.sampling = sampling.get(site_id, liveness.SiteSampling())
+        out[pid].links.append(lf)
     return out
 
 

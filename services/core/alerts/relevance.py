@@ -16,7 +16,11 @@ every practice, which also refreshes the incidents' measured values):
 - a link whose rolling loss, latency or jitter crossed its effective threshold (the link's own,
   or the policy's `threshold` override for the practice or site): the quality rules.
 
-Exactly conservative: each test is "the outcome may differ", never "is likely to differ".
+Exactly conservative: each test is "the outcome may differ", never "is likely to differ". One
+exception, which changes with time rather than with what a batch holds: link.no_data (and the
+link-down, outage and quality outcomes of a link coming back from no data with the same up/down
+state and figures) is left to the periodic evaluation, which sees it within a minute (the rule is
+time-based); telling it here would need each site's probe interval on the batch path.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from services.core.alerts.rules import (
     LINK_JITTER,
     LINK_LATENCY,
     LINK_LOSS,
+    LINK_NO_DATA,
     NO_OFFSITE_WITHIN,
     NO_RESTORE_TEST,
     ON_BACKUP_TOO_LONG,
@@ -54,6 +55,11 @@ from services.core.telemetry.recovery import (
 
 def _minutes(now: datetime, then: datetime) -> float:
     return (now - then).total_seconds() / 60
+
+
+def _every(seconds: int) -> str:
+    """An interval in words; seconds while a minute would round it ('every 10 s', 'every 1 min')."""
+    return f"{seconds} s" if seconds < 120 and seconds % 60 else ago(seconds / 60)
 
 
 def _f(rule_id: str, component: Component, severity: Severity, subject_type: str, subject_id: Any, title: str,
@@ -265,8 +271,10 @@ def _held(since: datetime | None, now: datetime, params: dict[str, Any]) -> bool
               "off-site-backup incidents of the site are grouped under this one while it lasts.",
       params=_HOLD, time_based=True)
 def internet_outage(p: PracticeFacts, params: dict[str, Any], now: datetime) -> Iterator[Hit]:
-    for site_id, links in _sites_links(p).items():
-        if links and all(link.up is False for link in links):
+    for site_id, all_links in _sites_links(p).items():
+        # A link with no data is neither up nor down: the outage is judged by the links with data.
+        links = [link for link in all_links if link.fresh_up(now) is not None]
+        if links and all(link.fresh_up(now) is False for link in links):
             since = max(link.state_since for link in links if link.state_since) if any(l.state_since for l in links) else None
             if not _held(since, now, params):
                 continue
@@ -287,7 +295,7 @@ def _down_severity(link: LinkFacts) -> Severity:
       params=_HOLD, time_based=True, follows_outage=True)
 def link_down(p: PracticeFacts, params: dict[str, Any], now: datetime) -> Iterator[Hit]:
     for link in p.links:
-        if link.up is False and _held(link.state_since, now, params):
+        if link.fresh_up(now) is False and _held(link.state_since, now, params):
             yield Hit(_f(LINK_DOWN, Component.connectivity, _down_severity(link), "link", link.id,
                          f"Internet link {link.name} at {p.site_name(link.site_id) or 'the site'} is down",
                          f"Call the ISP of {link.name}; check the modem and router.", HIPAA_EMERGENCY_MODE,
@@ -310,6 +318,8 @@ def flaps(link: LinkFacts, now: datetime) -> int:
 def link_flapping(p: PracticeFacts, params: dict[str, Any], now: datetime) -> Iterator[Hit]:
     limit = int(params["flaps"])
     for link in p.links:
+        if link.fresh_up(now) is None:  # no data: nothing to say about how it behaves
+            continue
         n = flaps(link, now)
         if n >= limit:
             yield Hit(_f(LINK_FLAPPING, Component.connectivity, _down_severity(link), "link", link.id,
@@ -318,6 +328,38 @@ def link_flapping(p: PracticeFacts, params: dict[str, Any], now: datetime) -> It
                          f"Ask the ISP of {link.name} to check the line (it keeps dropping); until it is fixed, consider "
                          "running the site on its backup link.", HIPAA_EMERGENCY_MODE,
                          f"{n} times in the last hour", f"fewer than {limit} an hour"), link.site_id)
+
+
+@rule(id=LINK_NO_DATA, title="Link has no data", component=Component.connectivity, severity=Severity.medium,
+      hipaa=HIPAA_EMERGENCY_MODE,
+      meaning="No sample of an internet link for N of its sample intervals (the smallest probe interval its site's "
+              "agents state), or none since the site's agent enrolled that long ago: its state is unknown, not its "
+              "last one. Link-down, outage and quality rules do not judge it meanwhile.",
+      params={"intervals": Param(liveness.DEFAULT_NO_DATA_INTERVALS, "sample intervals without a sample",
+                                 liveness.MIN_NO_DATA_INTERVALS, liveness.MAX_NO_DATA_INTERVALS)},
+      time_based=True, follows_outage=True)
+def link_no_data(p: PracticeFacts, params: dict[str, Any], now: datetime) -> Iterator[Hit]:
+    for link in p.links:
+        # The link's own threshold (alerts/liveness.judge_links) is this rule's `intervals` at its
+        # site, so this finding and the other rules' silence about the link always agree.
+        since = liveness.link_no_data_from(link.last_sample_at, link.sampling)
+        if since is None or link.reading(now) != "no_data":
+            continue
+        quiet = ago(_minutes(now, since))
+        where = p.site_name(link.site_id) or "the site"
+        if link.last_sample_at is None:
+            title = f"Internet link {link.name} at {where} has never been sampled"
+            measured = f"no sample since the agent enrolled {quiet} ago"
+            remediation = (f"Give {link.name} a probe (and source or interface) in the seawall-agent config at {where} "
+                           "and restart the agent.")
+        else:
+            title = f"No data from internet link {link.name} at {where}"
+            measured = f"no sample for {quiet}"
+            remediation = (f"Check that the seawall-agent at {where} runs and still probes {link.name}; "
+                           "its state is unknown until a sample arrives.")
+        yield Hit(_f(LINK_NO_DATA, Component.connectivity, Severity.medium, "link", link.id, title, remediation,
+                     HIPAA_EMERGENCY_MODE, measured, f"a sample every {_every(link.sampling.interval_seconds)}"),
+                  link.site_id)
 
 
 @rule(id=ON_BACKUP_TOO_LONG, title="On backup link too long", component=Component.connectivity, severity=Severity.medium,
@@ -376,7 +418,7 @@ def _quality(rule_id: str, attr: str, threshold_attr: str, unit: str, words: str
             value = getattr(link, attr)
             # The policy may override every link's own threshold; otherwise each link keeps its own.
             limit = params["threshold"] if params.get("threshold") is not None else getattr(link, threshold_attr)
-            if link.up is not False and value is not None and value > float(limit):
+            if link.fresh_up(now) is True and value is not None and value > float(limit):
                 yield Hit(_f(rule_id, Component.connectivity, Severity.medium, "link", link.id,
                              f"{words.capitalize()} on {link.name} is above its threshold",
                              f"Report the {words} to the ISP of {link.name}; check the local network for saturation.",

@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core import units
-from services.core.alerts.liveness import graces
+from services.core.alerts.liveness import LinkScreen, graces, link_screen
 from services.core.inventory.models import BackupJob, BackupJobSystem, Link, System
 from services.core.plans.models import Plan, PlanAcknowledgement, PlanVersion, RoleAssignment, VersionStatus
 from services.core.practices.models import Practice, Site
@@ -122,14 +122,24 @@ async def _links(session: AsyncSession, practice: Practice, now: datetime) -> li
                 "hour": r["hour"], "uptime_pct": round(100 * r["up_samples"] / r["samples"], 1) if r["samples"] else None,
                 "latency_ms": units.ms(r["latency_ms"]), "latency_max_ms": units.ms(r["latency_max_ms"]),
                 "loss_pct": units.loss_pct(r["loss_pct"]), "jitter_ms": units.ms(r["jitter_ms"])})
+    # The state as the rules read it: "no data" after N sample intervals, never the last state (liveness.link_reading).
+    shown = await link_screen(session, practice.msp_id, practice.id, now) if rows else None
     return [{"id": link.id, "name": link.name, "site_id": link.site_id, "site_name": site_name, "role": link.role,
              "isp": link.isp, "medium": link.medium, "up": st.up if st else None, "state_since": st.state_since if st else None,
+             **_shown(shown, link.site_id, st),
              "last_sample_at": st.last_sample_at if st else None, "loss_pct": units.loss_pct(st.loss_pct) if st else None,
              "latency_ms": units.ms(st.latency_ms) if st else None, "jitter_ms": units.ms(st.jitter_ms) if st else None,
              "on_backup_since": st.on_backup_since if st else None,
              "thresholds": {"loss_pct": link.loss_threshold_pct, "latency_ms": link.latency_threshold_ms,
                             "jitter_ms": link.jitter_threshold_ms},
              "chart_24h": charts.get(link.id, [])} for link, st, site_name in rows]
+
+
+def _shown(shown: LinkScreen | None, site_id: uuid.UUID, st: LinkState | None) -> dict[str, Any]:
+    if shown is None:
+        return {"state": "unknown", "no_data_since": None}
+    link = shown(site_id, st.up if st else None, st.last_sample_at if st else None)
+    return {"state": link.state, "no_data_since": link.no_data_since}
 
 
 async def _agents(session: AsyncSession, practice: Practice, now: datetime) -> list[dict]:

@@ -213,6 +213,9 @@ class DashboardLinkOut(BaseModel):
     medium: str
     up: bool | None
     state_since: datetime | None
+    # The rules' reading (telemetry/liveness.link_reading): `up`/`state_since` hold only while it is up or down.
+    state: Literal["up", "down", "no_data", "unknown"]
+    no_data_since: datetime | None = Field(description="When state is no_data: the newest sample, or the enrollment if none")
     last_sample_at: datetime | None
     loss_pct: float | None
     latency_ms: float | None

@@ -61,6 +61,7 @@ async def config_of(session: AsyncSession, agent: Agent) -> AgentConfigOut:
     return AgentConfigOut(
         agent_id=agent.id, msp_id=agent.msp_id, practice_id=agent.practice_id, site_id=agent.site_id,
         heartbeat_interval_seconds=agent.heartbeat_interval_seconds,
+        probe_interval_seconds=agent.probe_interval_seconds,
         links=[LinkRef(id=x.id, name=x.name, role=x.role) for x in links],
         jobs=[JobRef(id=x.id, name=x.name, tool=x.tool) for x in jobs],
         systems=[SystemRef(id=x.id, name=x.name) for x in systems],
@@ -104,7 +105,8 @@ async def create_agent(session: AsyncSession, msp_id: uuid.UUID, practice_id: uu
     credential = new_token(CREDENTIAL_PREFIX)
     agent = Agent(msp_id=msp_id, practice_id=practice_id, site_id=site_id, hostname=hostname, agent_version=agent_version,
                   credential_hash=b"", enrolled_by=enrolled_by,
-                  heartbeat_interval_seconds=liveness.DEFAULT_HEARTBEAT_INTERVAL_SECONDS)
+                  heartbeat_interval_seconds=liveness.DEFAULT_HEARTBEAT_INTERVAL_SECONDS,
+                  probe_interval_seconds=liveness.DEFAULT_PROBE_INTERVAL_SECONDS)
     session.add(agent)
     await session.flush()
     agent.credential_hash = await secret_index.register(session, credential, SECRET_KIND, msp_id, agent.id)

@@ -32,7 +32,11 @@ from services.core.config_version import VERSION_SQL
 from services.core.db import driver_connection
 from services.core.telemetry.history import RAW_SAMPLE_RETENTION, Claimed, Sample
 from services.core.telemetry.hooks import AgentBack
-from services.core.telemetry.liveness import DEFAULT_HEARTBEAT_INTERVAL_SECONDS, MIN_GRACE_MINUTES
+from services.core.telemetry.liveness import (
+    DEFAULT_HEARTBEAT_INTERVAL_SECONDS,
+    DEFAULT_PROBE_INTERVAL_SECONDS,
+    MIN_GRACE_MINUTES,
+)
 from services.core.telemetry.site_scope import link_at_site, not_at_site
 from services.core.telemetry.unapplicable import raise_all
 from services.core.telemetry.state_updates import LinkNow
@@ -97,13 +101,14 @@ agg AS (
     latency_max = greatest(a.latency_max, EXCLUDED.latency_max), last_sampled_at = greatest(a.last_sampled_at, EXCLUDED.last_sampled_at)
 ),
 -- The newest heartbeat per agent (ties by event id, in code-point order like Python's str) decides
--- whose reported version, hostname and heartbeat interval win, whatever the delivery order;
+-- whose reported version, hostname, heartbeat and probe intervals win, whatever the delivery order;
 -- last_seen_at only grows. The interval is what silence is judged by (liveness.py); a heartbeat
 -- that states none means the default, so that only the newest heartbeat decides it, as it does
 -- the version (keeping an older one's value would depend on the order they arrived in).
 hb AS (
   SELECT DISTINCT ON (c.source_id) c.source_id AS id, c.occurred_at AS t, c.event_id AS eid, c.payload->>'agent_version' AS ver,
-         c.payload->>'hostname' AS host, CAST(c.payload->>'heartbeat_interval_seconds' AS integer) AS iv
+         c.payload->>'hostname' AS host, CAST(c.payload->>'heartbeat_interval_seconds' AS integer) AS iv,
+         CAST(c.payload->>'probe_interval_seconds' AS integer) AS pv
     FROM claimed c WHERE c.type = 'heartbeat'
    ORDER BY c.source_id, c.occurred_at DESC, c.event_id COLLATE "C" DESC
 ),
@@ -115,12 +120,15 @@ hb AS (
 -- `wins`: this batch's newest heartbeat is newer than the one that set the agent's version, by
 -- (time, event id) as within the batch, so a tie across batches ends as it would in one (0012).
 hbp AS (
-  SELECT hb.id, hb.t, hb.eid, hb.ver, hb.host, hb.iv, st.last_heartbeat_at AS prev_at, st.silent_since AS prev_silent,
+  SELECT hb.id, hb.t, hb.eid, hb.ver, hb.host, hb.iv, hb.pv, st.last_heartbeat_at AS prev_at, st.silent_since AS prev_silent,
          (st.last_heartbeat_at IS NULL OR hb.t > st.last_heartbeat_at
-          OR hb.t = st.last_heartbeat_at AND hb.eid COLLATE "C" > coalesce(st.last_heartbeat_event_id, '') COLLATE "C") AS wins
+          OR hb.t = st.last_heartbeat_at AND hb.eid COLLATE "C" > coalesce(st.last_heartbeat_event_id, '') COLLATE "C") AS wins,
+         was.heartbeat_interval_seconds AS prev_iv
     FROM hb LEFT JOIN LATERAL (
       SELECT x.last_heartbeat_at, x.last_heartbeat_event_id, x.silent_since FROM agent_state x
        WHERE x.msp_id = %(msp)s AND x.agent_id = hb.id LIMIT 1) st ON true
+    LEFT JOIN LATERAL (
+      SELECT y.heartbeat_interval_seconds FROM agent y WHERE y.msp_id = %(msp)s AND y.id = hb.id LIMIT 1) was ON true
 ),
 -- Joined by key, although an MSP whose agents are newer than the table's statistics gets this
 -- planned as a nested loop that rescans hbp once per agent of the MSP (500 agents: 56 ms of a
@@ -134,11 +142,12 @@ ag AS (
   UPDATE agent a SET last_seen_at = greatest(a.last_seen_at, hbp.t),
          agent_version = CASE WHEN hbp.ver IS NOT NULL AND hbp.wins THEN hbp.ver ELSE a.agent_version END,
          hostname = CASE WHEN hbp.host IS NOT NULL AND hbp.wins THEN hbp.host ELSE a.hostname END,
-         heartbeat_interval_seconds = CASE WHEN hbp.wins THEN coalesce(hbp.iv, %(default_interval)s) ELSE a.heartbeat_interval_seconds END
+         heartbeat_interval_seconds = CASE WHEN hbp.wins THEN coalesce(hbp.iv, %(default_interval)s) ELSE a.heartbeat_interval_seconds END,
+         probe_interval_seconds = CASE WHEN hbp.wins THEN coalesce(hbp.pv, %(default_probe_interval)s) ELSE a.probe_interval_seconds END
     FROM hbp
    WHERE a.msp_id = %(msp)s AND a.id = hbp.id
   RETURNING a.id, a.practice_id, a.site_id, a.hostname, a.heartbeat_interval_seconds, hbp.t, hbp.eid, hbp.wins, hbp.prev_at,
-            hbp.prev_silent
+            hbp.prev_silent, hbp.prev_iv
 ),
 ast AS (
   INSERT INTO agent_state AS st (msp_id, agent_id, practice_id, last_heartbeat_at, last_heartbeat_event_id, silent_since, updated_at)
@@ -171,12 +180,15 @@ UNION ALL
 -- practices): type 'back' when the batch lifted their silent mark (an agent.online event), 'maybe'
 -- when their previous heartbeat came more than interval + the smallest grace before this one (or
 -- there was none). Measured between heartbeats, not against now(), so draining a backlog older
--- than that does not flag every agent.
+-- than that does not flag every agent. The interval is the shorter of the one silence was judged
+-- by until this batch (what the last evaluation saw) and the one this heartbeat states (what the
+-- next sees): with the stated one alone, an agent that lengthened its interval and came back
+-- after a gap the old interval called silence was not flagged.
 SELECT 'a', NULL, ag.id, ag.hostname, ag.practice_id, ag.site_id,
        CASE WHEN ag.prev_silent IS NOT NULL THEN 'back' ELSE 'maybe' END, ag.t, NULL, NULL, NULL, NULL, NULL
   FROM ag
  WHERE ag.prev_silent IS NOT NULL OR ag.prev_at IS NULL
-    OR ag.prev_at < ag.t - make_interval(secs => ag.heartbeat_interval_seconds + %(min_grace_seconds)s)
+    OR ag.prev_at < ag.t - make_interval(secs => least(ag.heartbeat_interval_seconds, ag.prev_iv) + %(min_grace_seconds)s)
 UNION ALL
 SELECT 'a', NULL, heard.agent_id, a.hostname, heard.practice_id, a.site_id, 'back',
        (SELECT max(c.occurred_at) FROM claimed c WHERE c.source_id = heard.agent_id), NULL, NULL, NULL, NULL, NULL
@@ -207,7 +219,8 @@ class ClaimedBatch:
 def claim_params(msp_id: uuid.UUID, limit: int) -> dict:
     """The parameters of TRY_LOCK and CLAIM_AND_APPEND."""
     return {"msp": msp_id, "n": limit, "raw_seconds": RAW_SAMPLE_RETENTION.total_seconds(),
-            "min_grace_seconds": MIN_GRACE_MINUTES * 60, "default_interval": DEFAULT_HEARTBEAT_INTERVAL_SECONDS}
+            "min_grace_seconds": MIN_GRACE_MINUTES * 60, "default_interval": DEFAULT_HEARTBEAT_INTERVAL_SECONDS,
+            "default_probe_interval": DEFAULT_PROBE_INTERVAL_SECONDS}
 
 
 async def claim_and_append(session: AsyncSession, msp_id: uuid.UUID, limit: int) -> ClaimedBatch | None:

@@ -8,7 +8,7 @@ fields absent rather than null; references already resolved to ids of the agent'
 
 | type | payload |
 |---|---|
-| heartbeat | agent_version?, hostname?, heartbeat_interval_seconds? |
+| heartbeat | agent_version?, hostname?, heartbeat_interval_seconds?, probe_interval_seconds? |
 | backup_run | job_id, status, started_at, finished_at?, bytes?, files?, restore_point_at?, snapshot_id?, verified?, exit_code?, log_tail? |
 | restore_test | job_id?, system_id? (at least one), started_at, finished_at, success, notes? |
 | link_sample | link_id, up, latency_ms?, loss_pct?, jitter_ms? |
@@ -26,7 +26,12 @@ from typing import Annotated, Any, Literal, Union, get_args
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from services.core.telemetry.liveness import MAX_HEARTBEAT_INTERVAL_SECONDS, MIN_HEARTBEAT_INTERVAL_SECONDS
+from services.core.telemetry.liveness import (
+    MAX_HEARTBEAT_INTERVAL_SECONDS,
+    MAX_PROBE_INTERVAL_SECONDS,
+    MIN_HEARTBEAT_INTERVAL_SECONDS,
+    MIN_PROBE_INTERVAL_SECONDS,
+)
 
 MAX_EVENTS = 1_000
 MAX_PAST = timedelta(days=30)
@@ -70,6 +75,10 @@ class Heartbeat(_Event):
     # (docs/decisions/0009-one-silence.md).
     heartbeat_interval_seconds: int | None = Field(default=None, ge=MIN_HEARTBEAT_INTERVAL_SECONDS,
                                                    le=MAX_HEARTBEAT_INTERVAL_SECONDS)
+    # How often the agent probes its site's links: a link is "no data" after N of these without a
+    # sample (liveness.link_reading, docs/decisions/0015-links-with-no-data.md).
+    probe_interval_seconds: int | None = Field(default=None, ge=MIN_PROBE_INTERVAL_SECONDS,
+                                               le=MAX_PROBE_INTERVAL_SECONDS)
 
 
 class BackupRun(_Event):

@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, ForeignKey, ForeignKeyConstraint, Identity, I
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.core.base import Base, TenantMixin, utcnow
-from services.core.telemetry.liveness import DEFAULT_HEARTBEAT_INTERVAL_SECONDS
+from services.core.telemetry.liveness import DEFAULT_HEARTBEAT_INTERVAL_SECONDS, DEFAULT_PROBE_INTERVAL_SECONDS
 
 
 def _practice_fk(table: str) -> ForeignKeyConstraint:
@@ -47,6 +47,9 @@ class Agent(TenantMixin, Base):
     revoked_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime | None]
     heartbeat_interval_seconds: Mapped[int] = mapped_column(default=DEFAULT_HEARTBEAT_INTERVAL_SECONDS)  # liveness.py
+    # How often it probes its site's links, as its newest heartbeat says (liveness.SiteSampling).
+    probe_interval_seconds: Mapped[int] = mapped_column(default=DEFAULT_PROBE_INTERVAL_SECONDS,
+                                                        server_default=str(DEFAULT_PROBE_INTERVAL_SECONDS))
     enrolled_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
 
 

@@ -52,6 +52,8 @@ class AgentConfigOut(BaseModel):
     practice_id: uuid.UUID
     site_id: uuid.UUID
     heartbeat_interval_seconds: int
+    # What Seawall last heard the agent probes its links at (its newest heartbeat; 60 until then).
+    probe_interval_seconds: int
     links: list[LinkRef]
     jobs: list[JobRef]
     # What a restore test may name besides its job: the systems the site's backup jobs protect.
@@ -70,6 +72,7 @@ class AgentOut(BaseModel):
     hostname: str
     agent_version: str
     heartbeat_interval_seconds: int
+    probe_interval_seconds: int
     created_at: datetime
     last_seen_at: datetime | None
     revoked_at: datetime | None

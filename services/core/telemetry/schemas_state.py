@@ -8,6 +8,8 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from services.core.telemetry.liveness import LinkReading
+
 T = TypeVar("T")
 
 
@@ -59,6 +61,10 @@ class LinkStateOut(_Out):
     jitter_threshold_ms: float
     flaps_last_hour: int = 0
     on_backup_since: datetime | None = None
+    # The rules' reading (telemetry/liveness.link_reading): `up`/`state_since` are the last state
+    # the samples gave, true only while state is up or down; no_data: nothing for N sample intervals.
+    state: LinkReading = "unknown"
+    no_data_since: datetime | None = None  # when state is no_data: the newest sample, or the enrollment if none
 
 
 class AgentStateOut(_Out):

@@ -61,9 +61,19 @@ async def backup_states(session: AsyncSession, msp_id: uuid.UUID, practice_id: u
         "stale_success_at": stale.get(str(r["backup_job_id"]))}) for r in rows]
 
 
-async def link_states(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID) -> list[LinkStateOut]:
-    rows = (await session.execute(_LINKS, {"m": msp_id, "p": practice_id})).mappings()
-    return [LinkStateOut.model_validate(dict(r)) for r in rows]
+async def link_states(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID,
+                      now: datetime | None = None) -> list[LinkStateOut]:
+    from services.core.alerts.liveness import link_screen  # the threshold is an alert-policy setting
+
+    rows = [dict(r) for r in (await session.execute(_LINKS, {"m": msp_id, "p": practice_id})).mappings()]
+    if not rows:
+        return []
+    shown = await link_screen(session, msp_id, practice_id, now or utcnow())
+    out = []
+    for r in rows:
+        link = shown(r["site_id"], r["up"], r["last_sample_at"])
+        out.append(LinkStateOut.model_validate({**r, "state": link.state, "no_data_since": link.no_data_since}))
+    return out
 
 
 async def agents(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID,
