@@ -33,6 +33,15 @@ async def readiness(db, practice, now=None):
 SETTLED = timedelta(minutes=6)
 
 
+async def settled(db, practice):
+    """Readiness once the policy's hysteresis has passed, the agent still sampling the links (five
+    minutes without a sample is no data, link.no_data)."""
+    later = utcnow() + SETTLED
+    await execute(db, practice.msp_id, "UPDATE link_state SET last_sample_at = :t WHERE msp_id = :m AND practice_id = :p",
+                  m=practice.msp_id, p=practice.id, t=later)
+    return await readiness(db, practice, later)
+
+
 @pytest.fixture
 async def perfect(db, tenant):
     return await build_perfect_practice(db, tenant.practice, tenant.site)
@@ -97,7 +106,7 @@ async def test_each_finding_lowers_the_score_by_its_documented_weight_and_fixing
     # is listed as clearing and keeps its points (decision 0013).
     clearing = [f for f in fixed.findings if f["rule_id"] == rule_id]
     assert fixed.score == broken.score and clearing[0]["condition"]["clearing_since"], fixed.findings
-    assert (await readiness(db, perfect.practice, utcnow() + SETTLED)).score == 100
+    assert (await settled(db, perfect.practice)).score == 100
 
 
 async def test_a_missing_staff_acknowledgement_costs_people_points_until_acknowledged(db, tenant, perfect):
@@ -155,7 +164,7 @@ async def test_the_snapshot_keeps_the_days_last_and_lowest_score(db, tenant, per
     await readiness(db, perfect.practice)
     await execute(db, m, "UPDATE link_state SET up = true WHERE msp_id = :m AND link_id = :l", m=m, l=perfect.backup.id)
     await readiness(db, perfect.practice)
-    await readiness(db, perfect.practice, utcnow() + SETTLED)
+    await settled(db, perfect.practice)
     async with db.transaction(Scope(m)) as s:
         await service.snapshot(s, m, utcnow())
         snap = await s.scalar(select(ReadinessSnapshot).where(ReadinessSnapshot.msp_id == m, ReadinessSnapshot.practice_id == p))

@@ -162,21 +162,22 @@ async def test_the_rescoring_pass_reads_the_policy_from_the_kept_copy_and_sees_a
 
     agent = await create_agent(db, tenant.site)
     await create_link(db, tenant.site, "Fiber")
-    # Sampled a minute ago: five minutes without a sample (5 × the default 60 s) would be no data, not down.
+    # Down three minutes ago: past link.down's two-minute hold, short of five minutes without a sample
+    # (5 × the default 60 s), which would be no data, not down.
     heartbeat = ev("heartbeat", at(1), agent_version="0.1.0", hostname="frontdesk-pc")
-    await send_and_process(client, db, agent, [heartbeat, sample_event("Fiber", at(1), up=False)])
+    await send_and_process(client, db, agent, [heartbeat, sample_event("Fiber", at(3), up=False)])
     await readiness.recompute_dirty(db)
     assert R.LINK_DOWN in await _scored_rules(db, tenant)
     loads = fresh_cache.loads
     async with db.transaction(Scope(tenant.msp_id)) as s:
         await readiness.mark_dirty(s, tenant.msp_id, tenant.practice.id)
-    assert await readiness.recompute_dirty(db) == 1
+    assert await readiness.recompute_dirty(db) >= 1  # other tests' MSPs may have marks too
     assert fresh_cache.loads == loads  # the copy a batch or the last pass kept
     await fa.add(db, tenant.msp_id, AlertOverride(msp_id=tenant.msp_id, practice_id=tenant.practice.id, site_id=None,
                                                   rule_id=R.LINK_DOWN, enabled=False, params={}))
     async with db.transaction(Scope(tenant.msp_id)) as s:
         await readiness.mark_dirty(s, tenant.msp_id, tenant.practice.id)
-    assert await readiness.recompute_dirty(db) == 1
+    assert await readiness.recompute_dirty(db) >= 1  # other tests' MSPs may have marks too
     assert fresh_cache.loads == loads + 1
     assert R.LINK_DOWN not in await _scored_rules(db, tenant)
 
@@ -212,5 +213,6 @@ async def test_a_rescoring_transaction_reads_the_configuration_version_once(clie
     monkeypatch.setattr(config_version, "read", counted)
     async with db.transaction(Scope(tenant.msp_id)) as s:
         await readiness.mark_dirty(s, tenant.msp_id, tenant.practice.id)
-    assert await readiness.recompute_dirty(db) == 1
-    assert reads == [tenant.msp_id]
+    assert await readiness.recompute_dirty(db) >= 1
+    # Other tests' MSPs may have marks of their own (this database is shared): this MSP's pass read once.
+    assert reads.count(tenant.msp_id) == 1
