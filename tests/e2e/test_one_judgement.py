@@ -97,8 +97,12 @@ def test_a_link_down_and_back_reads_the_same_on_the_portfolio_readiness_and_inci
         world.storage["lighthouse"] = run(_build(world))
     practice_id, agent = world.storage["lighthouse"]["practice_id"], world.storage["lighthouse"]["agent"]
     now = datetime.now(timezone.utc)
-    run(_report(world, app_url, agent, [_sample("Fiber", now - timedelta(minutes=30), True),
-                                        _sample("LTE", now - timedelta(minutes=30), True)]))
+    # The agent probes every 5 minutes (its heartbeat says so): a link is "no data" only after 25
+    # minutes without a sample, longer than this test runs, even at its last, later evaluation.
+    heartbeat = {"id": f"e2e-judgement-hb-{now.timestamp()}", "type": "heartbeat", "occurred_at": now.isoformat(),
+                 "agent_version": "0.1.0", "heartbeat_interval_seconds": 300, "probe_interval_seconds": 300}
+    run(_report(world, app_url, agent, [heartbeat, _sample("Fiber", now - timedelta(minutes=10), True),
+                                        _sample("LTE", now - timedelta(minutes=10), True)]))
     page = as_person("msp_technician")
 
     portfolio, readiness, listed, incident, _ = _screens(page, practice_id)

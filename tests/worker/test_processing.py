@@ -133,8 +133,9 @@ async def test_link_samples_give_state_since_flaps_and_rolling_means(client, db,
     agg = await rows(db, tenant.msp_id, "SELECT sum(samples) AS n, sum(up_samples) AS u FROM link_sample_5m"
                      " WHERE msp_id = :m AND link_id = :l", l=link.id)
     assert agg == [{"n": 8, "u": 5}]
-    # The rolling means cover the newest sample's 5-minute bucket and the two before it: here all 8.
-    assert state["latency_ms"] == pytest.approx(45.0) and state["loss_pct"] == pytest.approx(3.5)
+    # The rolling means cover the newest sample's 5-minute bucket and the two before it: here all 8;
+    # loss only the 5 taken while up (0, 1, 3, 6, 7 %): a down probe's loss is the link being down.
+    assert state["latency_ms"] == pytest.approx(45.0) and state["loss_pct"] == pytest.approx(3.4)
 
 
 async def test_a_late_sample_rebuilds_the_link_state_from_history(client, db, tenant):

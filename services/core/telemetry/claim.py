@@ -90,7 +90,10 @@ agg AS (
       latency_count, latency_max, loss_sum, loss_count, jitter_sum, jitter_count, last_sampled_at)
   SELECT %(msp)s, link_id, date_bin('5 minutes', sampled_at, TIMESTAMPTZ '2000-01-01 00:00:00+00'), practice_id, site_id,
          count(*), count(*) FILTER (WHERE up), coalesce(sum(latency_ms::numeric), 0), count(latency_ms), max(latency_ms),
-         coalesce(sum(loss_pct::numeric), 0), count(loss_pct), coalesce(sum(jitter_ms::numeric), 0), count(jitter_ms),
+         -- Loss counts the probes of an up link: a down probe's 100 %% is link.down's, and averaged in
+         -- it kept link.loss_high firing for the rolling window after the link came back.
+         coalesce(sum(loss_pct::numeric) FILTER (WHERE up), 0), count(loss_pct) FILTER (WHERE up),
+         coalesce(sum(jitter_ms::numeric), 0), count(jitter_ms),
          max(sampled_at)
     FROM s GROUP BY 1, 2, 3, 4, 5
   ON CONFLICT (msp_id, link_id, bucket) DO UPDATE SET
