@@ -31,9 +31,18 @@ def alembic_config(owner_url: str) -> Config:
     return cfg
 
 
+def app_role(app_url: str) -> str:
+    """The application role: the user the application's URL connects as."""
+    role = make_url(app_url).username
+    if not role:
+        # A URL without a user would connect as whoever runs the process; the role must be ours.
+        raise ValueError("The application's database URL names no user: set SEAWALL_APP_DATABASE_URL with the "
+                         "application role's user (postgresql://seawall_app:…@host/db), or SEAWALL_APP_DB_USER")
+    return role
+
+
 def ensure_app_role(owner_url: str, app_url: str) -> None:
-    app = make_url(app_url)
-    role, password = app.username, app.password or ""
+    role, password = app_role(app_url), make_url(app_url).password or ""
     with psycopg.connect(libpq(owner_url), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
         verb = "ALTER" if exists else "CREATE"
@@ -42,8 +51,7 @@ def ensure_app_role(owner_url: str, app_url: str) -> None:
                 sql.SQL(verb), sql.Identifier(role), sql.Literal(password)
             )
         )
-        dbname = conn.execute("SELECT current_database()").fetchone()[0]
-        conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(dbname), sql.Identifier(role)))
+        conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(conn.info.dbname), sql.Identifier(role)))
 
 
 def grant_app_privileges(owner_url: str, role: str) -> None:
@@ -70,7 +78,7 @@ def grant_app_privileges(owner_url: str, role: str) -> None:
 def upgrade(owner_url: str, app_url: str, revision: str = "head") -> None:
     ensure_app_role(owner_url, app_url)
     command.upgrade(alembic_config(owner_url), revision)
-    grant_app_privileges(owner_url, make_url(app_url).username)
+    grant_app_privileges(owner_url, app_role(app_url))
 
 
 def downgrade(owner_url: str, revision: str = "base") -> None:
@@ -80,7 +88,10 @@ def downgrade(owner_url: str, revision: str = "base") -> None:
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
+    if head is None:  # only if migrations/versions is missing from the install
+        raise RuntimeError(f"no migrations under {migrations_dir()}")
+    return head
 
 
 def migrations_dir() -> Path:

@@ -146,6 +146,8 @@ class DemoAgents:
             return
         async with self.db.transaction(Scope(self.msp_id)) as s:
             site_row = await s.get(Site, (self.msp_id, site.site_id))
+            if site_row is None:
+                raise LookupError(f"the demo site {site.site} is gone; seed the demo again")
             token = (await enrollment.create_token(s, site_row, 10, DEMO_ACTOR)).token
         r = await self.http.post("/api/v1/agents/enroll", json={"token": token, "hostname": site.hostname, "agent_version": VERSION})
         if r.status_code == 429:  # enrollment is throttled per address; the others keep reporting meanwhile
@@ -159,6 +161,8 @@ class DemoAgents:
     async def ping_url(self, job_id: str) -> str:
         async with self.db.transaction(Scope(self.msp_id)) as s:
             job = await s.get(BackupJob, (self.msp_id, uuid.UUID(job_id)))
+            if job is None:
+                raise LookupError(f"the demo backup job {job_id} is gone; seed the demo again")
             url = (await pings.get_or_create_url(s, job, DEMO_ACTOR)).url
         return "/ping/" + url.rsplit("/ping/", 1)[1]
 
@@ -174,7 +178,7 @@ class DemoAgents:
             steady = self.rng.choice([0.0] * 19 + [1.0])
             loss = (self.rng.choice([0.0, 20.0, 40.0]) if flapping else steady) if up else 100.0
             events.append(_event("link_sample", now, link=link_id, up=up, **({"latency_ms": round(latency, 1),
-                                 "jitter_ms": round(abs(self.rng.gauss(base * 0.1, 1.0)), 1)} if up else {}), loss_pct=loss))
+                                 "jitter_ms": round(abs(self.rng.gauss(base * 0.1, 1.0)), 1)} if latency is not None else {}), loss_pct=loss))
             if flapping:
                 backup = next((lid for lid, _, r in site.links if r == "backup"), None)
                 if backup and not up and site.flap_started is None:

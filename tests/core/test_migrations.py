@@ -53,6 +53,18 @@ def test_upgrade_downgrade_upgrade_round_trip(scratch_database):
     migrate.upgrade(scratch_database, app)
 
 
+def test_an_application_url_without_a_user_is_refused_naming_the_setting_before_any_role_is_touched(scratch_database):
+    # URL.set() cannot clear a part (None there means "keep"); the URL is a NamedTuple.
+    app = make_url(app_url_for(scratch_database, get_settings()))._replace(username=None, password=None)
+    assert app.username is None
+    with pytest.raises(ValueError, match="SEAWALL_APP_DATABASE_URL"):
+        migrate.upgrade(scratch_database, app.render_as_string(hide_password=False))
+    engine = create_engine(scratch_database, poolclass=pool.NullPool)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT to_regclass('alembic_version')")).scalar() is None
+    engine.dispose()
+
+
 def test_models_and_migrations_agree(database_urls):
     engine = create_engine(database_urls[0], poolclass=pool.NullPool)
     with engine.connect() as conn:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from services.api.deps import CurrentPrincipal, DbSession, actor_of
-from services.core.errors import Forbidden
+from services.core.errors import Forbidden, Unauthorized
 from services.core.identity.models import ApiToken, User
 from services.core.identity.principal import Principal
 from services.core.identity.service import create_api_token, revoke_api_token
@@ -60,6 +60,8 @@ async def create_token(body: TokenIn, principal: CurrentPrincipal, db: DbSession
     """Create a token acting with your rights in this MSP; the secret is in this response only."""
     _signed_in_user(principal, "create")
     user = await db.get(User, principal.user_id)
+    if user is None:  # the account was deleted since this request signed in
+        raise Unauthorized("Your session has ended; sign in again.")
     token, secret = await create_api_token(db, principal.msp_id, user, body.name, body.read_only, actor_of(principal))
     return NewTokenOut(**TokenOut.model_validate(token).model_dump(), token=secret)
 

@@ -187,6 +187,7 @@ async def escalate_due(session: AsyncSession, msp_id: uuid.UUID, now: datetime,
                                   .order_by(Incident.id).with_for_update(skip_locked=True))).all()
     escalated = 0
     for inc in rows:
+        assert inc.notified_at is not None  # `waiting` takes notified incidents only, and they are locked
         due = [r for r in router.matching(inc)
                if r.escalate_after_minutes and inc.notified_at <= now - timedelta(minutes=r.escalate_after_minutes)]
         channels = {router.channels[r.escalation_channel_id].id: router.channels[r.escalation_channel_id]
@@ -195,7 +196,7 @@ async def escalate_due(session: AsyncSession, msp_id: uuid.UUID, now: datetime,
         if not due:
             continue
         inc.escalated_at = now
-        minutes = min(r.escalate_after_minutes for r in due)
+        minutes = min(m for r in due if (m := r.escalate_after_minutes))  # every route in `due` has one
         if channels:
             practice = await session.get(Practice, (inc.msp_id, inc.practice_id))
             enqueue(session, inc, list(channels.values()), "escalate", {"practice": practice.name if practice else ""},

@@ -137,7 +137,7 @@ async def load(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[
     sampling = liveness.site_sampling((a.site_id, a.probe_interval_seconds, a.enrolled_at)
                                       for p in out.values() for a in p.agents if a.site_id is not None)
 
-    last_failover = dict(failovers)
+    last_failover: dict[uuid.UUID, datetime] = dict(failovers)  # link id → its newest failover's start
     for (link_id, pid, site_id, name, role, loss_limit, latency_limit, jitter_limit, created_at, has_state, up, since,
          on_backup, loss, latency, jitter, transitions, last_sample) in links:
         if pid not in out:

@@ -224,9 +224,9 @@ async def notify_trigger(ctx: Ctx, inc: Incident) -> None:
     """Send the incident to its routes, unless it already had its share of notifications this hour."""
     hour_ago = ctx.now - timedelta(hours=1)
     # An incident opened in this evaluation has no notifications to count.
-    sent = 0 if _just_opened(ctx, inc) else await ctx.session.scalar(select(func.count()).select_from(IncidentEvent).where(
+    sent = 0 if _just_opened(ctx, inc) else (await ctx.session.execute(select(func.count()).select_from(IncidentEvent).where(
         IncidentEvent.msp_id == ctx.msp_id, IncidentEvent.incident_id == inc.id, IncidentEvent.kind == "notified",
-        IncidentEvent.at > hour_ago))
+        IncidentEvent.at > hour_ago))).scalar_one()
     if sent >= ctx.policy.max_notifications_per_hour:
         event(ctx.session, inc, "throttled", f"Not notified: {sent} notifications in the last hour already "
               f"(the policy allows {ctx.policy.max_notifications_per_hour}).", at=ctx.now)

@@ -43,8 +43,12 @@ def weekday_names(mask: int | None) -> list[str]:
 
 def occurrence(w: MaintenanceWindow, now: datetime) -> tuple[datetime, datetime] | None:
     """The occurrence of the window that contains now, if any."""
+    # The table's "shape" check guarantees each kind its columns: starts_at and ends_at for one-off
+    # windows, weekdays, start_time and duration_minutes for weekly ones.
     if w.kind == "once":
+        assert w.starts_at is not None and w.ends_at is not None
         return (w.starts_at, w.ends_at) if w.starts_at <= now < w.ends_at else None
+    assert w.start_time is not None
     tz = zone(w.timezone)
     local_today = now.astimezone(tz).date()
     # A weekly window lasts at most a week, so one that covers now started within the last 7 days.

@@ -98,6 +98,7 @@ async def channels_notified(session: AsyncSession, incs: list[Incident]) -> dict
                                          NotificationOutbox.created_at >= min(since.values())))).all()
     told: dict[uuid.UUID, list[uuid.UUID]] = {}
     for incident_id, channel_id, created_at in rows:
+        assert incident_id is not None  # the query asked for these incidents' rows only
         if created_at >= since[incident_id]:
             ids = told.setdefault(incident_id, [])
             if channel_id not in ids:

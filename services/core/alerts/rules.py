@@ -55,7 +55,8 @@ class Rule:
     time_based: bool = False
     # A consequence of a site's internet outage: grouped under the outage incident while it lasts.
     follows_outage: bool = False
-    check: Check | None = None
+    # Every rule is registered with its check (@rule): required, keyword-only so it may follow the defaults.
+    check: Check = field(kw_only=True)
 
     def defaults(self) -> dict[str, Any]:
         return {k: p.default for k, p in self.params.items()}

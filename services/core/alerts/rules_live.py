@@ -95,7 +95,8 @@ def rpo_at_risk(p: PracticeFacts, params: dict[str, Any], now: datetime) -> Iter
     for s in p.systems:
         for copy, jobs in _copies(p, s):
             achieved = _achieved_rpo(jobs, now)
-            if copy_at_risk(achieved, s.rpo_minutes, ratio):  # the Systems gauge's amber, by the same function
+            # The Systems gauge's amber, by the same function (which is False for no restore point).
+            if achieved is not None and copy_at_risk(achieved, s.rpo_minutes, ratio):
                 yield Hit(_f(RPO_AT_RISK, Component.backups, Severity.medium, "system", f"{s.id}:{copy}",
                              f"{s.name}: the {copy} backup will miss its recovery point objective soon",
                              f"Check that the {copy} backup of {s.name} runs before the target is reached.",
@@ -216,7 +217,7 @@ def rto_above_target(p: PracticeFacts, params: dict[str, Any], now: datetime) ->
                          f"Restoring {s.name} took longer than its recovery time objective",
                          f"Find out why restoring {s.name} failed, fix it and test again." if failed else
                          f"Speed up the recovery of {s.name} (faster media, local copy) or agree a realistic RTO.",
-                         HIPAA_DISASTER_RECOVERY, "newest restore test failed" if failed else ago(achieved),
+                         HIPAA_DISASTER_RECOVERY, "newest restore test failed" if achieved is None else ago(achieved),
                          ago(s.rto_minutes)))
 
 

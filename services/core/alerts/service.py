@@ -227,16 +227,18 @@ async def create_window(session: AsyncSession, practice: Practice, actor: Actor,
         errors = [FieldError(f, "required for a one-off window") for f in ("starts_at", "ends_at") if getattr(body, f) is None]
         errors += [FieldError(f, "must include a time zone offset") for f in ("starts_at", "ends_at")
                    if getattr(body, f) is not None and getattr(body, f).tzinfo is None]
-        if not errors and body.ends_at <= body.starts_at:
-            errors.append(FieldError("ends_at", "must be after starts_at"))
         if errors:
             raise ValidationFailed("The window is not valid.", errors=errors)
+        assert body.starts_at is not None and body.ends_at is not None  # refused just above when missing
+        if body.ends_at <= body.starts_at:
+            raise ValidationFailed("The window is not valid.", errors=[FieldError("ends_at", "must be after starts_at")])
         w.starts_at, w.ends_at = body.starts_at, body.ends_at
     else:
         errors = [FieldError(f, "required for a weekly window") for f in ("weekdays", "start_time", "duration_minutes")
                   if not getattr(body, f)]
         if errors:
             raise ValidationFailed("The window is not valid.", errors=errors)
+        assert body.weekdays is not None  # refused just above when missing or empty
         w.weekdays, w.start_time, w.duration_minutes = maintenance.weekday_mask(body.weekdays), body.start_time, body.duration_minutes
     session.add(w)
     await session.flush()

@@ -63,7 +63,9 @@ def refusal(ip: IP, allow_loopback: bool) -> str | None:
 async def resolve_host(host: str, port: int) -> list[IP]:
     """Every address the host resolves to (the operating system's resolver)."""
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
+    # An IPv4/IPv6 sockaddr's host is a str (the int in typeshed's union is for other families);
+    # "%" starts an IPv6 zone id.
+    return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
 
 
 @dataclass(frozen=True)

@@ -150,16 +150,18 @@ async def principal_for_user(db: AsyncSession, user: User, msp_id: uuid.UUID | N
     msp_role = Role(msp_membership.role) if msp_membership else None
     practice_roles = {m.practice_id: Role(m.role) for m in memberships if m.practice_id is not None}
 
+    technician = msp_membership if msp_role is Role.msp_technician else None
+
     visible: frozenset[uuid.UUID] | None
-    if msp_role in (Role.msp_owner, Role.msp_admin) or (msp_role is Role.msp_technician and msp_membership.all_practices):
+    if msp_role in (Role.msp_owner, Role.msp_admin) or (technician is not None and technician.all_practices):
         visible = None
     else:
         assigned: set[uuid.UUID] = set()
-        if msp_role is Role.msp_technician:
+        if technician is not None:
             # Assignments are read in the MSP's full scope, then the transaction is narrowed.
             await set_scope(db, Scope(msp_id, None, user.id))
             assigned = set(await db.scalars(select(TechnicianAssignment.practice_id).where(
-                TechnicianAssignment.msp_id == msp_id, TechnicianAssignment.membership_id == msp_membership.id)))
+                TechnicianAssignment.msp_id == msp_id, TechnicianAssignment.membership_id == technician.id)))
         visible = frozenset(assigned | set(practice_roles))
     principal = Principal(kind=kind, msp_id=msp_id, user_id=user.id, email=user.email, msp_role=msp_role,  # type: ignore[arg-type]
                           practice_roles=practice_roles, visible_practices=visible, read_only=read_only,

@@ -108,6 +108,7 @@ async def load_inventories(session: AsyncSession, msp_id: uuid.UUID,
             select(SystemDependency.practice_id, SystemDependency.system_id, SystemDependency.depends_on_system_id)
             .where(SystemDependency.msp_id == msp_id, SystemDependency.practice_id.in_(ids),
                    SystemDependency.depends_on_system_id.is_not(None)))).all():
+        assert target is not None  # the query leaves out dependencies on links
         out[pid].deps.append((system_id, target))
     return out
 

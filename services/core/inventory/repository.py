@@ -52,7 +52,7 @@ async def flush_or_conflict(session: AsyncSession, constraints: Mapping[str, tup
             await session.flush()
     except IntegrityError as exc:
         name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
-        if name in constraints:
+        if isinstance(name, str) and name in constraints:
             field, message = constraints[name]
             raise Conflict(message, errors=[FieldError(field, "already taken")]) from exc
         raise
@@ -65,6 +65,7 @@ async def system_edges(session: AsyncSession, practice: Practice) -> dict[uuid.U
         SystemDependency.depends_on_system_id.is_not(None)))
     edges: dict[uuid.UUID, set[uuid.UUID]] = {}
     for system_id, target in rows:
+        assert target is not None  # the query leaves out dependencies on links
         edges.setdefault(system_id, set()).add(target)
     return edges
 

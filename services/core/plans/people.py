@@ -113,6 +113,7 @@ async def acknowledge(session: AsyncSession, practice: Practice, actor: Actor) -
     roles = [a for a in await list_assignments(session, practice.msp_id, practice.id) if a.user_id == actor.id]
     if not roles:
         raise NothingToAcknowledge("You have no role in this plan; ask the practice owner or the MSP to assign you one.")
+    assert actor.id is not None  # a role matched it, and a role's user_id is never NULL
     existing = (await acknowledgements(session, version)).get(actor.id)
     if existing is not None:
         return existing

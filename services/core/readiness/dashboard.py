@@ -48,7 +48,7 @@ ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' T
 def _as_dict(obj: Any) -> dict[str, Any]:
     if isinstance(obj, dict):
         return obj
-    if dataclasses.is_dataclass(obj):
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):  # an instance, not a dataclass itself
         return dataclasses.asdict(obj)
     if hasattr(obj, "model_dump"):
         return obj.model_dump()
@@ -146,7 +146,9 @@ async def _agents(session: AsyncSession, practice: Practice, now: datetime) -> l
     agents = (await session.scalars(select(Agent).where(Agent.msp_id == practice.msp_id, Agent.practice_id == practice.id,
                                                         Agent.revoked_at.is_(None)).order_by(Agent.hostname))).all()
     # Online = heard from and not silent by the alert rule's definition, with the site's grace.
-    grace = await graces(session, practice.msp_id, [practice.id]) if agents else None
+    if not agents:  # no policy read for a practice without agents
+        return []
+    grace = await graces(session, practice.msp_id, [practice.id])
     return [{"id": a.id, "hostname": a.hostname, "site_id": a.site_id, "agent_version": a.agent_version,
              "last_seen_at": a.last_seen_at,
              "online": a.last_seen_at is not None

@@ -52,7 +52,8 @@ async def open_conditions(session: AsyncSession, msp_id: uuid.UUID, practice_ids
     state: dict[uuid.UUID, dict[tuple[str, str, str], dict[str, Any]]] = {pid: {} for pid in ids}
     for inc in rows:
         key = (inc.rule_id, inc.subject_type, inc.subject_id)
-        state[inc.practice_id][key] = _state(inc, windows.get(inc.maintenance_window_id), now)
+        window = windows.get(inc.maintenance_window_id) if inc.maintenance_window_id else None
+        state[inc.practice_id][key] = _state(inc, window, now)
         if inc.rule_id in live_rules:
             live[inc.practice_id].append(Finding(
                 inc.rule_id, Component(inc.component), Severity(inc.severity), inc.subject_type, inc.subject_id,

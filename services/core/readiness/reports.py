@@ -152,7 +152,7 @@ async def _backups(session: AsyncSession, params: dict[str, Any], findings: list
 async def gather(session: AsyncSession, practice: Practice, start: date, end: date, now: datetime) -> dict[str, Any]:
     params = {"msp": practice.msp_id, "practice": practice.id, "start": _at(start), "end": _at(end)}
     current = await service.current(session, practice.msp_id, practice.id)
-    snaps = [{"day": s.day, "score": s.score, "min_score": s.min_score, "status": s.status} for s in (await session.scalars(
+    snaps: list[dict[str, Any]] = [{"day": s.day, "score": s.score, "min_score": s.min_score, "status": s.status} for s in (await session.scalars(
         select(ReadinessSnapshot).where(ReadinessSnapshot.msp_id == practice.msp_id, ReadinessSnapshot.practice_id == practice.id,
                                         ReadinessSnapshot.day >= start, ReadinessSnapshot.day < end)
         .order_by(ReadinessSnapshot.day))).all()]
@@ -226,6 +226,8 @@ async def get_pdf(session: AsyncSession, practice: Practice, report_id: uuid.UUI
         raise NotFound("No such report for this practice.")
     pdf = await session.scalar(select(ReadinessReport.pdf).where(ReadinessReport.msp_id == practice.msp_id,
                                                                  ReadinessReport.id == report_id))
+    if pdf is None:  # deleted between the two reads
+        raise NotFound("No such report for this practice.")
     return report, pdf
 
 

@@ -132,7 +132,7 @@ async def rescore_judged(session: AsyncSession, msp_id: uuid.UUID, practice_ids:
     stored = {pid: findings for pid, findings in (await session.execute(
         select(ReadinessCurrent.practice_id, ReadinessCurrent.findings).where(
             ReadinessCurrent.msp_id == msp_id, ReadinessCurrent.practice_id.in_(ids)))).all()}
-    results = {}
+    results: dict[uuid.UUID, Result] = {}
     if have := [pid for pid in ids if pid in stored]:
         results |= await compute(session, msp_id, have, now, evaluate=False,
                                  written={pid: _written_from_stored(stored[pid]) for pid in have})
@@ -161,7 +161,7 @@ async def store(session: AsyncSession, msp_id: uuid.UUID, results: dict[uuid.UUI
         changed = old is None or old[0] != r.score or old[1] != r.status
         rows.append({"msp_id": msp_id, "practice_id": pid, "score": r.score, "status": r.status, "components": r.components,
                      "findings": r.findings, "sources": r.sources, "inputs_hash": r.inputs_hash, "computed_at": now,
-                     "changed_at": now if changed else old[2]})
+                     "changed_at": now if changed or old is None else old[2]})
         snaps.append({"msp_id": msp_id, "practice_id": pid, "day": now.date(), "score": r.score, "min_score": r.score,
                       "status": r.status, "lost": r.lost, "findings": sum(1 for f in r.findings if f["points"] > 0),
                       "updated_at": now})

@@ -7,7 +7,9 @@ own in `readiness_weights`; the score of every practice of that MSP then uses th
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,7 +69,13 @@ async def load_weights(session: AsyncSession, msp_id: uuid.UUID) -> Weights:
     return from_row(await session.scalar(select(ReadinessWeights).where(ReadinessWeights.msp_id == msp_id)))
 
 
-def columns_of(components: dict[str, int], deductions: dict[str, int]) -> dict[str, int]:
+# Any str keys, Literal ones included (the schema's): Mapping is invariant in its key, so Mapping[str, int]
+# would refuse a dict[Literal[...], int].
+_Component = TypeVar("_Component", bound=str)
+_Severity = TypeVar("_Severity", bound=str)
+
+
+def columns_of(components: Mapping[_Component, int], deductions: Mapping[_Severity, int]) -> dict[str, int]:
     """The readiness_weights columns for weights given by name (validated by the schema)."""
     return {**{f"{k}_points": v for k, v in components.items()}, **{f"{k}_points": v for k, v in deductions.items()}}
 

@@ -82,8 +82,10 @@ async def with_liveness(session: AsyncSession, msp_id: uuid.UUID, rows: list[Age
     """The agents as the API shows them, each with `silent` by the one definition (liveness.py)."""
     from services.core.alerts.liveness import graces  # the grace is an alert-policy setting
 
+    if not rows:  # no policy read when there is nothing to judge
+        return []
     now = utcnow()
-    grace = await graces(session, msp_id, {a.practice_id for a in rows}) if rows else None
+    grace = await graces(session, msp_id, {a.practice_id for a in rows})
     out = []
     for a in rows:
         item = AgentOut.model_validate(a)

@@ -20,6 +20,7 @@ For pings, `/ping/<key>/<exit-code>` is recorded as kind success (0) or fail (ot
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal, Union, get_args
 
@@ -158,7 +159,7 @@ REFERENCES: dict[str, tuple[tuple[str, str, str], ...]] = {
 }
 
 
-def outside_window(events: list[_Event], now: datetime | None = None) -> list[tuple[int, str, str]]:
+def outside_window(events: Sequence[_Event], now: datetime | None = None) -> list[tuple[int, str, str]]:
     """(index, event id, why) of every event whose occurred_at lies outside [now − 30 days, now + 5 minutes]."""
     now = now or datetime.now(timezone.utc)
     latest, earliest = now + MAX_FUTURE, now - MAX_PAST
@@ -188,7 +189,7 @@ def _is_time(annotation: Any) -> bool:
     return annotation in (datetime, AwareDatetime) or any(_is_time(arg) for arg in get_args(annotation))
 
 
-_PAYLOAD_PLANS = {model: _payload_plan(model) for model in (Heartbeat, BackupRun, RestoreTest, LinkSample, Failover)}
+_PAYLOAD_PLANS: dict[type[_Event], tuple[tuple[str, str, bool, bool], ...]] = {model: _payload_plan(model) for model in (Heartbeat, BackupRun, RestoreTest, LinkSample, Failover)}
 
 
 def _iso(value: datetime) -> str:

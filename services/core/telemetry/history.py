@@ -45,6 +45,11 @@ def ts(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def ts_required(value: str) -> datetime:
+    """A timestamp the payload must have: payloads.py has checked it is there before any applier runs."""
+    return datetime.fromisoformat(value)
+
+
 def _unnest(columns: dict[str, str]) -> str:
     casts = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in columns.items())
     return f"unnest({casts}) AS v({', '.join(columns)})"
@@ -81,7 +86,7 @@ def _rank(row: dict[str, Any]) -> tuple:
 
 def agent_run_row(e: Claimed) -> dict[str, Any]:
     p = e.payload
-    started = ts(p["started_at"])
+    started = ts_required(p["started_at"])
     final = p["status"] != "running"
     finished = (ts(p.get("finished_at")) or e.occurred_at) if final else ts(p.get("finished_at"))
     # Without a reported snapshot time, the data a run saved is as old as the run's start.
@@ -232,7 +237,7 @@ async def append_restore_tests(session: AsyncSession, msp_id: uuid.UUID, events:
     rows = []
     for e in events:
         p = e.payload
-        started, finished = ts(p["started_at"]), ts(p["finished_at"])
+        started, finished = ts_required(p["started_at"]), ts_required(p["finished_at"])
         rows.append({
             "id": uuid.uuid4(), "started_at": started, "practice_id": e.practice_id,
             "backup_job_id": uuid.UUID(p["job_id"]) if p.get("job_id") else None,

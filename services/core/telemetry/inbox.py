@@ -54,7 +54,8 @@ class Submission:
     source_id: uuid.UUID  # the agent, or the backup job of a ping key
     credential_hash: bytes
     rows: list[Row]
-    future: asyncio.Future = field(default=None, repr=False)  # type: ignore[assignment]
+    # Set by InboxWriter.submit, the one way a submission is written; never compared or printed.
+    future: asyncio.Future[Outcome] = field(init=False, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,8 @@ class InboxWriter:
     async def _drain(self) -> None:
         try:
             while self._pending:
-                group, rows = [], 0
+                group: list[Submission] = []
+                rows = 0
                 while self._pending and (not group or rows + len(self._pending[0].rows) <= MAX_ROWS_PER_TRANSACTION):
                     item = self._pending.popleft()
                     group.append(item)
@@ -175,7 +177,7 @@ class InboxWriter:
         except Exception:  # one bad request must not fail the others it was grouped with
             if len(group) == 1:
                 log.exception("inbox_write_failed")
-                _settle(group[0], error=RuntimeError("the events could not be recorded"))
+                _settle(group[0], RuntimeError("the events could not be recorded"))
                 return
             for item in group:
                 await self._write_group([item])
@@ -255,13 +257,13 @@ class InboxWriter:
         return outcomes
 
 
-def _settle(item: Submission, outcome: Outcome | None = None, error: Exception | None = None) -> None:
+def _settle(item: Submission, result: Outcome | Exception) -> None:
     if item.future.done():
         return
-    if error is not None:
-        item.future.set_exception(error)
+    if isinstance(result, Exception):
+        item.future.set_exception(result)
     else:
-        item.future.set_result(outcome)
+        item.future.set_result(result)
 
 
 _writers: dict[int, InboxWriter] = {}

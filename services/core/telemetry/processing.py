@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 
 import structlog
@@ -102,7 +103,7 @@ async def process_batch(db: Database, msp_id: uuid.UUID, batch_size: int = BATCH
         try:
             n = await _attempt(db, msp_id, size, list(aside.values()))
         except UnapplicableEvent as exc:
-            named = [e for e in exc.each() if e.seq is not None]
+            named = _by_seq(exc.each())
             if not named:
                 # The applier could not say which event: narrow the batch down (this exception only).
                 if size > 1:
@@ -110,17 +111,17 @@ async def process_batch(db: Database, msp_id: uuid.UUID, batch_size: int = BATCH
                     continue
                 await _failed(db, msp_id, size, exc)  # still unnamed: the applier's fault, not the event's
                 raise
-            aside.update((e.seq, e) for e in named)
+            aside.update(named)
         except Exception as error:
             if _cancelling():
                 raise
             # A statement may have refused a payload (the claim casts link samples in SQL): only
             # what the schema check finds is the events' fault; nothing found means a bug or an outage.
-            found = await _screen(db, msp_id, size, aside)
+            found = _by_seq(await _screen(db, msp_id, size, aside))
             if not found:
                 await _failed(db, msp_id, size, error)
                 raise
-            aside.update((e.seq, e) for e in found)
+            aside.update(found)
         else:
             if n != BUSY:
                 _said(msp_id, aside)
@@ -134,6 +135,11 @@ async def process_batch(db: Database, msp_id: uuid.UUID, batch_size: int = BATCH
     _said(msp_id, aside)
     log.warning("telemetry_batch_out_of_rounds", msp_id=str(msp_id), batch_size=size, set_aside=n)
     return n
+
+
+def _by_seq(events: Iterable[UnapplicableEvent]) -> dict[int, UnapplicableEvent]:
+    """The events that name their inbox row (every one the schema check finds does), by its seq."""
+    return {e.seq: e for e in events if e.seq is not None}
 
 
 def _said(msp_id: uuid.UUID, aside: dict[int, UnapplicableEvent]) -> None:

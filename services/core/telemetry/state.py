@@ -82,7 +82,9 @@ async def agents(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUI
 
     now = now or utcnow()
     rows = [dict(r) for r in (await session.execute(_AGENTS, {"m": msp_id, "p": practice_id})).mappings()]
-    grace = await graces(session, msp_id, [practice_id]) if rows else None
+    if not rows:  # no policy read for a practice without agents
+        return []
+    grace = await graces(session, msp_id, [practice_id])
     for r in rows:
         r["silent"] = not r["revoked"] and liveness.is_silent(r["last_seen_at"], r.pop("enrolled_at"), r["heartbeat_interval_seconds"],
                                                              grace(practice_id, r["site_id"]), now)

@@ -102,7 +102,8 @@ def advance(state: LinkNow, samples: list[Sample]) -> None:
             state.up, state.state_since = s.up, s.at
             state.transitions.append(s.at)
         state.last_sample_at = s.at
-    state.transitions = [t for t in state.transitions if t > state.last_sample_at - FLAP_WINDOW]
+    if state.last_sample_at is not None:  # None only for no samples on a link never sampled: nothing to trim
+        state.transitions = [t for t in state.transitions if t > state.last_sample_at - FLAP_WINDOW]
 
 
 # When a sample arrives older than the newest one seen, the link's state is rebuilt from the raw
@@ -219,9 +220,9 @@ async def update_links(session: AsyncSession, msp_id: uuid.UUID, samples: list[S
             c.append(value)
     pg = await driver_connection(session)
     cursor = await pg.execute(_UPSERT_LINKS, {"msp": msp_id, "minutes": 5 * ROLLING_WINDOW_BUCKETS, **columns})
-    rows = await cursor.fetchall()
+    changed = await cursor.fetchall()
     return [LinkChange(r[0], r[1], r[2], r[4], r[5], (r[6], r[8], r[10]), (r[7], r[9], r[11]), (r[12], r[13], r[14]), r[3])
-            for r in rows]
+            for r in changed]
 
 
 # Where the site's traffic is now: the latest failover (by start) decides. A failover that has not
