@@ -50,5 +50,13 @@ describe("FindingList", () => {
     );
     expect(screen.getByText(/^Since .+ \(just now\)\.$/)).toBeInTheDocument();
     expect(screen.getAllByText(/^Since/)).toHaveLength(1);
+    expect(screen.getAllByText(/^Now: down for 12 min\./)).toHaveLength(2);
+  });
+
+  it("says a clearing condition's measure is the last one it held with, not the state now", () => {
+    const clearing = { incident_id: "i", since: "2030-01-07T09:48:00Z", clearing_since: "2030-01-07T09:58:00Z", suppressed_by: null, suppressed_until: null };
+    render(<FindingList findings={[{ ...base, condition: clearing }]} empty={null} />);
+    expect(screen.getByText(/^Last measured: down for 12 min\./)).toBeInTheDocument();
+    expect(screen.queryByText(/^Now:/)).toBeNull();
   });
 });

@@ -86,7 +86,8 @@ export function FindingList({ findings, empty, headingLevel = 3 }: FindingListPr
           </div>
           {(f.measured || f.target) && (
             <p className="finding__measure">
-              {f.measured && <>Now: {f.measured}. </>}
+              {/* A clearing condition's measure is the one it last held with, not the state now. */}
+              {f.measured && <>{f.condition?.clearing_since ? "Last measured" : "Now"}: {f.measured}. </>}
               {f.target && <>Expected: {f.target}.</>}
             </p>
           )}
