@@ -12,7 +12,7 @@ export function NotificationGapBanner() {
   if (!manager || routes.data === undefined || channels.data === undefined) return null;
   if (!nothingNotified(routes.data, channels.data)) return null;
   return (
-    <div className="problem" role="status">
+    <div className="problem section-gap" role="status">
       <p>
         <strong>Nobody is told about new incidents.</strong> No route sends them to a channel that is on, so they wait in the queue
         until someone looks. <Link to="/alert-policies#routes-h">Set up where incidents go</Link>.

@@ -174,7 +174,7 @@ function Channels() {
           {test.isSuccess && <p role="status">Test queued: it arrives within a minute if the channel works.</p>}
           {create.data?.default_route_id && (
             <p className="notice" role="status">
-              Channel added. As your first channel, it gets every incident of every practice, at every severity, through a default
+              Channel added. As your first channel, it gets every incident of every practice, at every severity (plan and inventory findings stay in the queue), through a default
               route: change or narrow it under Notification routes below.
             </p>
           )}
