@@ -2933,6 +2933,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Default Route Id */
+            default_route_id?: string | null;
             /** Enabled */
             enabled: boolean;
             /** Has Signing Secret */

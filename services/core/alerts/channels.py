@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -99,11 +99,21 @@ async def create_channel(session: AsyncSession, msp_id: uuid.UUID, actor: Actor,
     if body.kind == ChannelKind.webhook.value:
         signing = "whsec_" + _secrets.token_urlsafe(32)
         c.signing_secret_encrypted = encrypt(signing)
+    first = not await session.scalar(select(exists().where(NotificationChannel.msp_id == msp_id)))
     session.add(c)
     await _flush_unique(session)
     await record(session, msp_id=msp_id, actor=actor, action="notification_channel.created", object_type="notification_channel",
                  object_id=c.id, changes={"name": c.name, "kind": c.kind, "secret_hint": c.secret_hint})
-    return out(c, signing)
+    data = out(c, signing)
+    if first:
+        # A channel without a route hears nothing, and an MSP adding its first one means "tell us
+        # here": every practice, every severity (high urgency; plan and inventory findings stay in
+        # the queue until a route asks for them). Later channels get no route of their own, since
+        # the MSP has said by then how it routes (docs/decisions/0019-default-route.md).
+        route = await create_route(session, msp_id, actor, RouteIn(channel_id=c.id, min_severity="low"),
+                                   default_for_first_channel=True)
+        data["default_route_id"] = route.id
+    return data
 
 
 async def update_channel(session: AsyncSession, c: NotificationChannel, actor: Actor, body: ChannelPatch) -> dict[str, Any]:
@@ -157,29 +167,39 @@ async def list_routes(session: AsyncSession, msp_id: uuid.UUID) -> list[Notifica
                                        .order_by(NotificationRoute.created_at))).all())
 
 
+async def _channel_exists(session: AsyncSession, msp_id: uuid.UUID, channel_id: uuid.UUID) -> bool:
+    return await session.scalar(select(NotificationChannel.id).where(
+        NotificationChannel.msp_id == msp_id, NotificationChannel.id == channel_id)) is not None
+
+
 async def _check_route(session: AsyncSession, msp_id: uuid.UUID, body: RouteIn) -> None:
-    await get_channel(session, msp_id, body.channel_id)
+    # Every problem at once, each at its field and in words a person reads in the form (the web app
+    # shows them under the field; another MSP's channel or practice reads as unknown, as it is).
     errors = []
-    if (body.escalate_after_minutes is None) != (body.escalation_channel_id is None):
-        errors.append(FieldError("escalation_channel_id", "give both escalate_after_minutes and escalation_channel_id, or neither"))
-    if body.escalation_channel_id is not None:
-        if await session.scalar(select(NotificationChannel.id).where(
-                NotificationChannel.msp_id == msp_id, NotificationChannel.id == body.escalation_channel_id)) is None:
-            errors.append(FieldError("escalation_channel_id", "no such channel"))
+    if not await _channel_exists(session, msp_id, body.channel_id):
+        errors.append(FieldError("channel_id", "Choose one of your channels."))
+    if body.escalate_after_minutes is not None and body.escalation_channel_id is None:
+        errors.append(FieldError("escalation_channel_id", "Choose the channel to escalate to, or leave the delay empty."))
+    if body.escalation_channel_id is not None and body.escalate_after_minutes is None:
+        errors.append(FieldError("escalate_after_minutes", "Say after how many minutes to escalate, or choose no escalation."))
+    if body.escalation_channel_id is not None and not await _channel_exists(session, msp_id, body.escalation_channel_id):
+        errors.append(FieldError("escalation_channel_id", "Choose one of your channels."))
     if body.practice_id is not None and await session.scalar(select(Practice.id).where(
             Practice.msp_id == msp_id, Practice.id == body.practice_id)) is None:
-        errors.append(FieldError("practice_id", "no such practice"))
+        errors.append(FieldError("practice_id", "Choose one of your practices, or all practices."))
     if errors:
         raise ValidationFailed("The route is not valid.", errors=errors)
 
 
-async def create_route(session: AsyncSession, msp_id: uuid.UUID, actor: Actor, body: RouteIn) -> NotificationRoute:
+async def create_route(session: AsyncSession, msp_id: uuid.UUID, actor: Actor, body: RouteIn, *,
+                       default_for_first_channel: bool = False) -> NotificationRoute:
     await _check_route(session, msp_id, body)
     r = NotificationRoute(msp_id=msp_id, **body.model_dump())
     session.add(r)
     await session.flush()
+    changes = body.model_dump(mode="json") | ({"default_for_first_channel": True} if default_for_first_channel else {})
     await record(session, msp_id=msp_id, actor=actor, action="notification_route.created", object_type="notification_route",
-                 object_id=r.id, changes=body.model_dump())
+                 object_id=r.id, changes=changes)
     return r
 
 

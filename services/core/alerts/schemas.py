@@ -203,6 +203,7 @@ class ChannelOut(BaseModel):
 
 class ChannelCreated(ChannelOut):
     signing_secret: str | None = None  # webhooks only, shown once
+    default_route_id: uuid.UUID | None = None  # the route made for the MSP's first channel, if this is it
 
 
 class RouteIn(_In):

@@ -27,6 +27,7 @@ import { ProblemMessage } from "../../components/ProblemMessage";
 import { TextField } from "../../components/TextField";
 import { formatDateTime, humanize } from "../../lib/format";
 import { SPAN_MAX, SPAN_MIN } from "../../lib/span";
+import { NotificationRoutes } from "./NotificationRoutes";
 
 const MANAGERS_ONLY = { 403: "Only MSP owners and administrators change alerting. Ask one of them." };
 
@@ -36,6 +37,7 @@ export default function AlertPoliciesPage() {
     <Page title="Alert policies" description="Which problems open incidents, who is notified, and when to keep quiet for planned work.">
       <Rules />
       <Channels />
+      <NotificationRoutes />
       <MaintenanceWindows />
     </Page>
   );
@@ -144,7 +146,7 @@ function Channels() {
       ) : (
         <>
           {channels.data.length === 0 ? (
-            <EmptyState title="No channels yet" nextStep="Add where incidents should go (an email list, Slack, Teams, PagerDuty or a webhook) below." />
+            <EmptyState title="No channels yet" nextStep="Add where incidents should go (an email list, Slack, Teams, PagerDuty or a webhook) below. The first channel gets a route for every practice and severity." />
           ) : (
             <ul className="plain-list">
               {channels.data.map((c) => (
@@ -170,6 +172,12 @@ function Channels() {
             </ul>
           )}
           {test.isSuccess && <p role="status">Test queued: it arrives within a minute if the channel works.</p>}
+          {create.data?.default_route_id && (
+            <p className="notice" role="status">
+              Channel added. As your first channel, it gets every incident of every practice, at every severity (plan and inventory findings stay in the queue), through a default
+              route: change or narrow it under Notification routes below.
+            </p>
+          )}
           <ProblemMessage error={test.error ?? remove.error} />
           <form
             className="filters section-gap"

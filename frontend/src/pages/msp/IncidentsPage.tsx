@@ -17,6 +17,7 @@ import { LiveIndicator } from "../../app/LiveContext";
 import { EmptyState } from "../../components/EmptyState";
 import { SeverityBadge } from "../../components/FindingList";
 import { Loading } from "../../components/Loading";
+import { NotificationGapBanner } from "../../components/NotificationGapBanner";
 import { Page } from "../../components/Page";
 import { ProblemMessage } from "../../components/ProblemMessage";
 import { formatAgo, formatDateTime, humanize } from "../../lib/format";
@@ -69,6 +70,7 @@ function IncidentQueue() {
   };
   return (
     <Page title="Incidents" description="What is broken across your practices, worst first." actions={<LiveIndicator />}>
+      <NotificationGapBanner />
       <form className="filters" aria-label="Filter incidents" onSubmit={(e) => e.preventDefault()}>
         <div className="field">
           <label htmlFor={`${id}-status`}>Show</label>

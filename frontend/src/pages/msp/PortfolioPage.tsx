@@ -7,6 +7,7 @@ import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 import { ProblemMessage } from "../../components/ProblemMessage";
 import { StatusBadge } from "../../components/StatusBadge";
+import { NotificationGapBanner } from "../../components/NotificationGapBanner";
 import { TelemetryStallNotice } from "../../components/TelemetryStallNotice";
 import { formatAgo, humanize } from "../../lib/format";
 import {
@@ -36,6 +37,7 @@ export default function PortfolioPage() {
   return (
     <Page title="Portfolio" description="Your practices ranked by readiness and open incidents, worst first." actions={<LiveIndicator />}>
       <TelemetryStallNotice />
+      <NotificationGapBanner />
       <Filters filters={filters} onChange={update} />
       {portfolio.isPending ? (
         <Loading label="Loading your practices…" />
