@@ -57,20 +57,35 @@ class Bulk:
     live: live_events.Held = field(default_factory=live_events.Held)
     follow_ups: list[tuple[Incident, str]] = field(default_factory=list)
     # Practices whose conditions changed in a way their readiness shows (a condition started, ended,
-    # began clearing, changed severity or wording, or entered or left a maintenance window): the
-    # evaluation rescores them in the same transaction (docs/decisions/0013-one-judgement.md).
+    # began clearing, changed severity, or entered or left a maintenance window): the evaluation
+    # rescores them in the same transaction (docs/decisions/0013-one-judgement.md).
     judged: set[uuid.UUID] = field(default_factory=set)
+    # Practices where only a condition's words moved ("last seen 12 min ago" → "13 min"): no point
+    # moves, so the minute's pass rescores them and a telemetry batch does not (a batch of a
+    # flapping link rewords its finding at every flap; rescoring for that was most of a batch).
+    reworded: set[uuid.UUID] = field(default_factory=set)
 
 
 def shown(inc: Incident) -> tuple:
-    """What readiness shows of a condition: a change to any of it is a change to the practice's readiness."""
-    return (inc.resolved_at is None, inc.clear_since is None, inc.severity, inc.title, inc.measured, inc.target,
-            inc.remediation, inc.maintenance_window_id, inc.judged_run_finished_at)
+    """What readiness shows of a condition that can move points or its state."""
+    return (inc.resolved_at is None, inc.clear_since is None, inc.severity, inc.maintenance_window_id)
+
+
+def _words(inc: Incident) -> tuple:
+    return (inc.title, inc.measured, inc.target, inc.remediation, inc.judged_run_finished_at)
 
 
 def _note(ctx: Ctx, inc: Incident, before: tuple | None) -> None:
-    if ctx.bulk is not None and (before is None or before != shown(inc)):
+    if ctx.bulk is None:
+        return
+    if before is None or before[0] != shown(inc):
         ctx.bulk.judged.add(inc.practice_id)
+    elif before[1] != _words(inc):
+        ctx.bulk.reworded.add(inc.practice_id)
+
+
+def _before(inc: Incident) -> tuple:
+    return shown(inc), _words(inc)
 
 
 LAST_FIRED_PRECISION = timedelta(minutes=1)
@@ -151,7 +166,7 @@ async def fire(ctx: Ctx, inc: Incident, hit: Hit, parent: Incident | None) -> In
     inc: the condition's incident, as open_missing() left it — just opened, resolved within the
     cooldown, or open all along."""
     f, now = hit.finding, ctx.now
-    before = None if _just_opened(ctx, inc) else shown(inc)
+    before = None if _just_opened(ctx, inc) else _before(inc)
     if _just_opened(ctx, inc):
         event(ctx.session, inc, "opened", f.title, at=now, data={"measured": f.measured, "target": f.target})
         await _live(ctx, inc, "incident.opened")
@@ -251,7 +266,7 @@ async def clear(ctx: Ctx, inc: Incident, *, at_once: bool = False, reason: str |
     when someone edits the plan or the inventory, so it cannot flap, and the person who fixed it
     sees the finding and its incident go together (docs/decisions/0013-one-judgement.md). So does a
     condition whose rule the policy turned off (reason says so)."""
-    before = shown(inc)
+    before = _before(inc)
     if at_once:
         await resolve(ctx, inc, None, reason=reason or "the plan or inventory no longer shows it")
         _note(ctx, inc, before)
