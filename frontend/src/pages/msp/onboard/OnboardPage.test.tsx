@@ -67,7 +67,7 @@ describe("onboarding a practice", () => {
     renderApp(`/practices/${PRACTICE_ID}/onboard/systems`, PAGES);
     const starters = await screen.findByRole("region", { name: "Usual systems of a healthcare practice" });
     for (const name of ["Electronic health record (EHR)", "Practice management and billing", "Scheduling and online booking", "Imaging (X-ray, PACS)", "E-prescribing", "Phones", "Vaccine fridge temperature monitor", "Front-desk and clinical laptops, tablets and phones"]) {
-      expect(within(starters).getByText(name)).toBeInTheDocument();
+      expect(within(starters).getByText(name, { selector: ".card__title" })).toBeInTheDocument();
     }
     await userEvent.click(within(starters).getByRole("button", { name: "Use Electronic health record (EHR)" }));
     expect(screen.getByRole("textbox", { name: "System name" })).toHaveValue("Electronic health record (EHR)");

@@ -173,7 +173,7 @@ function AgentStep({ practiceId }: { practiceId: string }) {
 
 function Command({ title, command, hint }: { title: string; command: string; hint: string }) {
   return (
-    <>
+    <div className="onboard__command">
       <h3>{title}</h3>
       <p className="muted">{hint}</p>
       <pre className="command" tabIndex={0} aria-label={`Install and enrol command for ${title}`}>
@@ -182,6 +182,6 @@ function Command({ title, command, hint }: { title: string; command: string; hin
       <button type="button" className="button" onClick={() => void navigator.clipboard?.writeText(command)}>
         Copy the {title} command
       </button>
-    </>
+    </div>
   );
 }

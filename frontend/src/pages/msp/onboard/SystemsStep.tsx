@@ -23,7 +23,7 @@ export const CATEGORY_OPTIONS: readonly { value: Category; label: string }[] = [
 ];
 
 const TIER_OPTIONS = [
-  { value: "1", label: "1: the practice cannot work without it" },
+  { value: "1", label: "1: cannot work without it" },
   { value: "2", label: "2: needed the same day" },
   { value: "3", label: "3: needed within days" },
   { value: "4", label: "4: can wait" },
@@ -111,8 +111,8 @@ export function SystemsStep({ practiceId }: { practiceId: string }) {
               {savedNames.has(s.name) ? (
                 <p className="muted">Saved</p>
               ) : (
-                <button type="button" className="button" onClick={() => setDraft(fromStarter(s))} aria-label={`Use ${s.name}`}>
-                  Use this
+                <button type="button" className="button" onClick={() => setDraft(fromStarter(s))}>
+                  Use <span className="visually-hidden">{s.name}</span>
                 </button>
               )}
             </li>
