@@ -37,6 +37,12 @@ async def test_an_agent_enrolls_with_a_token_and_receives_its_sites_links_jobs_a
     assert created["token"].startswith("swe_")
     assert created["token"] in created["install_command"]
     assert get_settings().public_url in created["install_command"]
+    # Windows gets its own PowerShell command: the token in single quotes (nothing expanded), the
+    # config and spool under ProgramData, since the agent's defaults are POSIX paths.
+    windows = created["install_command_windows"]
+    assert f"$env:SEAWALL_ENROLL_TOKEN = '{created['token']}'" in windows
+    assert f"--server '{get_settings().public_url.rstrip('/')}'" in windows
+    assert '--config "$env:ProgramData\\SeawallAgent\\config.toml"' in windows
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as agent_client:
         r = await agent_client.post("/api/v1/agents/enroll", json={"token": created["token"], "hostname": "frontdesk-pc",
@@ -161,3 +167,8 @@ async def test_other_msp_gets_404(client, tenant, other_tenant, db):
     r = await client.post(f"/api/v1/practices/{tenant.practice.id}/agents/{theirs.agent_id}/revoke")
     assert r.status_code == 404
     assert str(theirs.agent_id) not in {a["id"] for a in (await client.get("/api/v1/agents")).json()}
+
+
+def test_the_windows_command_doubles_a_quote_so_powershell_reads_the_value_literally():
+    from services.core.telemetry.enrollment import install_command_windows
+    assert "'it''s'" in install_command_windows("it's")

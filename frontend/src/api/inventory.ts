@@ -1,6 +1,7 @@
 // A practice's inventory (systems, backup jobs, links, contacts, findings): TanStack Query hooks.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "./client";
+import type { components } from "./schema";
 
 const path = (practiceId: string) => ({ params: { path: { practice_id: practiceId } } });
 
@@ -61,4 +62,47 @@ export function useSetBackupJobSite(practiceId: string) {
       ),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: inventoryKeys.backupJobs(practiceId) }),
   });
+}
+
+/** A request body whose fields with a server default may be left out. The generated types mark
+ * them required (openapi-typescript reads a default as "always present", true of responses only). */
+export type WithDefaults<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
+
+type SystemIn = components["schemas"]["SystemIn"];
+type BackupJobIn = components["schemas"]["BackupJobIn"];
+type LinkIn = components["schemas"]["LinkIn"];
+export type SystemBody = WithDefaults<SystemIn, "owner" | "recovery_procedure" | "category" | "tier" | "holds_ephi" | "requires_onsite_copy" | "requires_offsite_copy">;
+export type BackupJobBody = WithDefaults<BackupJobIn, "tool" | "schedule" | "expected_interval_minutes" | "encrypted" | "immutable" | "verifies" | "provider" | "baa_on_file">;
+export type LinkBody = WithDefaults<LinkIn, "isp" | "medium" | "role" | "metered" | "loss_threshold_pct" | "latency_threshold_ms" | "jitter_threshold_ms">;
+
+// Adding to the inventory changes what readiness finds, so the findings are read again too.
+function useInventoryCreate<Body, Out>(practiceId: string, key: readonly string[], create: (body: Body) => Promise<Out>) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: create,
+    onSuccess: () =>
+      Promise.all([
+        queryClient.invalidateQueries({ queryKey: key }),
+        queryClient.invalidateQueries({ queryKey: inventoryKeys.findings(practiceId) }),
+      ]),
+  });
+}
+
+export function useCreateSystem(practiceId: string) {
+  return useInventoryCreate(practiceId, inventoryKeys.systems(practiceId), (body: SystemBody) =>
+    unwrap(api.POST("/api/v1/practices/{practice_id}/systems", { ...path(practiceId), body: body as SystemIn })),
+  );
+}
+
+export function useCreateBackupJob(practiceId: string) {
+  // A job changes which backup jobs each system lists, so systems are read again as well.
+  return useInventoryCreate(practiceId, inventoryKeys.practice(practiceId), (body: BackupJobBody) =>
+    unwrap(api.POST("/api/v1/practices/{practice_id}/backup-jobs", { ...path(practiceId), body: body as BackupJobIn })),
+  );
+}
+
+export function useCreateLink(practiceId: string) {
+  return useInventoryCreate(practiceId, inventoryKeys.links(practiceId), (body: LinkBody) =>
+    unwrap(api.POST("/api/v1/practices/{practice_id}/links", { ...path(practiceId), body: body as LinkIn })),
+  );
 }

@@ -1,6 +1,8 @@
 // Practices and their sites: TanStack Query hooks over the API.
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "./client";
+import type { WithDefaults } from "./inventory";
+import type { components } from "./schema";
 
 const listPractices = () => unwrap(api.GET("/api/v1/practices"));
 const getPractice = (practiceId: string) =>
@@ -28,4 +30,26 @@ export function usePractice(practiceId: string) {
 
 export function useSites(practiceId: string) {
   return useQuery({ queryKey: practiceKeys.sites(practiceId), queryFn: () => listSites(practiceId) });
+}
+
+type PracticeIn = components["schemas"]["PracticeIn"];
+type PracticeBody = WithDefaults<PracticeIn, "kind">;
+type SiteBody = components["schemas"]["SiteIn"];
+
+/** Add a practice (MSP owners and admins); the portfolio lists it afterwards. */
+export function useCreatePractice() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: PracticeBody) => unwrap(api.POST("/api/v1/practices", { body: body as PracticeIn })),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: practiceKeys.all }),
+  });
+}
+
+export function useCreateSite(practiceId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: SiteBody) =>
+      unwrap(api.POST("/api/v1/practices/{practice_id}/sites", { params: { path: { practice_id: practiceId } }, body })),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: practiceKeys.sites(practiceId) }),
+  });
 }

@@ -3630,8 +3630,16 @@ export interface components {
              * Format: date-time
              */
             expires_at: string;
-            /** Install Command */
+            /**
+             * Install Command
+             * @description Linux or macOS: a shell command run as root
+             */
             install_command: string;
+            /**
+             * Install Command Windows
+             * @description Windows: a PowerShell command run as administrator
+             */
+            install_command_windows: string;
             /**
              * Site Id
              * Format: uuid

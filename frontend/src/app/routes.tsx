@@ -2,6 +2,7 @@
 import { lazy, type ComponentType } from "react";
 import { Navigate, type RouteObject } from "react-router";
 import { RequireSession, useSignedInSession } from "../auth/RequireSession";
+import { can, type Permission } from "../auth/permissions";
 import { shellFor, type Shell } from "../auth/roles";
 import { AppShell } from "../components/layout/AppShell";
 import { AuthLayout } from "../components/layout/AuthLayout";
@@ -40,14 +41,21 @@ function Home({ pages }: { pages: PageRegistry }) {
 }
 
 /** A page of one shell: to someone in the other shell, or without the page's permission, it does not exist. */
-function ShellPage({ shell, page: PageComponent, item }: { shell: Shell; page: ComponentType; item?: NavItem }) {
+function ShellPage({ shell, page: PageComponent, item, requires }: { shell: Shell; page: ComponentType; item?: NavItem; requires?: Permission }) {
   const session = useSignedInSession();
-  const allowed = shellFor(session.memberships) === shell && (item === undefined || mayUse(item, session.memberships));
+  const allowed =
+    shellFor(session.memberships) === shell &&
+    (item === undefined || mayUse(item, session.memberships)) &&
+    (requires === undefined || can(session.memberships, requires));
   return allowed ? <PageComponent /> : <NotFoundPage />;
 }
 
 // Outside the nav catalogue: reached from the portfolio, the incident queue, or a link.
 const PracticeDetailPage = lazy(() => import("../pages/msp/PracticeDetailPage"));
+// Onboarding: adding a practice is an MSP manager's act (create_practice); its later steps are
+// any MSP operator's, so a technician can finish what a manager started.
+const NewPracticePage = lazy(() => import("../pages/msp/onboard/NewPracticePage"));
+const OnboardPage = lazy(() => import("../pages/msp/onboard/OnboardPage"));
 
 function domainRoutes(pages: PageRegistry): RouteObject[] {
   return (Object.keys(NAVIGATION) as Shell[]).flatMap((shell) =>
@@ -88,6 +96,11 @@ export function createRoutes(pages: PageRegistry = PAGES): RouteObject[] {
         { path: "/", element: <Home pages={pages} /> },
         { path: "/account", element: <AccountPage /> },
         ...domainRoutes(pages),
+        { path: "/practices/new", element: <ShellPage shell="msp" page={NewPracticePage} requires="msp_manage" /> },
+        {
+          path: "/practices/:practiceId/onboard/:step?",
+          element: <ShellPage shell="msp" page={OnboardPage} requires="practice_operate" />,
+        },
         { path: "/practices/:practiceId/*", element: <ShellPage shell="msp" page={PracticeDetailPage} /> },
         { path: "*", element: <NotFoundPage /> },
       ],

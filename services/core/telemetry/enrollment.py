@@ -36,6 +36,30 @@ def install_command(token: str) -> str:
             f" && SEAWALL_ENROLL_TOKEN={shlex.quote(token)} /opt/seawall-agent/bin/seawall-agent enroll --server {server}")
 
 
+def _ps_quote(value: str) -> str:
+    """A PowerShell single-quoted string: nothing inside is expanded, a quote is doubled."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def install_command_windows(token: str) -> str:
+    """The same for Windows, in PowerShell run as administrator.
+
+    The agent's defaults are POSIX paths, so the command names its config and spool under
+    %ProgramData%; the token again travels in an environment variable, removed afterwards.
+    """
+    settings = get_settings()
+    venv = _program_data("venv")
+    return (f"py -3 -m venv {venv}; if ($?) {{ & {_program_data('venv', 'Scripts', 'pip.exe')} install {_ps_quote(settings.agent_package)} }};"
+            f" if ($?) {{ $env:SEAWALL_ENROLL_TOKEN = {_ps_quote(token)}; & {_program_data('venv', 'Scripts', 'seawall-agent.exe')} enroll"
+            f" --server {_ps_quote(settings.public_url.rstrip('/'))} --config {_program_data('config.toml')}"
+            f" --state-dir {_program_data('state')}; Remove-Item Env:SEAWALL_ENROLL_TOKEN }}")
+
+
+def _program_data(*parts: str) -> str:
+    # Double quotes so PowerShell expands $env:ProgramData; the parts are our own constants.
+    return '"' + "\\".join(("$env:ProgramData", "SeawallAgent", *parts)) + '"'
+
+
 async def create_token(session: AsyncSession, site: Site, expires_in_minutes: int, actor: Actor) -> EnrollmentTokenOut:
     token = new_token(TOKEN_PREFIX)
     row = EnrollmentToken(msp_id=site.msp_id, practice_id=site.practice_id, site_id=site.id, token_hash=b"",
@@ -47,7 +71,8 @@ async def create_token(session: AsyncSession, site: Site, expires_in_minutes: in
     await session.flush()
     await record(session, msp_id=site.msp_id, actor=actor, action="enrollment_token.created", object_type="enrollment_token",
                  object_id=row.id, practice_id=site.practice_id, changes={"site_id": site.id, "expires_at": row.expires_at})
-    return EnrollmentTokenOut(token=token, expires_at=row.expires_at, site_id=site.id, install_command=install_command(token))
+    return EnrollmentTokenOut(token=token, expires_at=row.expires_at, site_id=site.id, install_command=install_command(token),
+                              install_command_windows=install_command_windows(token))
 
 
 # Single use under concurrency: of two exchanges racing on one token, the second UPDATE waits for

@@ -17,7 +17,8 @@ class EnrollmentTokenOut(BaseModel):
     token: str
     expires_at: datetime
     site_id: uuid.UUID
-    install_command: str
+    install_command: str = Field(description="Linux or macOS: a shell command run as root")
+    install_command_windows: str = Field(description="Windows: a PowerShell command run as administrator")
 
 
 class EnrollIn(BaseModel):

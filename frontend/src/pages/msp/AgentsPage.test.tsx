@@ -24,7 +24,7 @@ describe("agents", () => {
       "GET /api/v1/practices": json([{ id: PRACTICE_ID, name: "Bayside Dental", kind: "dental", timezone: "UTC", active: true, created_at: "2026-01-01T00:00:00Z" }]),
       [`GET ${practiceUrl("/sites")}`]: json([{ id: "site-1", practice_id: PRACTICE_ID, name: "Main office", address: null, created_at: "2026-01-01T00:00:00Z" }]),
       [`POST ${practiceUrl("/sites/site-1/enrollment-tokens")}`]: json(
-        { token: "swe_abc", expires_at: "2026-03-02T00:00:00Z", site_id: "site-1", install_command: "curl -fsSL https://seawall.example/install | sh -s swe_abc" },
+        { token: "swe_abc", expires_at: "2026-03-02T00:00:00Z", site_id: "site-1", install_command: "curl -fsSL https://seawall.example/install | sh -s swe_abc", install_command_windows: "py -3 -m venv swe_abc" },
         201,
       ),
     });
@@ -35,6 +35,7 @@ describe("agents", () => {
     await user.selectOptions(await screen.findByRole("combobox", { name: "Site" }), "Main office");
     await user.click(screen.getByRole("button", { name: "Get the install command" }));
     expect(await screen.findByLabelText("Install and enrol command")).toHaveTextContent("curl -fsSL https://seawall.example/install | sh -s swe_abc");
+    expect(screen.getByLabelText("Install and enrol command for Windows")).toHaveTextContent("py -3 -m venv swe_abc");
     expect(api.sent(`POST ${practiceUrl("/sites/site-1/enrollment-tokens")}`)).toHaveLength(1);
   });
 

@@ -187,11 +187,19 @@ function EnrolForm() {
             Run this once on a computer at the site, as an administrator. It installs the agent and enrols it. The
             command works once and expires {formatDateTime(create.data.expires_at)}; it is not shown again.
           </p>
+          <h3>Linux, as root</h3>
           <pre className="command" tabIndex={0} aria-label="Install and enrol command">
             {create.data.install_command}
           </pre>
           <button type="button" className="button" onClick={() => void navigator.clipboard?.writeText(create.data.install_command)}>
             Copy the command
+          </button>
+          <h3>Windows, in PowerShell as administrator</h3>
+          <pre className="command" tabIndex={0} aria-label="Install and enrol command for Windows">
+            {create.data.install_command_windows}
+          </pre>
+          <button type="button" className="button" onClick={() => void navigator.clipboard?.writeText(create.data.install_command_windows)}>
+            Copy the Windows command
           </button>
         </div>
       )}

@@ -2,6 +2,8 @@ import { useId, useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { usePortfolio, type PortfolioItem } from "../../api/portfolio";
 import { LiveIndicator } from "../../app/LiveContext";
+import { useSignedInSession } from "../../auth/RequireSession";
+import { can } from "../../auth/permissions";
 import { EmptyState } from "../../components/EmptyState";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
@@ -35,7 +37,7 @@ export default function PortfolioPage() {
   const update = (next: Partial<PortfolioFilters>) => setSearch(searchFromFilters({ ...filters, ...next }), { replace: true });
 
   return (
-    <Page title="Portfolio" description="Your practices ranked by readiness and open incidents, worst first." actions={<LiveIndicator />}>
+    <Page title="Portfolio" description="Your practices ranked by readiness and open incidents, worst first." actions={<PortfolioActions />}>
       <TelemetryStallNotice />
       <NotificationGapBanner />
       <Filters filters={filters} onChange={update} />
@@ -66,6 +68,7 @@ export default function PortfolioPage() {
               <EmptyState
                 title="No practices yet"
                 nextStep="Onboard your first practice: add it with its sites, then enrol an agent at each site."
+                action={<AddPracticeLink />}
               />
             )
           ) : (
@@ -74,6 +77,25 @@ export default function PortfolioPage() {
         </>
       )}
     </Page>
+  );
+}
+
+/** Adding a practice is for MSP owners and admins (the API's create_practice needs msp_manage). */
+function AddPracticeLink() {
+  const session = useSignedInSession();
+  return can(session.memberships, "msp_manage") ? (
+    <Link className="button button--primary" to="/practices/new">
+      Add a practice
+    </Link>
+  ) : null;
+}
+
+function PortfolioActions() {
+  return (
+    <div className="button-row">
+      <AddPracticeLink />
+      <LiveIndicator />
+    </div>
   );
 }
 

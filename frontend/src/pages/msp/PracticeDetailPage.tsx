@@ -1,4 +1,6 @@
-import { NavLink, Navigate, Route, Routes, useParams } from "react-router";
+import { Link, NavLink, Navigate, Route, Routes, useParams } from "react-router";
+import { useSignedInSession } from "../../auth/RequireSession";
+import { can } from "../../auth/permissions";
 import { usePractice } from "../../api/practices";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
@@ -27,6 +29,7 @@ const SECTIONS = [
 export default function PracticeDetailPage() {
   const { practiceId = "" } = useParams();
   const practice = usePractice(practiceId);
+  const session = useSignedInSession();
   if (practice.isPending) return <Loading label="Loading the practice…" />;
   if (practice.isError) {
     return (
@@ -40,7 +43,17 @@ export default function PracticeDetailPage() {
   }
   return (
     <PracticeProvider practiceId={practiceId}>
-      <Page title={practice.data.name} description={practice.data.active ? undefined : "This practice is inactive."}>
+      <Page
+        title={practice.data.name}
+        description={practice.data.active ? undefined : "This practice is inactive."}
+        actions={
+          can(session.memberships, "practice_operate", practiceId) ? (
+            <Link className="button" to={`/practices/${practiceId}/onboard/sites`}>
+              Set up: sites, systems, backups, links, agent
+            </Link>
+          ) : undefined
+        }
+      >
         <nav aria-label="Practice sections" className="tabs">
           <ul>
             {SECTIONS.map((s) => (
