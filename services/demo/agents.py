@@ -132,6 +132,7 @@ class DemoAgents:
         self.credentials: dict[str, str] = json.loads(state_file.read_text()) if state_file.exists() else {}
         self.enroll_after = 0.0
         self.stale_point = datetime.now(timezone.utc) - timedelta(days=3)
+        self.last_points: dict[str, datetime] = {}  # job id → its newest restore point
         self.msp_id: uuid.UUID | None = None
 
     def _save(self) -> None:
@@ -214,7 +215,14 @@ class DemoAgents:
                                      finished_at=_iso(now), exit_code=1,
                                      log_tail=f"demo: simulated {tool} backup of '{name}' failed: NAS unreachable (ECONNREFUSED)"))
                 continue
-            point = self.stale_point if site.scenario.stale and not offsite else started
+            # A healthy job's restore point always moves forward. Compressed nights come every two
+            # minutes with runs of 8–55 minutes, so a night's start can be earlier than the one
+            # before: reported as is, a healthy job read as "stale success" now and then.
+            point = started if job_id not in self.last_points else max(started, self.last_points[job_id] + timedelta(seconds=1))
+            if site.scenario.stale and not offsite:
+                point = self.stale_point
+            else:
+                self.last_points[job_id] = point = min(point, finished)
             events.append(_event(
                 "backup_run", finished, job=job_id, status="success", started_at=_iso(started), finished_at=_iso(finished),
                 bytes=max(size, 1), files=self.rng.randint(40_000, 90_000), restore_point_at=_iso(point), verified=True,
