@@ -64,6 +64,11 @@ async def test_a_good_run_arriving_before_the_next_rescoring_is_not_labelled_as_
     async with db.transaction(Scope(tenant.msp_id)) as s:
         stored = await service.current(s, tenant.msp_id, tenant.practice.id)
     (clearing,) = [f for f in stored.findings if f["rule_id"] == STALE_SUCCESS]
+    assert clearing["points"] > 0
+    await rescore(db, tenant)  # the next pass says it is clearing
+    async with db.transaction(Scope(tenant.msp_id)) as s:
+        stored = await service.current(s, tenant.msp_id, tenant.practice.id)
+    (clearing,) = [f for f in stored.findings if f["rule_id"] == STALE_SUCCESS]
     assert clearing["condition"]["clearing_since"] and clearing["points"] > 0
     state, board = await backup_screens(client, tenant, job)
     # The newest success is the good one: not stale; the run judged stale is still named for the timeline.

@@ -56,23 +56,26 @@ class Bulk:
     opened: set[uuid.UUID] = field(default_factory=set)
     live: live_events.Held = field(default_factory=live_events.Held)
     follow_ups: list[tuple[Incident, str]] = field(default_factory=list)
-    # Practices whose conditions changed in a way their readiness shows (a condition started, ended,
-    # began clearing, changed severity, or entered or left a maintenance window): the evaluation
-    # rescores them in the same transaction (docs/decisions/0013-one-judgement.md).
+    # Practices whose conditions changed in a way that can move their score (a condition started,
+    # ended, changed severity, or entered or left a maintenance window): the evaluation rescores them
+    # in the same transaction (docs/decisions/0013-one-judgement.md).
     judged: set[uuid.UUID] = field(default_factory=set)
-    # Practices where only a condition's words moved ("last seen 12 min ago" → "13 min"): no point
-    # moves, so the minute's pass rescores them and a telemetry batch does not (a batch of a
-    # flapping link rewords its finding at every flap; rescoring for that was most of a batch).
+    # Practices where only a condition's words or clearing moved ("last seen 12 min ago" → "13 min",
+    # "cleared 1 min ago"): no point moves, so the minute's pass rescores them and a telemetry batch
+    # does not (a flapping link rewords and clears its findings at every flap: rescoring for that
+    # doubled the worker's lag at 5,000 events/s, docs/performance.md).
     reworded: set[uuid.UUID] = field(default_factory=set)
 
 
 def shown(inc: Incident) -> tuple:
-    """What readiness shows of a condition that can move points or its state."""
-    return (inc.resolved_at is None, inc.clear_since is None, inc.severity, inc.maintenance_window_id)
+    """What of a condition can move points: whether it is open, its severity, and (listed with it)
+    the maintenance window that silences it."""
+    return (inc.resolved_at is None, inc.severity, inc.maintenance_window_id)
 
 
 def _words(inc: Incident) -> tuple:
-    return (inc.title, inc.measured, inc.target, inc.remediation, inc.judged_run_finished_at)
+    # Clearing moves no point either (a clearing condition costs what it did until it resolves).
+    return (inc.clear_since is None, inc.title, inc.measured, inc.target, inc.remediation, inc.judged_run_finished_at)
 
 
 def _note(ctx: Ctx, inc: Incident, before: tuple | None) -> None:
