@@ -50,7 +50,7 @@ export function DevMailPage() {
 function MessageCard({ message: m }: { message: DevMailMessage }) {
   const titleId = `mail-${m.id}`;
   return (
-    <article aria-labelledby={titleId}>
+    <article aria-labelledby={titleId} className="dev-mail">
       <h2 id={titleId} className="card__title">
         {m.subject || "(no subject)"}
       </h2>

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from services.core import dev_mail
@@ -33,8 +33,9 @@ class DevMailOut(BaseModel):
 
 
 @router.get("/api/v1/dev/mail", operation_id="list_dev_mail", response_model=DevMailOut)
-async def list_dev_mail(request: Request) -> DevMailOut:
+async def list_dev_mail() -> DevMailOut:
     """Development only: the newest emails the local mail sink received, with their links."""
-    settings = getattr(request.app.state, "settings", None) or get_settings()
-    messages = dev_mail.kept_messages(dev_mail.mail_dir(settings))
+    # The process-wide settings, as the mail sender (services/core/mail.py) reads: the sink's
+    # directory and the mail server it fills are one configuration.
+    messages = dev_mail.kept_messages(dev_mail.mail_dir(get_settings()))
     return DevMailOut(messages=[DevMailMessageOut(**m.__dict__) for m in messages], kept=dev_mail.KEEP)
