@@ -1,7 +1,8 @@
 import { screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { PAGES } from "../app/pages";
-import { fakeApi, json, problem } from "../test/fakeApi";
+import { fakeApi, json, noContent, problem } from "../test/fakeApi";
 import { MSP_SESSION } from "../test/fixtures";
 import { renderApp } from "../test/render";
 
@@ -49,5 +50,14 @@ describe("development mail", () => {
     const prodNav = await screen.findByRole("navigation", { name: /main/i });
     expect(await within(prodNav).findByRole("link", { name: "Portfolio" })).toBeInTheDocument();
     expect(within(prodNav).queryByRole("link", { name: "Development mail" })).not.toBeInTheDocument();
+  });
+
+  it("points a person who asked for a password reset at the development mail page, only in development", async () => {
+    fakeApi({ "POST /api/v1/auth/password-reset/request": noContent(202), "GET /api/v1/dev/mail": json(MAIL) });
+    renderApp("/forgot-password");
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText("Email"), "dana@harbor.example");
+    await user.click(screen.getByRole("button", { name: "Send reset link" }));
+    expect(await screen.findByRole("link", { name: "development mail page" })).toHaveAttribute("href", "/dev/mail");
   });
 });
