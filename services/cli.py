@@ -146,6 +146,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if cmd_migrate(argparse.Namespace(downgrade=None, revision="head")) or cmd_demo(argparse.Namespace(code=None)):
         return 1
     env = dict(os.environ)
+    sink = _start_dev_mail(env)
     exe = [sys.executable, "-m", "services.cli"]
     procs = [subprocess.Popen([*exe, "serve"], env=env), subprocess.Popen([*exe, "worker"], env=env)]
     if os.path.exists(os.path.join(os.path.dirname(__file__), "demo", "agents.py")):
@@ -161,7 +162,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     code = 0
     for p in procs:
         code = p.wait() or code
+    if sink is not None:
+        sink.stop()
     return code
+
+
+def _start_dev_mail(env: dict[str, str]):
+    """Development: a local SMTP sink, with the API's and the worker's mail settings (in `env`)
+    pointed at it, so invitation and reset links can be read at /dev/mail on a fresh machine.
+    None when mail goes elsewhere (a non-loopback SEAWALL_SMTP_HOST is someone's real server)."""
+    from services.core import dev_mail
+
+    settings = get_settings()
+    if settings.is_production or settings.smtp_host not in dev_mail.LOOPBACK:
+        return None
+    host = "127.0.0.1"
+    # The configured port when it is free; another program (or a second `make run`) may hold it.
+    port = settings.smtp_port if dev_mail.port_is_free(host, settings.smtp_port) else dev_mail.free_port(host)
+    try:
+        sink = dev_mail.start_sink(dev_mail.mail_dir(settings), host, port)
+    except ImportError:
+        print("Development mail is off: aiosmtpd is not installed (make run installs it).", file=sys.stderr)
+        return None
+    env.update(SEAWALL_SMTP_HOST=host, SEAWALL_SMTP_PORT=str(port), SEAWALL_SMTP_STARTTLS="false")
+    env.pop("SEAWALL_SMTP_USERNAME", None)
+    env.pop("SEAWALL_SMTP_PASSWORD", None)
+    print(f"Development mail: a local sink on {host}:{port} keeps the newest {dev_mail.KEEP} emails;"
+          f" read them at {settings.public_url.rstrip('/')}/dev/mail")
+    return sink
 
 
 def cmd_openapi(args: argparse.Namespace) -> int:

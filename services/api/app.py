@@ -51,6 +51,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     for router in ROUTERS:
         app.include_router(router)
+    if not settings.is_production:
+        # Development mail exists only outside production: there its path is an unknown one (404).
+        from services.api.routers import dev_mail
+
+        app.include_router(dev_mail.router)
     _check_operation_ids(app)
     openapi.install(app)
     _serve_frontend(app, settings.frontend_dist)

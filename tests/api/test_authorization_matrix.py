@@ -101,6 +101,8 @@ POLICY: dict[str, Rule] = {
     "list_inventory_findings": practice(P.practice_read),
     # identity: password reset and invitation links (anonymous by design)
     "password_reset_request": PUBLIC, "password_reset_confirm": PUBLIC, "invitation_lookup": PUBLIC, "invitation_accept": PUBLIC,
+    # development only (absent in production): the local mail sink's messages, read signed out for a reset
+    "list_dev_mail": PUBLIC,
     # invitations (revoke: the invitation's own scope decides; the maker makes practice invitations)
     "create_msp_invitation": msp(P.msp_manage),
     "list_msp_invitations": msp(P.msp_manage),

@@ -208,3 +208,39 @@ async def test_other_msp_gets_404(client, tenant, other_tenant, mailbox):
     assert (await invite(client, {"email": new_email(), "role": "practice_staff"}, other_tenant.practice.id)).status_code == 404
     assert (await client.get(f"/api/v1/practices/{other_tenant.practice.id}/invitations")).status_code == 404
     assert foreign["id"] not in {i["id"] for i in (await client.get("/api/v1/invitations")).json()}
+
+
+async def test_the_link_is_returned_once_to_the_inviter_and_works_when_the_email_did_not_go(app, client, tenant, monkeypatch):
+    import structlog
+
+    from services.core.settings import get_settings
+    from tests.factories_identity import free_port
+
+    monkeypatch.setattr(get_settings(), "smtp_port", free_port())  # no mail server: the link is the only way in
+    await sign_in(client, tenant["msp_owner"])
+    email = new_email()
+    with structlog.testing.capture_logs() as logs:
+        r = await invite(client, {"email": email, "role": "practice_staff"}, tenant.practice.id)
+    assert r.status_code == 201, r.text
+    created = r.json()
+    assert created["email_sent"] is False
+    base = get_settings().public_url.rstrip("/")
+    assert created["link"].startswith(f"{base}/accept-invite?token=swi_")
+    token = created["link"].split("token=", 1)[1]
+    assert token not in repr(logs), "the one-time link is a secret: never logged"
+    listed = [i for i in (await client.get(f"/api/v1/practices/{tenant.practice.id}/invitations")).json() if i["id"] == created["id"]]
+    assert listed and "link" not in listed[0], "the link is shown once, in the answer that created it"
+    assert token not in (await client.get("/api/v1/invitations")).text
+
+    async with anonymous(app) as browser:
+        r = await browser.post("/api/v1/invitations/accept", json={"token": token, "name": "Sam Staff", "password": NEW_PASSWORD})
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "ok"
+
+
+async def test_the_returned_link_is_the_one_in_the_email(client, tenant, mailbox):
+    await sign_in(client, tenant["msp_owner"])
+    email = new_email()
+    r = await invite(client, {"email": email, "role": "msp_admin"})
+    assert r.status_code == 201 and r.json()["email_sent"] is True
+    assert r.json()["link"].endswith("token=" + link_token(await mailbox.wait_for(email), "accept-invite"))

@@ -329,6 +329,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dev/mail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Dev Mail
+         * @description Development only: the newest emails the local mail sink received, with their links.
+         */
+        get: operations["list_dev_mail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/incidents": {
         parameters: {
             query?: never;
@@ -384,7 +404,7 @@ export interface paths {
         put?: never;
         /**
          * Create Msp Invitation
-         * @description Invite a person to the MSP's staff (owners only may invite owners); emails them a 7-day link.
+         * @description Invite a person to the MSP's staff (owners only may invite owners); emails them a 7-day link, returned once.
          */
         post: operations["create_msp_invitation"];
         delete?: never;
@@ -1316,7 +1336,7 @@ export interface paths {
         put?: never;
         /**
          * Create Practice Invitation
-         * @description Invite a person to the practice as its owner or a member of staff; emails them a 7-day link.
+         * @description Invite a person to the practice as its owner or a member of staff; emails them a 7-day link, returned once.
          */
         post: operations["create_practice_invitation"];
         delete?: never;
@@ -3187,7 +3207,7 @@ export interface components {
             email: string;
             /**
              * Email Sent
-             * @description False when the mail server could not take the email; revoke and invite again
+             * @description False when the mail server could not take the email; send the link yourself
              */
             email_sent: boolean;
             /**
@@ -3200,6 +3220,11 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Link
+             * @description The one-time link, shown only in this answer: it is stored hashed and cannot be read again
+             */
+            link: string;
             /** Practice Id */
             practice_id: string | null;
             /** Practice Ids */
@@ -3540,6 +3565,31 @@ export interface components {
             kind: "system" | "link";
             /** Name */
             name: string;
+        };
+        /** DevMailMessageOut */
+        DevMailMessageOut: {
+            /** Id */
+            id: string;
+            /** Links */
+            links: string[];
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+            /** Subject */
+            subject: string;
+            /** Text */
+            text: string;
+            /** To */
+            to: string;
+        };
+        /** DevMailOut */
+        DevMailOut: {
+            /** Kept */
+            kept: number;
+            /** Messages */
+            messages: components["schemas"]["DevMailMessageOut"][];
         };
         /** DiffOut */
         DiffOut: {
@@ -7942,6 +7992,125 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Sign-in required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on our side */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_dev_mail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DevMailOut"];
                 };
             };
             /** @description Bad request */

@@ -2,6 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { authKeys } from "./auth";
 import { api, unwrap } from "./client";
+import type { components } from "./schema";
 
 const listUsers = () => unwrap(api.GET("/api/v1/users"));
 const listInvitations = () => unwrap(api.GET("/api/v1/invitations"));
@@ -9,6 +10,8 @@ const listInvitations = () => unwrap(api.GET("/api/v1/invitations"));
 export type User = Awaited<ReturnType<typeof listUsers>>[number];
 export type UserMembership = User["memberships"][number];
 export type Invitation = Awaited<ReturnType<typeof listInvitations>>[number];
+/** The answer to an invitation: the only time its one-time `link` is given. */
+export type CreatedInvitation = components["schemas"]["CreatedInvitationOut"];
 export type MspRole = "msp_owner" | "msp_admin" | "msp_technician";
 export type PracticeRole = "practice_owner" | "practice_staff";
 
@@ -49,7 +52,7 @@ export type InviteInput =
   | { kind: "practice"; email: string; role: PracticeRole; practiceId: string };
 
 export function useInvite() {
-  return useUsersMutation((input: InviteInput) =>
+  return useUsersMutation((input: InviteInput): Promise<CreatedInvitation> =>
     input.kind === "msp"
       ? unwrap(api.POST("/api/v1/invitations", { body: { email: input.email, role: input.role } }))
       : unwrap(

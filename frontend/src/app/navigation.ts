@@ -21,7 +21,9 @@ export type PageKey =
   | "links"
   | "plan"
   | "exercises"
-  | "reports";
+  | "reports"
+  // Development only (added by the shell when the server is in development, src/api/devMail.ts)
+  | "dev-mail";
 
 export interface NavItem {
   key: PageKey;
@@ -54,6 +56,9 @@ export const NAVIGATION: Record<Shell, readonly NavItem[]> = {
     { key: "reports", label: "Reports", path: "/reports" },
   ],
 };
+
+/** The development mail page: in every shell's navigation, but only when the server is in development. */
+export const DEV_MAIL_ITEM: NavItem = { key: "dev-mail", label: "Development mail", path: "/dev/mail" };
 
 /** Whether the person may use the item's page at all. */
 export function mayUse(item: NavItem, memberships: readonly Membership[]): boolean {

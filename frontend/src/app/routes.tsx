@@ -6,7 +6,9 @@ import { can, type Permission } from "../auth/permissions";
 import { shellFor, type Shell } from "../auth/roles";
 import { AppShell } from "../components/layout/AppShell";
 import { AuthLayout } from "../components/layout/AuthLayout";
+import { useIsDevelopment } from "../api/devMail";
 import { AccountPage } from "../pages/AccountPage";
+import { DevMailPage } from "../pages/DevMailPage";
 import { NotFoundPage } from "../pages/NotFoundPage";
 import { AcceptInvitePage } from "../pages/auth/AcceptInvitePage";
 import { ForgotPasswordPage } from "../pages/auth/ForgotPasswordPage";
@@ -15,7 +17,7 @@ import { ResetPasswordPage } from "../pages/auth/ResetPasswordPage";
 import { SignInPage } from "../pages/auth/SignInPage";
 import { SignOutPage } from "../pages/auth/SignOutPage";
 import { LiveUpdates } from "./LiveContext";
-import { mayUse, NAVIGATION, navItemsFor, type NavItem, type PageKey } from "./navigation";
+import { DEV_MAIL_ITEM, mayUse, NAVIGATION, navItemsFor, type NavItem, type PageKey } from "./navigation";
 import { PAGES, type PageRegistry } from "./pages";
 
 function availablePages(pages: PageRegistry): Set<PageKey> {
@@ -25,9 +27,12 @@ function availablePages(pages: PageRegistry): Set<PageKey> {
 function SignedInShell({ pages }: { pages: PageRegistry }) {
   const session = useSignedInSession();
   const shell = shellFor(session.memberships);
+  // Only when the server says it is in development (it answers the dev mail route).
+  const development = useIsDevelopment();
+  const items = shell ? navItemsFor(shell, availablePages(pages), session.memberships) : [];
   return (
     <LiveUpdates>
-      <AppShell navItems={shell ? navItemsFor(shell, availablePages(pages), session.memberships) : []} />
+      <AppShell navItems={development ? [...items, DEV_MAIL_ITEM] : items} />
     </LiveUpdates>
   );
 }
@@ -76,6 +81,9 @@ export function createRoutes(pages: PageRegistry = PAGES): RouteObject[] {
         { path: "/forgot-password", element: <ForgotPasswordPage /> },
         { path: "/reset-password", element: <ResetPasswordPage /> },
         { path: "/accept-invite", element: <AcceptInvitePage /> },
+        // Public: a password reset email is read signed out. The page itself asks the server,
+        // which has no such route in production (the page then says it does not exist).
+        { path: "/dev/mail", element: <DevMailPage /> },
         {
           path: "/mfa/setup",
           element: (

@@ -56,7 +56,8 @@ class InvitationOut(BaseModel):
 
 
 class CreatedInvitationOut(InvitationOut):
-    email_sent: bool = Field(description="False when the mail server could not take the email; revoke and invite again")
+    email_sent: bool = Field(description="False when the mail server could not take the email; send the link yourself")
+    link: str = Field(description="The one-time link, shown only in this answer: it is stored hashed and cannot be read again")
 
 
 class InvitationLookupOut(BaseModel):
@@ -91,12 +92,12 @@ async def _send_after_commit(db: DbSession, created: invitations.NewInvitation) 
         sent = True
     except mail.MailError:
         sent = False
-    return _out(created.invitation, CreatedInvitationOut, email_sent=sent)  # type: ignore[return-value]
+    return _out(created.invitation, CreatedInvitationOut, email_sent=sent, link=created.link)  # type: ignore[return-value]
 
 
 @router.post("/api/v1/invitations", operation_id="create_msp_invitation", response_model=CreatedInvitationOut, status_code=201)
 async def create_msp_invitation(body: MspInvitationIn, principal: MspManager, db: DbSession) -> CreatedInvitationOut:
-    """Invite a person to the MSP's staff (owners only may invite owners); emails them a 7-day link."""
+    """Invite a person to the MSP's staff (owners only may invite owners); emails them a 7-day link, returned once."""
     created = await invitations.create(db, msp_id=principal.msp_id, email=body.email, role=Role(body.role), practice_id=None,
                                        practice_ids=body.practice_ids, inviter_id=principal.user_id,
                                        inviter_role=principal.msp_role, actor=actor_of(principal))
@@ -112,7 +113,7 @@ async def list_msp_invitations(principal: MspManager, db: DbSession) -> list[Inv
 @router.post("/api/v1/practices/{practice_id}/invitations", operation_id="create_practice_invitation",
              response_model=CreatedInvitationOut, status_code=201)
 async def create_practice_invitation(body: PracticeInvitationIn, access: PracticeUserManager, db: DbSession) -> CreatedInvitationOut:
-    """Invite a person to the practice as its owner or a member of staff; emails them a 7-day link."""
+    """Invite a person to the practice as its owner or a member of staff; emails them a 7-day link, returned once."""
     p = access.principal
     created = await invitations.create(db, msp_id=access.msp_id, email=body.email, role=Role(body.role),
                                        practice_id=access.practice_id, practice_ids=[], inviter_id=p.user_id,

@@ -63,6 +63,9 @@ def status_of(inv: Invitation, now: datetime | None = None) -> str:
 class NewInvitation:
     invitation: Invitation
     message: EmailMessage
+    # The one-time link, for the inviter to copy (shown once by the API, never stored or logged:
+    # only its keyed hash is kept, so it cannot be shown again).
+    link: str
 
 
 async def _organisation(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID | None) -> tuple[str, str | None]:
@@ -122,7 +125,7 @@ async def create(session: AsyncSession, *, msp_id: uuid.UUID, email: str, role: 
         organisation=f"{practice_name} ({msp_name})" if practice_name else msp_name, role_label=ROLE_LABELS[role],
         link=link, expires=inv.expires_at.strftime("%d %B %Y at %H:%M UTC"), mfa_required=role.is_msp_role)
     subject = f"You are invited to {practice_name or msp_name} on Seawall"
-    return NewInvitation(inv, mail.build_message(email, subject, text, html))
+    return NewInvitation(inv, mail.build_message(email, subject, text, html), link)
 
 
 async def list_invitations(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID | None = None) -> list[Invitation]:

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { useRequestPasswordReset } from "../../api/auth";
+import { useIsDevelopment } from "../../api/devMail";
 import { Page } from "../../components/Page";
 import { ProblemMessage } from "../../components/ProblemMessage";
 import { TextField } from "../../components/TextField";
@@ -17,19 +18,7 @@ export function ForgotPasswordPage() {
   };
 
   if (sentTo !== null) {
-    return (
-      <Page title="Check your email">
-        {/* The server answers the same whether or not the account exists, and so do we. */}
-        <p>
-          If there is a Seawall account for <strong>{sentTo}</strong>, we have sent it a link to choose a new
-          password. The link works once and expires soon. If nothing arrives in a few minutes, check your spam
-          folder or ask your administrator.
-        </p>
-        <p>
-          <Link to="/sign-in">Back to sign in</Link>
-        </p>
-      </Page>
-    );
+    return <CheckYourEmail sentTo={sentTo} />;
   }
 
   return (
@@ -42,6 +31,29 @@ export function ForgotPasswordPage() {
         </button>
       </form>
       <p className="form-footer">
+        <Link to="/sign-in">Back to sign in</Link>
+      </p>
+    </Page>
+  );
+}
+
+function CheckYourEmail({ sentTo }: { sentTo: string }) {
+  // Asked only here, after sending: in development the email went to the local sink, not an inbox.
+  const development = useIsDevelopment();
+  return (
+    <Page title="Check your email">
+      {/* The server answers the same whether or not the account exists, and so do we. */}
+      <p>
+        If there is a Seawall account for <strong>{sentTo}</strong>, we have sent it a link to choose a new
+        password. The link works once and expires soon. If nothing arrives in a few minutes, check your spam
+        folder or ask your administrator.
+      </p>
+      {development && (
+        <p>
+          This is a development server: the email is on the <Link to="/dev/mail">development mail page</Link>.
+        </p>
+      )}
+      <p>
         <Link to="/sign-in">Back to sign in</Link>
       </p>
     </Page>

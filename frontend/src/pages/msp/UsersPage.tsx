@@ -12,6 +12,7 @@ import {
   type PracticeRole,
   type User,
   type UserMembership,
+  type CreatedInvitation,
 } from "../../api/users";
 import { isMspRole, roleLabel } from "../../auth/roles";
 import { EmptyState } from "../../components/EmptyState";
@@ -162,6 +163,41 @@ function InvitationTable({ invitations }: { invitations: readonly { id: string; 
   );
 }
 
+/** The new invitation's one-time link, with a Copy button: the server keeps only its hash, so this
+ * is the one chance to pass it on, by hand when the email did not go. */
+function InvitationLink({ invitation }: { invitation: CreatedInvitation }) {
+  const id = useId();
+  const [copied, setCopied] = useState<"yes" | "failed" | null>(null);
+  const copy = () => {
+    navigator.clipboard.writeText(invitation.link).then(
+      () => setCopied("yes"),
+      () => setCopied("failed"),
+    );
+  };
+  return (
+    <div className="invitation-link">
+      <p role="status" className={invitation.email_sent ? undefined : "problem"}>
+        {invitation.email_sent
+          ? `Invitation emailed to ${invitation.email}. You can also send them this link yourself; it works once, for 7 days.`
+          : `The invitation for ${invitation.email} was created, but the email could not be sent. Copy this link and send it to them yourself; it works once, for 7 days.`}
+      </p>
+      <div className="copy-link">
+        <label htmlFor={id} className="visually-hidden">
+          Invitation link for {invitation.email}
+        </label>
+        <input id={id} type="text" readOnly value={invitation.link} onFocus={(e) => e.currentTarget.select()} />
+        <button type="button" className="button" onClick={copy}>
+          Copy link
+        </button>
+      </div>
+      <p aria-live="polite" className="table__sub">
+        {copied === "yes" ? "Link copied." : copied === "failed" ? "Copying was blocked by the browser: select the link and copy it." : ""}
+      </p>
+      <p className="table__sub">This link is shown only now: Seawall keeps no readable copy of it.</p>
+    </div>
+  );
+}
+
 function InviteForm() {
   const invite = useInvite();
   const practices = usePractices();
@@ -213,13 +249,7 @@ function InviteForm() {
         </button>
       </form>
       <ProblemMessage error={invite.error} shownFields={["email"]} messages={FORBIDDEN} />
-      {invite.data && (
-        <p role="status" className={invite.data.email_sent ? undefined : "problem"}>
-          {invite.data.email_sent
-            ? `Invitation sent to ${invite.data.email}. The link works for 7 days.`
-            : `The invitation for ${invite.data.email} was created, but the email could not be sent. Revoke it and invite again later.`}
-        </p>
-      )}
+      {invite.data && <InvitationLink invitation={invite.data} />}
     </section>
   );
 }
