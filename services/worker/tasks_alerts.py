@@ -59,8 +59,7 @@ async def evaluate_all(db: Database, include_findings: bool) -> int:
             continue
         async with db.transaction(Scope(msp_id)) as s:
             config = await alert_config.current_in(s, msp_id)
-            # The minute's pass also carries the conditions' new words ("13 min") into readiness.
-            await evaluate_practices(s, msp_id, ids, now, include_findings=include_findings, config=config, reword=True)
+            await evaluate_practices(s, msp_id, ids, now, include_findings=include_findings, config=config)
         evaluated += len(ids)
     return evaluated
 

@@ -270,3 +270,26 @@ async def test_a_rescore_that_fails_gives_its_claims_back_as_marks_at_once(db, t
     # Not held for ABANDONED_MINUTES: the next pass takes it again.
     assert p in await _marks(db, m, "readiness_dirty")
     assert await _marks(db, m, "readiness_claim") == set()
+
+
+async def test_a_conditions_new_words_are_read_from_its_incident_without_rescoring_or_writing(db, tenant, perfect):
+    """Words and clearing move no point: a batch does not rescore for them, and readiness shows
+    them from the incident (decision 0013), without writing the stored row when read."""
+    from services.core.alerts.evaluate import evaluate_practices
+
+    m, p = tenant.msp_id, tenant.practice.id
+    await execute(db, m, "UPDATE link_state SET up = false, state_since = now() - interval '10 minutes',"
+                         " last_sample_at = now() WHERE msp_id = :m AND link_id = :l", m=m, l=perfect.backup.id)
+    await readiness(db, perfect.practice)
+    async with db.transaction(Scope(m)) as s:
+        await evaluate_practices(s, m, [p], utcnow() + timedelta(minutes=3))  # "down for 13 min": no point moves
+    async with db.transaction(Scope(m)) as s:
+        stored = (await s.execute(text("SELECT findings, computed_at FROM readiness_current WHERE msp_id = :m"
+                                       " AND practice_id = :p"), {"m": m, "p": p})).one()
+        shown = await service.current(s, m, p)
+        assert [f["measured"] for f in stored.findings if f["rule_id"] == "link.down"] == ["down for 10 min"]
+        assert [f["measured"] for f in shown.findings if f["rule_id"] == "link.down"] == ["down for 13 min"]
+    async with db.transaction(Scope(m)) as s:
+        again = (await s.execute(text("SELECT findings, computed_at FROM readiness_current WHERE msp_id = :m"
+                                      " AND practice_id = :p"), {"m": m, "p": p})).one()
+    assert (again.findings, again.computed_at) == (stored.findings, stored.computed_at)  # reading wrote nothing

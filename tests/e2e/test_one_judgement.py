@@ -56,8 +56,7 @@ async def _report(world, app_url: str, agent, events: list[dict], evaluate_at: d
         await drain(db, world.msp_id)
         if evaluate_at is not None:
             async with db.transaction(Scope(world.msp_id)) as s:
-                await evaluate_practices(s, world.msp_id, [world.storage["lighthouse"]["practice_id"]], evaluate_at,
-                                         reword=True)
+                await evaluate_practices(s, world.msp_id, [world.storage["lighthouse"]["practice_id"]], evaluate_at)
     finally:
         await db.dispose()
 

@@ -86,14 +86,14 @@ async def test_incidents_readiness_portfolio_and_gauges_read_one_judgement(clien
                     name="Router swap", kind="once", starts_at=now - timedelta(minutes=30), ends_at=now + timedelta(hours=2)))
         elif kind == "evaluate":  # the minute's pass, as alerts.evaluate_time_based runs it
             async with db.transaction(Scope(m)) as s:
-                await evaluate_practices(s, m, [practice.id], utcnow(), reword=True)
+                await evaluate_practices(s, m, [practice.id], utcnow())
     if pending:
         await send(client, agent, pending)
     # The worker settles: telemetry drained, the marks rescored, the minute's pass run.
     await drain(db, m)
     await readiness.recompute_dirty(db)
     async with db.transaction(Scope(m)) as s:
-        await evaluate_practices(s, m, [practice.id], utcnow(), reword=True)
+        await evaluate_practices(s, m, [practice.id], utcnow())
     await readiness.recompute_dirty(db)
 
     # One sign-in for every example (the fixtures outlive them; the MFA step is rate-limited).

@@ -90,16 +90,14 @@ def finding_hits(p: PracticeFacts, view: policy.PolicyView, live: list[Hit]) -> 
 
 async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Iterable[uuid.UUID], now: datetime,
                              *, include_findings: bool = False, config: alert_config.AlertConfig | None = None,
-                             written: dict[uuid.UUID, list[Finding]] | None = None, rescore: bool = True,
-                             reword: bool = False) -> set[uuid.UUID]:
+                             written: dict[uuid.UUID, list[Finding]] | None = None, rescore: bool = True) -> set[uuid.UUID]:
     """Open, refresh and settle the incidents of these practices. Never commits. Returns the
     practices whose conditions changed in a way their readiness shows.
 
     config: the MSP's alerting configuration when the caller has it (alerts/config.py); read
     afresh otherwise. written: the plan and inventory findings when the caller computed them
     (readiness does, to score the same ones); implies include_findings. rescore: run ON_JUDGED for
-    the practices that changed (readiness's own computation passes False: it scores next). reword:
-    rescore too where only a condition's words moved (the minute's pass: a batch leaves it to it)."""
+    the practices that changed (readiness's own computation passes False: it scores next)."""
     ids = sorted(set(practice_ids))
     if not ids:
         return set()
@@ -159,7 +157,7 @@ async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_
     await incidents.finish(ctx)
     await session.flush()
     recent.note(session, facts, now)
-    changed = (bulk.judged | (bulk.reworded if reword else set())) & set(facts)
+    changed = bulk.judged & set(facts)
     if rescore and changed:
         await judged(session, msp_id, changed, now)
     return changed

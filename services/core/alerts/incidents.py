@@ -58,37 +58,26 @@ class Bulk:
     follow_ups: list[tuple[Incident, str]] = field(default_factory=list)
     # Practices whose conditions changed in a way that can move their score (a condition started,
     # ended, changed severity, or entered or left a maintenance window): the evaluation rescores them
-    # in the same transaction (docs/decisions/0013-one-judgement.md).
+    # in the same transaction (docs/decisions/0013-one-judgement.md; shown()).
     judged: set[uuid.UUID] = field(default_factory=set)
-    # Practices where only a condition's words or clearing moved ("last seen 12 min ago" → "13 min",
-    # "cleared 1 min ago"): no point moves, so the minute's pass rescores them and a telemetry batch
-    # does not (a flapping link rewords and clears its findings at every flap: rescoring for that
-    # doubled the worker's lag at 5,000 events/s, docs/performance.md).
-    reworded: set[uuid.UUID] = field(default_factory=set)
 
 
 def shown(inc: Incident) -> tuple:
-    """What of a condition can move points: whether it is open, its severity, and (listed with it)
-    the maintenance window that silences it."""
+    """What of a condition can move points: whether it is open, its severity, and the maintenance
+    window listed with it. Its words ("last seen 13 min ago") and its clearing move no point, and
+    readiness reads them from the incident itself when it is shown (readiness/live_rules.py
+    `with_current_words`): rescoring a telemetry batch for them (a flapping link rewords and clears
+    its findings at every flap) doubled the worker's lag at 5,000 events/s (docs/performance.md)."""
     return (inc.resolved_at is None, inc.severity, inc.maintenance_window_id)
 
 
-def _words(inc: Incident) -> tuple:
-    # Clearing moves no point either (a clearing condition costs what it did until it resolves).
-    return (inc.clear_since is None, inc.title, inc.measured, inc.target, inc.remediation, inc.judged_run_finished_at)
-
-
 def _note(ctx: Ctx, inc: Incident, before: tuple | None) -> None:
-    if ctx.bulk is None:
-        return
-    if before is None or before[0] != shown(inc):
+    if ctx.bulk is not None and before != shown(inc):
         ctx.bulk.judged.add(inc.practice_id)
-    elif before[1] != _words(inc):
-        ctx.bulk.reworded.add(inc.practice_id)
 
 
 def _before(inc: Incident) -> tuple:
-    return shown(inc), _words(inc)
+    return shown(inc)
 
 
 LAST_FIRED_PRECISION = timedelta(minutes=1)

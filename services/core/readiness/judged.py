@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.alerts.rules import STALE_SUCCESS
+from services.core.base import utcnow
 from services.core.readiness.models import ReadinessCurrent
 
 
@@ -25,10 +26,14 @@ def subjects_judged(findings: Iterable[Mapping[str, Any]], rule_id: str, subject
 
 
 async def stored_findings(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UUID) -> list[Mapping[str, Any]]:
-    """The practice's stored findings; none before its first scoring."""
+    """The practice's stored findings, each condition as its incident has it now (the run a stale
+    success judged moves without moving a point: live_rules.with_current_words); none before its
+    first scoring."""
+    from services.core.readiness.live_rules import with_current_words
+
     found = await session.scalar(select(ReadinessCurrent.findings).where(
         ReadinessCurrent.msp_id == msp_id, ReadinessCurrent.practice_id == practice_id))
-    return found or []
+    return list(await with_current_words(session, msp_id, found or [], utcnow()))
 
 
 def stale_runs(findings: Iterable[Mapping[str, Any]]) -> dict[str, datetime | None]:

@@ -70,6 +70,38 @@ def _state(inc: Incident, window: MaintenanceWindow | None, now: datetime) -> di
             "suppressed_by": window.name if window is not None else None, "suppressed_until": until}
 
 
+_WORDS = ("title", "remediation", "measured", "target")
+
+
+async def with_current_words(session: AsyncSession, msp_id: uuid.UUID, findings: list[dict[str, Any]],
+                             now: datetime) -> list[dict[str, Any]]:
+    """The stored findings with each condition's words and state as its incident has them now.
+
+    A score moves only when a condition starts or ends, so it is stored then; the words ("last seen
+    13 min ago") and clearing change in between without moving a point, and are read from the
+    incident — the same object — whenever readiness is shown (docs/decisions/0013-one-judgement.md)."""
+    ids = {f["condition"]["incident_id"] for f in findings if f.get("condition")}
+    if not ids:
+        return findings
+    rows = {str(i.id): i for i in (await session.scalars(select(Incident).where(
+        Incident.msp_id == msp_id, Incident.id.in_([uuid.UUID(i) for i in ids]), Incident.resolved_at.is_(None)))).all()}
+    window_ids = {i.maintenance_window_id for i in rows.values() if i.maintenance_window_id}
+    windows = {w.id: w for w in (await session.scalars(select(MaintenanceWindow).where(
+        MaintenanceWindow.msp_id == msp_id, MaintenanceWindow.id.in_(window_ids))))} if window_ids else {}
+    out = []
+    for f in findings:
+        inc = rows.get(f["condition"]["incident_id"]) if f.get("condition") else None
+        if inc is None:  # not a condition, or resolved a moment ago (its rescoring is on its way)
+            out.append(f)
+            continue
+        words = {k: getattr(inc, k) for k in _WORDS}
+        if inc.judged_run_finished_at is not None:
+            words["judged_run_finished_at"] = inc.judged_run_finished_at.isoformat()
+        window = windows.get(inc.maintenance_window_id) if inc.maintenance_window_id else None
+        out.append({**f, **words, "condition": _state(inc, window, now)})
+    return out
+
+
 async def evaluate(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Sequence[uuid.UUID], now: datetime,
                    written: dict[uuid.UUID, list[Finding]]) -> None:
     """Bring these practices' incidents in line with the rules and with these written findings."""

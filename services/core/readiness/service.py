@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.core import pacing
 from services.core.base import utcnow
@@ -209,6 +210,12 @@ async def current(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UU
         await store(session, msp_id, await compute(session, msp_id, [practice_id], now, evaluate=False), now)
         row = await session.get(ReadinessCurrent, (msp_id, practice_id), populate_existing=True)
     assert row is not None
+    if _alerts_installed():
+        from services.core.readiness import live_rules
+
+        # The conditions' words and clearing as their incidents have them now; set as loaded, so
+        # reading readiness never writes the row.
+        set_committed_value(row, "findings", await live_rules.with_current_words(session, msp_id, row.findings, utcnow()))
     return row
 
 
