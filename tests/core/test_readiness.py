@@ -293,3 +293,39 @@ async def test_a_conditions_new_words_are_read_from_its_incident_without_rescori
         again = (await s.execute(text("SELECT findings, computed_at FROM readiness_current WHERE msp_id = :m"
                                       " AND practice_id = :p"), {"m": m, "p": p})).one()
     assert (again.findings, again.computed_at) == (stored.findings, stored.computed_at)  # reading wrote nothing
+
+
+async def test_a_plan_rule_turned_off_resolves_its_incident_at_the_next_evaluation_and_a_first_read_marks(db, tenant, perfect):
+    """A written rule the policy turns off leaves readiness and its incident together (decision
+    0013), at the minute's evaluation; a practice first scored by a request is marked for its full
+    computation (the request evaluates no rule)."""
+    from services.core.alerts.evaluate import evaluate_practices
+    from services.core.alerts.models import AlertOverride, Incident
+
+    m, p = tenant.msp_id, tenant.practice.id
+    await execute(db, m, "UPDATE backup_job SET encrypted = false WHERE msp_id = :m AND id = :j", m=m, j=perfect.offsite.id)
+    await readiness(db, perfect.practice)
+
+    async def open_rules() -> set[str]:
+        async with db.transaction(Scope(m)) as s:
+            return set((await s.scalars(select(Incident.rule_id).where(
+                Incident.msp_id == m, Incident.practice_id == p, Incident.resolved_at.is_(None)))).all())
+
+    assert "inventory.backup_not_encrypted" in await open_rules()
+    async with db.transaction(Scope(m)) as s:
+        s.add(AlertOverride(msp_id=m, practice_id=p, site_id=None, rule_id="inventory.backup_not_encrypted",
+                            enabled=False, params={}))
+    async with db.transaction(Scope(m)) as s:
+        await evaluate_practices(s, m, [p], utcnow())  # the minute's pass: no plan or inventory checks
+    assert "inventory.backup_not_encrypted" not in await open_rules()
+    async with db.transaction(Scope(m)) as s:
+        row = await s.get(ReadinessCurrent, (m, p))
+        assert "inventory.backup_not_encrypted" not in {f["rule_id"] for f in row.findings}
+
+    await execute(db, m, "DELETE FROM readiness_current WHERE msp_id = :m AND practice_id = :p", m=m, p=p)
+    await execute(db, m, "DELETE FROM readiness_dirty WHERE msp_id = :m", m=m)
+    async with db.transaction(Scope(m)) as s:
+        await service.current(s, m, p)
+    async with db.transaction(Scope(m)) as s:
+        marked = set((await s.scalars(text("SELECT practice_id FROM readiness_dirty WHERE msp_id = :m"), {"m": m})).all())
+    assert marked == {p}

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 from typing import Annotated
 
 from services.api.deps import (CurrentPrincipal, DbSession, MspManager, PracticeAccess, PracticeOperator, PracticeReader,
+                               RescoresPractice,
                                actor_of, practice_permission)
 from services.core.errors import Forbidden
 from services.core.identity.policy import Permission
@@ -62,7 +63,8 @@ async def list_sites(access: PracticeReader, db: DbSession):
     return await service.list_sites(db, access.practice)
 
 
-@router.post("/{practice_id}/sites", operation_id="create_site", response_model=SiteOut, status_code=201)
+@router.post("/{practice_id}/sites", operation_id="create_site", response_model=SiteOut, status_code=201,
+             dependencies=[RescoresPractice])
 async def create_site(body: SiteIn, access: PracticeOperator, db: DbSession):
     """Add a site (a physical location with its own internet links and agent)."""
     return await service.create_site(db, access.practice, access.actor, **body.model_dump())
@@ -81,7 +83,8 @@ async def update_site(site_id: uuid.UUID, body: SitePatch, access: PracticeOpera
     return await service.update_site(db, site, access.actor, body.model_dump(exclude_unset=True))
 
 
-@router.delete("/{practice_id}/sites/{site_id}", operation_id="delete_site", status_code=204)
+@router.delete("/{practice_id}/sites/{site_id}", operation_id="delete_site", status_code=204,
+               dependencies=[RescoresPractice])
 async def delete_site(site_id: uuid.UUID, access: PracticeOperator, db: DbSession) -> Response:
     """Remove a site."""
     site = await service.get_site(db, access.practice, site_id)

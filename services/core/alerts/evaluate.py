@@ -147,10 +147,11 @@ async def evaluate_practices(session: AsyncSession, msp_id: uuid.UUID, practice_
         # Plan/inventory incidents are only judged when their findings were computed; gone, they
         # resolve at once (incidents.clear).
         written_fact = get(inc.rule_id) is None
-        if written_fact and not include_findings:
-            continue
-        # A rule the policy no longer applies here has no condition to wait out either.
+        # A rule the policy no longer applies here has no condition to wait out either (a plan or
+        # inventory rule turned off too: it resolves at the next evaluation, not the next computation).
         turned_off = not view.effective(inc.rule_id, inc.practice_id, inc.site_id).enabled
+        if written_fact and not include_findings and not turned_off:
+            continue
         await incidents.clear(ctx, inc, at_once=written_fact or turned_off,
                               reason="the alert policy no longer applies this rule here" if turned_off and not written_fact
                               else None)

@@ -315,7 +315,7 @@ def flaps(link: LinkFacts, now: datetime) -> int:
       meaning="An internet link went down and came back at least N times in the last hour. While it flaps, its "
               "link-down finding is counted under this one, so the score holds still instead of following each drop. "
               "Primary links are high severity, backup and hotspot links medium.",
-      params={"flaps": Param(3, "down-and-up changes within an hour", 2, 1000)}, time_based=True)
+      params={"flaps": Param(3, "times down and back up within an hour", 2, 1000)}, time_based=True)
 def link_flapping(p: PracticeFacts, params: dict[str, Any], now: datetime) -> Iterator[Hit]:
     limit = int(params["flaps"])
     for link in p.links:

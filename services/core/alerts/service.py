@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core import locks
 from services.core.alerts import evaluate, incidents, maintenance, policy
+from services.core.readiness.service import MARK_LATER, mark_dirty_many
 from services.core.alerts.models import AlertOverride, Incident, IncidentEvent, IncidentStatus, MaintenanceWindow
 from services.core.alerts.schemas import MaintenanceIn, OverrideIn, PolicyIn
 from services.core.audit.service import Actor, record
@@ -111,10 +112,17 @@ async def resolve(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UU
     await incidents.resolve(ctx, inc, actor.label, actor.id, note)
     await session.flush()
     # The incident is the condition: its finding leaves readiness with it (and both come back at
-    # the next evaluation if the condition still holds).
-    await evaluate.judged(session, inc.msp_id, {inc.practice_id}, ctx.now)
+    # the next evaluation if the condition still holds). A practice never scored is marked after the
+    # audit event, as every mark is (docs/decisions/0005-lock-order.md).
+    later: set[uuid.UUID] = set()
+    session.info[MARK_LATER] = later
+    try:
+        await evaluate.judged(session, inc.msp_id, {inc.practice_id}, ctx.now)
+    finally:
+        session.info.pop(MARK_LATER, None)
     await record(session, msp_id=inc.msp_id, actor=actor, action="incident.resolved", object_type="incident",
                  object_id=inc.id, practice_id=inc.practice_id, changes={"note": note} if note else None)
+    await mark_dirty_many(session, inc.msp_id, later)
     return inc
 
 

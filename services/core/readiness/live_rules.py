@@ -108,6 +108,8 @@ async def evaluate(session: AsyncSession, msp_id: uuid.UUID, practice_ids: Seque
     from services.core.alerts.evaluate import evaluate_practices
 
     config = await _kept(session, msp_id) if session.info.get(KEEP_CONFIG) else None
+    # gather.load reads active practices only, as the minute's pass evaluates them: an inactive
+    # practice gets no incidents from readiness's hourly computation either.
     await evaluate_practices(session, msp_id, practice_ids, now, written=written, config=config, rescore=False)
 
 

@@ -51,6 +51,9 @@ FULL_BATCH = 250
 # (live_rules.py: the alert policy). Never set in an API request, whose scope may be narrower
 # and whose transaction may change the very configuration it would then keep.
 KEEP_CONFIG = "readiness.keep_config"
+# Set (to a set) by a caller that takes the audit lock after rescoring: never-scored practices are
+# collected there and marked by the caller after its audit event, not before it.
+MARK_LATER = "readiness.mark_later"
 # Snapshots are kept at least 13 months for the trend and the monthly reports; 14 to be safe.
 SNAPSHOT_RETENTION_DAYS = 430
 # Hourly points only stand in for the daily trend until a practice has two days of snapshots; two
@@ -141,8 +144,14 @@ async def rescore_judged(session: AsyncSession, msp_id: uuid.UUID, practice_ids:
         # Never scored: scored now from what is known, and marked for the full computation (written
         # findings and their incidents) within a minute — it cannot evaluate again from inside one.
         results |= await compute(session, msp_id, never, now, evaluate=False)
-        await mark_dirty_many(session, msp_id, never)
     await store(session, msp_id, results, now)
+    if never:
+        # The mark last: a mark is taken after every lock (docs/decisions/0005-lock-order.md). A
+        # person's resolve, which records an audit event after this, marks after that instead.
+        if session.info.get(MARK_LATER) is not None:
+            session.info[MARK_LATER].update(never)
+        else:
+            await mark_dirty_many(session, msp_id, never)
 
 
 async def store(session: AsyncSession, msp_id: uuid.UUID, results: dict[uuid.UUID, Result], now: datetime) -> int:
@@ -204,10 +213,11 @@ async def current(session: AsyncSession, msp_id: uuid.UUID, practice_id: uuid.UU
     """The stored readiness of a practice, computed now if it never was."""
     row = await session.get(ReadinessCurrent, (msp_id, practice_id))
     if row is None:
-        # Scored from the incidents as they stand: a request does not evaluate rules (the worker
-        # does, within a minute of the practice being marked).
+        # Scored from the incidents as they stand: a request does not evaluate rules; it marks the
+        # practice, and the worker's full computation follows within a minute.
         now = utcnow()
         await store(session, msp_id, await compute(session, msp_id, [practice_id], now, evaluate=False), now)
+        await mark_dirty(session, msp_id, practice_id)
         row = await session.get(ReadinessCurrent, (msp_id, practice_id), populate_existing=True)
     assert row is not None
     if _alerts_installed():
