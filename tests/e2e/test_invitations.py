@@ -65,7 +65,9 @@ def test_an_msp_owner_invites_copies_the_link_and_the_invitee_joins_in_a_fresh_b
     screenshot(page, "dev-mail-1280")
     page.set_viewport_size({"width": 360, "height": 800})
     card.get_by_text("Whole message").click()
-    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"), "sideways scroll at 360 px"
+    # After the resize and the opened message have been laid out (asserted at once, the check could
+    # read the width of the 1280-px layout).
+    page.wait_for_function("() => document.documentElement.scrollWidth <= window.innerWidth", timeout=5_000)
     screenshot(page, "dev-mail-360")
 
     invitee = new_page()  # a fresh browser context: no cookies of the owner's
