@@ -76,9 +76,6 @@ def _note(ctx: Ctx, inc: Incident, before: tuple | None) -> None:
         ctx.bulk.judged.add(inc.practice_id)
 
 
-def _before(inc: Incident) -> tuple:
-    return shown(inc)
-
 
 LAST_FIRED_PRECISION = timedelta(minutes=1)
 
@@ -158,7 +155,7 @@ async def fire(ctx: Ctx, inc: Incident, hit: Hit, parent: Incident | None) -> In
     inc: the condition's incident, as open_missing() left it — just opened, resolved within the
     cooldown, or open all along."""
     f, now = hit.finding, ctx.now
-    before = None if _just_opened(ctx, inc) else _before(inc)
+    before = None if _just_opened(ctx, inc) else shown(inc)
     if _just_opened(ctx, inc):
         event(ctx.session, inc, "opened", f.title, at=now, data={"measured": f.measured, "target": f.target})
         await _live(ctx, inc, "incident.opened")
@@ -258,7 +255,7 @@ async def clear(ctx: Ctx, inc: Incident, *, at_once: bool = False, reason: str |
     when someone edits the plan or the inventory, so it cannot flap, and the person who fixed it
     sees the finding and its incident go together (docs/decisions/0013-one-judgement.md). So does a
     condition whose rule the policy turned off (reason says so)."""
-    before = _before(inc)
+    before = shown(inc)
     if at_once:
         await resolve(ctx, inc, None, reason=reason or "the plan or inventory no longer shows it")
         _note(ctx, inc, before)

@@ -11,7 +11,7 @@ evaluates a rule itself.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -45,9 +45,7 @@ async def open_conditions(session: AsyncSession, msp_id: uuid.UUID, practice_ids
     rows = (await session.scalars(select(Incident).where(
         Incident.msp_id == msp_id, Incident.practice_id.in_(ids), Incident.resolved_at.is_(None))
         .order_by(Incident.practice_id, Incident.opened_at, Incident.id))).all()
-    window_ids = {i.maintenance_window_id for i in rows if i.maintenance_window_id}
-    windows = {w.id: w for w in (await session.scalars(select(MaintenanceWindow).where(
-        MaintenanceWindow.msp_id == msp_id, MaintenanceWindow.id.in_(window_ids))))} if window_ids else {}
+    windows = await _windows(session, msp_id, rows)
     live: dict[uuid.UUID, list[Finding]] = {pid: [] for pid in ids}
     state: dict[uuid.UUID, dict[tuple[str, str, str], dict[str, Any]]] = {pid: {} for pid in ids}
     for inc in rows:
@@ -59,6 +57,16 @@ async def open_conditions(session: AsyncSession, msp_id: uuid.UUID, practice_ids
                 inc.rule_id, Component(inc.component), Severity(inc.severity), inc.subject_type, inc.subject_id,
                 inc.title, inc.remediation, inc.hipaa, inc.measured, inc.target, inc.judged_run_finished_at))
     return Conditions(live, state)
+
+
+async def _windows(session: AsyncSession, msp_id: uuid.UUID,
+                   incidents: Iterable[Incident]) -> dict[uuid.UUID, MaintenanceWindow]:
+    """The maintenance windows these incidents are suppressed by."""
+    ids = {i.maintenance_window_id for i in incidents if i.maintenance_window_id}
+    if not ids:
+        return {}
+    return {w.id: w for w in await session.scalars(select(MaintenanceWindow).where(
+        MaintenanceWindow.msp_id == msp_id, MaintenanceWindow.id.in_(ids)))}
 
 
 def _state(inc: Incident, window: MaintenanceWindow | None, now: datetime) -> dict[str, Any]:
@@ -85,9 +93,7 @@ async def with_current_words(session: AsyncSession, msp_id: uuid.UUID, findings:
         return findings
     rows = {str(i.id): i for i in (await session.scalars(select(Incident).where(
         Incident.msp_id == msp_id, Incident.id.in_([uuid.UUID(i) for i in ids]), Incident.resolved_at.is_(None)))).all()}
-    window_ids = {i.maintenance_window_id for i in rows.values() if i.maintenance_window_id}
-    windows = {w.id: w for w in (await session.scalars(select(MaintenanceWindow).where(
-        MaintenanceWindow.msp_id == msp_id, MaintenanceWindow.id.in_(window_ids))))} if window_ids else {}
+    windows = await _windows(session, msp_id, rows.values())
     out = []
     for f in findings:
         inc = rows.get(f["condition"]["incident_id"]) if f.get("condition") else None
